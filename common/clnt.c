@@ -1,0 +1,66 @@
+/*
+ * clnt.c: one request, one reply on a ctl socket (REQ/REP), bounded by a
+ * timeout. A fresh socket per call keeps callers free of nng state.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/req.h>
+
+#include "clnt.h"
+#include "nngx.h"
+#include "util.h"
+
+#define CLNT_MAX_REPLY (256u << 20)
+
+int
+clnt_call(const char *url, const struct wbuf *req, int64_t timeout_ms,
+          struct wbuf *reply, char *err, size_t errlen)
+{
+	nng_socket s;
+	nng_msg *m = NULL;
+	int rv;
+
+	if ((rv = nng_req0_open(&s)) != 0) {
+		xsnprintf(err, errlen, "%s", nng_strerror(rv));
+		return CLNT_UNREACHABLE;
+	}
+	nng_socket_set_size(s, NNG_OPT_RECVMAXSZ, CLNT_MAX_REPLY);
+	nng_socket_set_ms(s, NNG_OPT_SENDTIMEO, (nng_duration)timeout_ms);
+	nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, (nng_duration)timeout_ms);
+	/* Never resend: a write request must not be applied twice. */
+	nng_socket_set_ms(s, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
+	if ((rv = nng_dial(s, url, NULL, 0)) != 0)
+		goto out;
+	if ((rv = nng_msg_alloc(&m, 0)) != 0 ||
+	    (rv = nng_msg_append(m, req->data, req->len)) != 0)
+		goto out;
+	if ((rv = nng_sendmsg(s, m, 0)) != 0)
+		goto out;
+	m = NULL;
+	if ((rv = nng_recvmsg(s, &m, 0)) != 0)
+		goto out;
+	wbuf_reset(reply);
+	{
+		size_t len = nng_msg_len(m);
+		char *p = realloc(reply->data, len ? len : 1);
+		if (p == NULL) {
+			rv = NNG_ENOMEM;
+			goto out;
+		}
+		reply->data = p;
+		reply->cap = len ? len : 1;
+		memcpy(p, nng_msg_body(m), len);
+		reply->len = len;
+	}
+out:
+	if (m != NULL)
+		nng_msg_free(m);
+	nng_close(s);
+	if (rv != 0) {
+		xsnprintf(err, errlen, "%s: %s", url, nng_strerror(rv));
+		return CLNT_UNREACHABLE;
+	}
+	return CLNT_OK;
+}

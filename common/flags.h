@@ -1,0 +1,96 @@
+/*
+ * flags.h: long flags with environment twins, one table per program.
+ * Order of precedence: default < environment < command line.
+ */
+#ifndef RECON_FLAGS_H
+#define RECON_FLAGS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum flag_type {
+	FLAG_STR,      /* char ** */
+	FLAG_DURATION, /* int64_t * (milliseconds): 500ms, 30s, 5m, 1h */
+	FLAG_INT,      /* int64_t * */
+	FLAG_SIZE,     /* uint64_t *: bytes, with K, M, G suffixes */
+	FLAG_MODE,     /* int64_t *: octal file mode */
+	FLAG_BOOL,     /* bool *: takes no value */
+};
+
+struct flag {
+	const char *name; /* long name without "--" */
+	char shortname;   /* single-letter alias, 0 for none */
+	const char *env;  /* environment twin, NULL for none */
+	enum flag_type type;
+	void *ptr;          /* where the parsed value goes */
+	const char *defval; /* default as text (parsed like input), or NULL */
+	const char *help;   /* one line for --help */
+};
+
+#define FLAG_END                                                               \
+	{                                                                      \
+		NULL, 0, NULL, FLAG_BOOL, NULL, NULL, NULL                     \
+	}
+
+/*
+ * Options shared by every daemon. Fill with FLAGS_DAEMON(&opts) in a table.
+ */
+struct daemon_opts {
+	char *run_dir;
+	char *log_format;
+	bool verbose;
+	int64_t notify_fd;
+	uint64_t max_message;
+	int64_t socket_mode;
+	int64_t admin_uid;
+};
+
+#define FLAGS_DAEMON(o)                                                        \
+	{"run-dir",                                                            \
+	 0,                                                                    \
+	 "RECON_RUN_DIR",                                                      \
+	 FLAG_STR,                                                             \
+	 &(o)->run_dir,                                                        \
+	 "/run/recon",                                                         \
+	 "directory for sockets and lock files (created 0750)"},               \
+	    {"log-format",     0,      "RECON_LOG_FORMAT",         FLAG_STR,   \
+	     &(o)->log_format, "text", "log lines as text or json"},           \
+	    {"verbose",           'v', NULL, FLAG_BOOL, &(o)->verbose, NULL,   \
+	     "log at debug level"},                                            \
+	    {"notify-fd",                                                      \
+	     0,                                                                \
+	     "RECON_NOTIFY_FD",                                                \
+	     FLAG_INT,                                                         \
+	     &(o)->notify_fd,                                                  \
+	     "-1",                                                             \
+	     "write a newline to this fd once ready (s6)"},                    \
+	    {"max-message",                                                    \
+	     0,                                                                \
+	     "RECON_MAX_MESSAGE",                                              \
+	     FLAG_SIZE,                                                        \
+	     &(o)->max_message,                                                \
+	     "64M",                                                            \
+	     "largest message any socket accepts"},                            \
+	{                                                                      \
+		"socket-mode", 0, "RECON_SOCKET_MODE", FLAG_MODE,              \
+		    &(o)->socket_mode, "0660", "mode of ipc socket files"      \
+	}
+
+/*
+ * Parses defaults, environment, then argv[1..]. Positional arguments are
+ * left in argv order starting at *argind (NULL: none allowed). Handles
+ * --help (prints synopsis and the table, exits 0) and --version.
+ * Returns 0, or -1 after printing "prog: reason" to stderr (usage: exit 100).
+ */
+int flags_parse(const char *prog, const char *synopsis, struct flag *tab,
+                int argc, char **argv, int *argind);
+/* Prints the table as --help does. */
+void flags_usage(const char *prog, const char *synopsis,
+                 const struct flag *tab);
+
+/* "250ms", "30s", "5m", "1h", plain digits are seconds; may be negative. */
+int parse_duration_ms(const char *, int64_t *);
+/* "64M", "1G", "4096", "16K". */
+int parse_size(const char *, uint64_t *);
+
+#endif

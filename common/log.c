@@ -1,0 +1,130 @@
+/*
+ * log.c: one line per event on stderr, as text or as JSON. A single
+ * fputs per line keeps lines whole when threads log at once.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+static const char *log_proc = "recon";
+static bool log_json;
+static enum log_level log_min = LOG_LVL_INFO;
+
+static const char *const level_names[] = {
+    [LOG_LVL_DEBUG] = "debug",
+    [LOG_LVL_INFO] = "info",
+    [LOG_LVL_WARN] = "warn",
+    [LOG_LVL_ERROR] = "error",
+};
+
+int
+log_init(const char *procname, const char *format, int verbose)
+{
+	log_proc = procname;
+	log_min = verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO;
+	if (format == NULL || strcmp(format, "text") == 0)
+		log_json = false;
+	else if (strcmp(format, "json") == 0)
+		log_json = true;
+	else
+		return -1;
+	return 0;
+}
+
+/* Appends s to out as a JSON string body (no quotes). */
+static size_t
+json_escape(char *out, size_t cap, const char *s)
+{
+	size_t n = 0;
+
+	for (; *s != '\0' && n + 7 < cap; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\') {
+			out[n++] = '\\';
+			out[n++] = (char)c;
+		} else if (c < 0x20) {
+			n += (size_t)snprintf(out + n, cap - n, "\\u%04x", c);
+		} else
+			out[n++] = (char)c;
+	}
+	out[n] = '\0';
+	return n;
+}
+
+static void
+log_emit(enum log_level lvl, const char *fmt, va_list ap, int err)
+{
+	char msg[2048], line[4608], ts[40];
+	struct timespec now;
+	struct tm tm;
+	size_t n;
+
+	if (lvl < log_min)
+		return;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (err != 0) {
+		n = strlen(msg);
+		snprintf(msg + n, sizeof(msg) - n, ": %s", strerror(err));
+	}
+	clock_gettime(CLOCK_REALTIME, &now);
+	gmtime_r(&now.tv_sec, &tm);
+	n = strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(ts + n, sizeof(ts) - n, ".%03ldZ", now.tv_nsec / 1000000);
+	if (log_json) {
+		char esc[sizeof(msg) * 2];
+		json_escape(esc, sizeof(esc), msg);
+		snprintf(line, sizeof(line),
+		         "{\"ts\":\"%s\",\"proc\":\"%s\",\"pid\":%ld,"
+		         "\"level\":\"%s\",\"msg\":\"%s\"}\n",
+		         ts, log_proc, (long)getpid(), level_names[lvl], esc);
+	} else
+		snprintf(line, sizeof(line), "%s %s[%ld]: %s: %s\n", ts,
+		         log_proc, (long)getpid(), level_names[lvl], msg);
+	fputs(line, stderr);
+}
+
+#define LOG_FN(fn, lvl, witherr)                                               \
+	void fn(const char *fmt, ...)                                          \
+	{                                                                      \
+		int saved = errno;                                             \
+		va_list ap;                                                    \
+		va_start(ap, fmt);                                             \
+		log_emit(lvl, fmt, ap, witherr ? saved : 0);                   \
+		va_end(ap);                                                    \
+		errno = saved;                                                 \
+	}
+
+LOG_FN(log_debug, LOG_LVL_DEBUG, false)
+LOG_FN(log_info, LOG_LVL_INFO, false)
+LOG_FN(log_warn, LOG_LVL_WARN, true)
+LOG_FN(log_warnx, LOG_LVL_WARN, false)
+LOG_FN(log_error, LOG_LVL_ERROR, false)
+
+void
+fatal(int code, const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_emit(LOG_LVL_ERROR, fmt, ap, saved);
+	va_end(ap);
+	exit(code);
+}
+
+void
+fatalx(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_emit(LOG_LVL_ERROR, fmt, ap, 0);
+	va_end(ap);
+	exit(code);
+}

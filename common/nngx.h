@@ -1,0 +1,46 @@
+/*
+ * nngx.h: the nng helpers every process uses: sockets by SPEC §2 name,
+ * ipc permissions, receive caps, pollable fds, peer credentials.
+ */
+#ifndef RECON_NNGX_H
+#define RECON_NNGX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <nng/nng.h>
+
+enum nngx_proto {
+	NNGX_PULL,
+	NNGX_PUSH,
+	NNGX_PUB,
+	NNGX_SUB,
+	NNGX_REP,
+	NNGX_REQ,
+};
+
+/* ipc://<run_dir>/<name> unless url is set; -1 if it does not fit. */
+int nngx_url(char *buf, size_t len, const char *url, const char *run_dir,
+             const char *name);
+/* Opens a socket of proto capped at max_msg received bytes and listens on
+ * url; an ipc path is unlinked first (the caller holds the run dir's lock)
+ * and chmod-ed to mode. 0, or -1 logged. */
+int nngx_listen(nng_socket *, enum nngx_proto, const char *url,
+                uint64_t max_msg, int mode);
+/* Opens a socket and dials url in the background (nng redials by itself).
+ * 0, or -1 logged. */
+int nngx_dial(nng_socket *, enum nngx_proto, const char *url, uint64_t max_msg);
+/* A file descriptor that polls readable when a message can be received
+ * (NNG_OPT_RECVFD); -1 logged. */
+int nngx_recv_fd(nng_socket);
+/* Receives one message without blocking: 1 got one, 0 none, -1 error. */
+int nngx_try_recv(nng_socket, nng_msg **);
+/* Sends len bytes (copied) without blocking: 0 sent, -1 (errno-like
+ * reason logged at debug) when no peer or queue full. */
+int nngx_send_nb(nng_socket, const void *, size_t);
+/* Sends with a timeout in ms: 0 sent, -1 timed out or failed. */
+int nngx_send_timeout(nng_socket, const void *, size_t, int64_t ms);
+/* uid of the peer that sent m over ipc; -1 when not known (tcp). */
+int nngx_peer_uid(nng_msg *, uint64_t *);
+
+#endif

@@ -1,0 +1,150 @@
+/*
+ * util.c: clocks, the id patterns of SPEC §5 and §8, readiness, run dir.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "util.h"
+
+int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+uint64_t
+mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static bool
+is_alnum(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	       (c >= '0' && c <= '9');
+}
+
+bool
+id_valid(const char *s)
+{
+	size_t i;
+
+	if (s == NULL || !is_alnum(s[0]))
+		return false;
+	for (i = 1; s[i] != '\0'; i++) {
+		if (i > 127)
+			return false;
+		if (!is_alnum(s[i]) && s[i] != '.' && s[i] != '_' &&
+		    s[i] != ':' && s[i] != '-')
+			return false;
+	}
+	return true;
+}
+
+static bool
+is_lower_or_digit(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+bool
+source_kind_valid(const char *s)
+{
+	size_t i;
+
+	if (s == NULL || !is_lower_or_digit(s[0]))
+		return false;
+	for (i = 1; s[i] != '\0'; i++) {
+		if (i > 63)
+			return false;
+		if (!is_lower_or_digit(s[i]) && s[i] != '_' && s[i] != '-')
+			return false;
+	}
+	return true;
+}
+
+bool
+kind_valid(const char *s)
+{
+	return s != NULL && (strcmp(s, "project") == 0 ||
+	                     strcmp(s, "site") == 0 || strcmp(s, "stack") == 0);
+}
+
+void
+notify_ready(int fd)
+{
+	ssize_t n;
+
+	if (fd < 0)
+		return;
+	do
+		n = write(fd, "\n", 1);
+	while (n < 0 && errno == EINTR);
+	if (n != 1)
+		log_warn("unable to write readiness to fd %d", fd);
+	close(fd);
+}
+
+int
+rundir_make(const char *path)
+{
+	char buf[4096];
+	struct stat st;
+	size_t i, len = strlen(path);
+
+	if (len == 0 || len >= sizeof(buf)) {
+		log_warnx("unable to create run dir: bad path length");
+		return -1;
+	}
+	memcpy(buf, path, len + 1);
+	for (i = 1; i <= len; i++) {
+		if (buf[i] != '/' && buf[i] != '\0')
+			continue;
+		buf[i] = '\0';
+		if (mkdir(buf, 0750) < 0 && errno != EEXIST) {
+			log_warn("unable to create %s", buf);
+			return -1;
+		}
+		if (i < len)
+			buf[i] = '/';
+	}
+	if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		log_warnx("unable to use %s: not a directory", path);
+		return -1;
+	}
+	return 0;
+}
+
+int
+xsnprintf(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+	return (n < 0 || (size_t)n >= len) ? -1 : 0;
+}

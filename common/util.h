@@ -1,0 +1,32 @@
+/*
+ * util.h: clocks, id validation, readiness notification, run dir creation.
+ */
+#ifndef RECON_UTIL_H
+#define RECON_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define RECON_VERSION "0.1.0"
+
+int64_t now_ms(void);   /* wall clock, ms since the epoch */
+int64_t mono_ms(void);  /* monotonic */
+uint64_t mono_us(void); /* monotonic */
+
+/* ^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$ : workload, row and app ids. */
+bool id_valid(const char *);
+/* ^[a-z0-9][a-z0-9_-]{0,63}$ : a plugin's source_kind. */
+bool source_kind_valid(const char *);
+/* "project", "site" or "stack". */
+bool kind_valid(const char *);
+
+/* Writes a newline to fd and closes it (s6 notification-fd); fd < 0: no-op. */
+void notify_ready(int fd);
+/* mkdir -p with mode 0750 for the last component; 0 or -1 (logged). */
+int rundir_make(const char *path);
+/* snprintf that reports truncation: 0 fits, -1 truncated. */
+int xsnprintf(char *, size_t, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif

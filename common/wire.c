@@ -1,0 +1,1777 @@
+/*
+ * wire.c: the schema of every recon message (one field table per record
+ * type) and the one generic encoder and strict, bounded decoder they drive.
+ */
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <msgpack.h>
+
+#include "wire.h"
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+/*
+ * How many container levels an unknown key's value may hold. Enough for a
+ * future field that is a list of small records; bounded so that garbage
+ * cannot make the skipper recurse (and the total stays <= WIRE_DEPTH_MAX).
+ */
+#define WIRE_SKIP_DEPTH 3
+
+/* Label maps larger than this are checked for duplicates by sorting. */
+#define WIRE_DUP_LINEAR 16
+
+enum ftype {
+	FT_STR,    /* char *, at most .limit bytes, no NUL */
+	FT_I64,    /* int64_t */
+	FT_U64,    /* uint64_t */
+	FT_BOOL,   /* bool, msgpack true/false only */
+	FT_LABELS, /* struct wire_kv * + count: a string -> string map */
+	FT_I64ARR, /* int64_t * + count */
+	FT_STRARR, /* char ** + count, each at most .limit bytes */
+	FT_REC,    /* an embedded struct described by .sub */
+	FT_RECPTR, /* a pointer to a struct described by .sub */
+	FT_RECARR, /* an array of structs described by .sub + count */
+};
+
+#define F_REQ       0x1 /* decoding fails when the key is absent */
+#define F_SECRET    0x2 /* encoded only when secrets are asked for */
+#define F_NOSECRETS 0x4 /* the nested record never carries its secrets */
+
+struct field {
+	const char *key;
+	enum ftype type;
+	size_t off;   /* the value, or the array pointer */
+	size_t noff;  /* the element count of the array types */
+	size_t limit; /* strings: maximum length in bytes */
+	const struct schema *sub;
+	unsigned flags;
+};
+
+struct schema {
+	const char *name; /* first element of error paths */
+	/* Messages: the constant `t`, written first and checked when read.
+	 * Records (stored forms, nested maps) have none. */
+	const char *t;
+	size_t size;
+	/* Sparse (requests): only set fields are written, absent strings
+	 * decode as NULL. Otherwise every field is written and an absent
+	 * string decodes as "" so that readers never meet a NULL. */
+	bool sparse;
+	const struct field *fields;
+	size_t nfields;
+};
+
+#define FSTR(k, S, m, lim, fl)                                                 \
+	{                                                                      \
+		.key = k, .type = FT_STR, .off = offsetof(S, m), .limit = lim, \
+		.flags = fl                                                    \
+	}
+#define FNUM(k, ty, S, m, fl)                                                  \
+	{                                                                      \
+		.key = k, .type = ty, .off = offsetof(S, m), .flags = fl       \
+	}
+#define FARR(k, ty, S, m, n, lim, sub_, fl)                                    \
+	{                                                                      \
+		.key = k, .type = ty, .off = offsetof(S, m),                   \
+		.noff = offsetof(S, n), .limit = lim, .sub = sub_, .flags = fl \
+	}
+#define FREC(k, ty, S, m, sub_, fl)                                            \
+	{                                                                      \
+		.key = k, .type = ty, .off = offsetof(S, m), .sub = sub_,      \
+		.flags = fl                                                    \
+	}
+#define SCHEMA(nm, t_, S, sparse_, f)                                          \
+	{                                                                      \
+		.name = nm, .t = t_, .size = sizeof(S), .sparse = sparse_,     \
+		.fields = f, .nfields = NELEM(f)                               \
+	}
+
+#define ID   WIRE_ID_MAX
+#define LBL  WIRE_LABEL_MAX
+#define TEXT WIRE_TEXT_MAX
+
+#define S struct wire_container
+static const struct field container_fields[] = {
+    FSTR("id", S, id, ID, F_REQ),
+    FSTR("image", S, image, LBL, 0),
+    FSTR("state", S, state, ID, 0),
+    FNUM("created", FT_I64, S, created, 0),
+    FARR("labels", FT_LABELS, S, labels, nlabels, LBL, NULL, 0),
+    FARR("ports", FT_I64ARR, S, ports, nports, 0, NULL, 0),
+};
+static const struct schema container_schema =
+    SCHEMA("container", NULL, S, false, container_fields);
+#undef S
+
+#define S struct wire_snapshot
+static const struct field snapshot_fields[] = {
+    FSTR("host", S, host, ID, F_REQ),
+    FNUM("gen", FT_U64, S, gen, F_REQ),
+    FNUM("taken_at", FT_I64, S, taken_at, 0),
+    FNUM("complete", FT_BOOL, S, complete, F_REQ),
+    /* required: a complete snapshot without it would sweep every row */
+    FARR("containers", FT_RECARR, S, containers, ncontainers, 0,
+         &container_schema, F_REQ),
+};
+static const struct schema snapshot_schema =
+    SCHEMA("snapshot", "snapshot", S, false, snapshot_fields);
+#undef S
+
+#define S struct wire_delta
+static const struct field delta_fields[] = {
+    FSTR("host", S, host, ID, F_REQ),
+    FNUM("gen", FT_U64, S, gen, F_REQ),
+    FARR("containers", FT_RECARR, S, containers, ncontainers, 0,
+         &container_schema, 0),
+    FARR("gone", FT_STRARR, S, gone, ngone, ID, NULL, 0),
+};
+static const struct schema delta_schema =
+    SCHEMA("delta", "delta", S, false, delta_fields);
+#undef S
+
+#define S struct wire_plugin_result
+static const struct field plugin_result_fields[] = {
+    FSTR("workload_id", S, workload_id, ID, F_REQ),
+    FSTR("reason", S, reason, ID, 0),
+    FNUM("ok", FT_BOOL, S, ok, F_REQ),
+    FSTR("error", S, error, TEXT, 0),
+    FNUM("started_at", FT_I64, S, started_at, 0),
+    FNUM("duration_ms", FT_I64, S, duration_ms, 0),
+};
+static const struct schema plugin_result_schema =
+    SCHEMA("plugin_result", "plugin_result", S, false, plugin_result_fields);
+#undef S
+
+#define S struct wire_plugin_status
+static const struct field plugin_status_fields[] = {
+    FNUM("last_run_at", FT_I64, S, last_run_at, 0),
+    FNUM("last_ok_at", FT_I64, S, last_ok_at, 0),
+    FNUM("last_ok", FT_BOOL, S, last_ok, 0),
+    FSTR("last_reason", S, last_reason, ID, 0),
+    FSTR("last_error", S, last_error, TEXT, 0),
+    FNUM("duration_ms", FT_I64, S, duration_ms, 0),
+    FNUM("runs", FT_U64, S, runs, 0),
+    FNUM("failures", FT_U64, S, failures, 0),
+};
+static const struct schema plugin_status_schema =
+    SCHEMA("plugin", NULL, S, false, plugin_status_fields);
+#undef S
+
+#define S struct wire_workload
+static const struct field workload_fields[] = {
+    FSTR("id", S, id, ID, F_REQ),
+    FSTR("name", S, name, LBL, 0),
+    FSTR("kind", S, kind, ID, 0),
+    FSTR("app_id", S, app_id, ID, 0),
+    FSTR("parent_workload_id", S, parent_workload_id, ID, 0),
+    FSTR("source_kind", S, source_kind, ID, 0),
+    FSTR("source_config", S, source_config, TEXT, 0),
+    FSTR("trigger_kind", S, trigger_kind, LBL, 0),
+    FSTR("trigger_config", S, trigger_config, TEXT, 0),
+    FSTR("public_faces", S, public_faces, TEXT, 0),
+    FSTR("notification_url", S, notification_url, LBL, 0),
+    FSTR("notification_secret", S, notification_secret, LBL, F_SECRET),
+    FSTR("webhook_secret", S, webhook_secret, LBL, F_SECRET),
+    FSTR("webhook_signing_secret", S, webhook_signing_secret, LBL, F_SECRET),
+    FNUM("webhook_require_signature", FT_BOOL, S, webhook_require_signature, 0),
+    FNUM("created_at", FT_I64, S, created_at, 0),
+    FNUM("updated_at", FT_I64, S, updated_at, 0),
+    FREC("plugin", FT_REC, S, plugin, &plugin_status_schema, 0),
+};
+static const struct schema workload_schema =
+    SCHEMA("workload", NULL, S, false, workload_fields);
+#undef S
+
+#define S struct wire_row
+static const struct field row_fields[] = {
+    FSTR("id", S, id, ID, F_REQ),
+    FSTR("workload_id", S, workload_id, ID, 0),
+    FSTR("workload_kind", S, workload_kind, ID, 0),
+    FSTR("role", S, role, ID, 0),
+    FSTR("container_id", S, container_id, ID, 0),
+    FSTR("image_ref", S, image_ref, LBL, 0),
+    FSTR("host", S, host, ID, 0),
+    FSTR("state", S, state, ID, 0),
+    FNUM("port", FT_I64, S, port, 0),
+    FNUM("last_seen_at", FT_I64, S, last_seen_at, 0),
+    FSTR("subdomain", S, subdomain, LBL, 0),
+    FSTR("proxy_route_id", S, proxy_route_id, LBL, 0),
+    FSTR("npm_proxy_id", S, npm_proxy_id, LBL, 0),
+    FSTR("image_tag", S, image_tag, LBL, 0),
+    FSTR("stage_id", S, stage_id, LBL, 0),
+    FNUM("created_at", FT_I64, S, created_at, 0),
+};
+static const struct schema row_schema =
+    SCHEMA("row", NULL, S, false, row_fields);
+#undef S
+
+#define S struct wire_job_item
+static const struct field job_item_fields[] = {
+    FREC("workload", FT_REC, S, workload, &workload_schema, F_REQ),
+    FARR("containers", FT_RECARR, S, rows, nrows, 0, &row_schema, 0),
+};
+static const struct schema job_item_schema =
+    SCHEMA("job_item", NULL, S, false, job_item_fields);
+#undef S
+
+#define S struct wire_dispatch
+static const struct field dispatch_fields[] = {
+    FNUM("rev", FT_U64, S, rev, F_REQ),
+    FSTR("reason", S, reason, ID, F_REQ),
+    FARR("workloads", FT_RECARR, S, items, nitems, 0, &job_item_schema, F_REQ),
+};
+static const struct schema dispatch_schema =
+    SCHEMA("dispatch", "dispatch", S, false, dispatch_fields);
+#undef S
+
+#define S struct wire_event
+static const struct field container_event_fields[] = {
+    FNUM("rev", FT_U64, S, rev, F_REQ),
+    FSTR("op", S, op, ID, F_REQ),
+    FREC("row", FT_RECPTR, S, row, &row_schema, F_REQ),
+    FSTR("prev_state", S, prev_state, ID, 0),
+    FNUM("at", FT_I64, S, at, 0),
+};
+static const struct field workload_event_fields[] = {
+    FNUM("rev", FT_U64, S, rev, F_REQ),
+    FSTR("op", S, op, ID, F_REQ),
+    FREC("workload", FT_RECPTR, S, workload, &workload_schema,
+         F_REQ | F_NOSECRETS),
+};
+static const struct field pass_event_fields[] = {
+    FNUM("rev", FT_U64, S, rev, F_REQ),
+    FSTR("host", S, host, ID, F_REQ),
+    FNUM("gen", FT_U64, S, gen, F_REQ),
+    FNUM("seen", FT_U64, S, seen, 0),
+    FNUM("changed", FT_U64, S, changed, 0),
+    FNUM("missing", FT_U64, S, missing, 0),
+    FNUM("ignored_unknown", FT_U64, S, ignored_unknown, 0),
+    FNUM("ignored_kind", FT_U64, S, ignored_kind, 0),
+    FNUM("duration_us", FT_U64, S, duration_us, 0),
+};
+/* Indexed by enum wire_event_type. */
+static const struct schema event_schemas[] = {
+    [WIRE_EV_CONTAINER] = SCHEMA("container_event", "container", S, false,
+                                 container_event_fields),
+    [WIRE_EV_WORKLOAD] =
+        SCHEMA("workload_event", "workload", S, false, workload_event_fields),
+    [WIRE_EV_PASS] = SCHEMA("pass_event", "pass", S, false, pass_event_fields),
+};
+#undef S
+
+#define S struct wire_request
+static const struct field request_fields[] = {
+    FSTR("t", S, t, ID, F_REQ),
+    FSTR("id", S, id, ID, 0),
+    FSTR("workload_id", S, workload_id, ID, 0),
+    FSTR("state", S, state, ID, 0),
+    FSTR("host", S, host, ID, 0),
+    FNUM("rev", FT_U64, S, rev, 0),
+    FNUM("limit", FT_U64, S, limit, 0),
+    FNUM("secrets", FT_BOOL, S, secrets, 0),
+    FNUM("live", FT_BOOL, S, live, 0),
+    FREC("workload", FT_RECPTR, S, workload, &workload_schema, 0),
+    FREC("row", FT_RECPTR, S, row, &row_schema, 0),
+};
+static const struct schema request_schema =
+    SCHEMA("request", NULL, S, true, request_fields);
+#undef S
+
+/* The message types wire_peek_type knows. */
+static const struct {
+	const char *t;
+	enum wire_msgtype type;
+} msgtypes[] = {
+    {"snapshot", WIRE_T_SNAPSHOT},
+    {"delta", WIRE_T_DELTA},
+    {"plugin_result", WIRE_T_PLUGIN_RESULT},
+    {"dispatch", WIRE_T_DISPATCH},
+    {"container", WIRE_T_CONTAINER_EVENT},
+    {"workload", WIRE_T_WORKLOAD_EVENT},
+    {"pass", WIRE_T_PASS_EVENT},
+};
+
+/* ---- output buffer ---- */
+
+static void
+wbuf_append(struct wbuf *b, const void *p, size_t n)
+{
+	size_t ncap;
+	char *d;
+
+	if (n == 0)
+		return;
+	if (b->cap - b->len < n) {
+		ncap = b->cap ? b->cap : 256;
+		while (ncap - b->len < n) {
+			if (ncap > SIZE_MAX / 2)
+				abort();
+			ncap *= 2;
+		}
+		if ((d = realloc(b->data, ncap)) == NULL)
+			abort();
+		b->data = d;
+		b->cap = ncap;
+	}
+	memcpy(b->data + b->len, p, n);
+	b->len += n;
+}
+
+void
+wbuf_reset(struct wbuf *b)
+{
+	b->len = 0;
+}
+
+void
+wbuf_free(struct wbuf *b)
+{
+	free(b->data);
+	b->data = NULL;
+	b->len = b->cap = 0;
+}
+
+static int
+wbuf_write(void *data, const char *buf, size_t len)
+{
+	wbuf_append(data, buf, len);
+	return 0;
+}
+
+/* ---- encoder ---- */
+
+#define ENC_SECRETS 0x1
+
+static void
+pk_str(msgpack_packer *pk, const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	msgpack_pack_str(pk, n);
+	if (n > 0)
+		msgpack_pack_str_body(pk, s, n);
+}
+
+static void
+pk_bool(msgpack_packer *pk, bool v)
+{
+	if (v)
+		msgpack_pack_true(pk);
+	else
+		msgpack_pack_false(pk);
+}
+
+#define AT(base, off, type) ((type *)(void *)((char *)(base) + (off)))
+#define CAT(base, off, type)                                                   \
+	((const type *)(const void *)((const char *)(base) + (off)))
+
+/* Whether a field goes into a sparse (request) map. */
+static bool
+field_set(const struct field *f, const void *rec)
+{
+	switch (f->type) {
+	case FT_STR:
+	case FT_RECPTR:
+		return *CAT(rec, f->off, void *) != NULL;
+	case FT_I64:
+		return *CAT(rec, f->off, int64_t) != 0;
+	case FT_U64:
+		return *CAT(rec, f->off, uint64_t) != 0;
+	case FT_BOOL:
+		return *CAT(rec, f->off, bool);
+	case FT_LABELS:
+	case FT_I64ARR:
+	case FT_STRARR:
+	case FT_RECARR:
+		return *CAT(rec, f->noff, size_t) != 0;
+	case FT_REC:
+		return true;
+	}
+	return true;
+}
+
+static bool
+field_written(const struct schema *s, const struct field *f, const void *rec,
+              unsigned opts)
+{
+	if ((f->flags & F_SECRET) && !(opts & ENC_SECRETS))
+		return false;
+	return !s->sparse || field_set(f, rec);
+}
+
+static int enc_record(msgpack_packer *, const struct schema *, const void *,
+                      unsigned);
+
+static int
+enc_field(msgpack_packer *pk, const struct field *f, const void *rec,
+          unsigned opts)
+{
+	size_t i, n = 0;
+	const void *arr = NULL;
+
+	if (f->type == FT_LABELS || f->type == FT_I64ARR ||
+	    f->type == FT_STRARR || f->type == FT_RECARR) {
+		n = *CAT(rec, f->noff, size_t);
+		arr = *CAT(rec, f->off, const void *);
+		if (n > 0 && arr == NULL)
+			return -1;
+	}
+	if (f->flags & F_NOSECRETS)
+		opts &= ~ENC_SECRETS;
+	switch (f->type) {
+	case FT_STR:
+		pk_str(pk, *CAT(rec, f->off, const char *));
+		return 0;
+	case FT_I64:
+		msgpack_pack_int64(pk, *CAT(rec, f->off, int64_t));
+		return 0;
+	case FT_U64:
+		msgpack_pack_uint64(pk, *CAT(rec, f->off, uint64_t));
+		return 0;
+	case FT_BOOL:
+		pk_bool(pk, *CAT(rec, f->off, bool));
+		return 0;
+	case FT_LABELS:
+		msgpack_pack_map(pk, n);
+		for (i = 0; i < n; i++) {
+			pk_str(pk, ((const struct wire_kv *)arr)[i].key);
+			pk_str(pk, ((const struct wire_kv *)arr)[i].val);
+		}
+		return 0;
+	case FT_I64ARR:
+		msgpack_pack_array(pk, n);
+		for (i = 0; i < n; i++)
+			msgpack_pack_int64(pk, ((const int64_t *)arr)[i]);
+		return 0;
+	case FT_STRARR:
+		msgpack_pack_array(pk, n);
+		for (i = 0; i < n; i++)
+			pk_str(pk, ((char *const *)arr)[i]);
+		return 0;
+	case FT_REC:
+		return enc_record(pk, f->sub, CAT(rec, f->off, void), opts);
+	case FT_RECPTR:
+		if (*CAT(rec, f->off, const void *) == NULL)
+			return -1;
+		return enc_record(pk, f->sub, *CAT(rec, f->off, const void *),
+		                  opts);
+	case FT_RECARR:
+		msgpack_pack_array(pk, n);
+		for (i = 0; i < n; i++)
+			if (enc_record(pk, f->sub,
+			               (const char *)arr + i * f->sub->size,
+			               opts) == -1)
+				return -1;
+		return 0;
+	}
+	return -1;
+}
+
+static int
+enc_record(msgpack_packer *pk, const struct schema *s, const void *rec,
+           unsigned opts)
+{
+	size_t i, n = s->t ? 1 : 0;
+	const struct field *f;
+
+	if (rec == NULL)
+		return -1;
+	for (i = 0; i < s->nfields; i++)
+		if (field_written(s, &s->fields[i], rec, opts))
+			n++;
+	msgpack_pack_map(pk, n);
+	if (s->t) {
+		pk_str(pk, "t");
+		pk_str(pk, s->t);
+	}
+	for (i = 0; i < s->nfields; i++) {
+		f = &s->fields[i];
+		if (!field_written(s, f, rec, opts))
+			continue;
+		pk_str(pk, f->key);
+		if (enc_field(pk, f, rec, opts) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* One whole record; on a programming error nothing is left in b. */
+static int
+enc_top(struct wbuf *b, const struct schema *s, const void *rec, unsigned opts)
+{
+	msgpack_packer pk;
+	size_t len0;
+
+	if (b == NULL || rec == NULL)
+		return -1;
+	len0 = b->len;
+	msgpack_packer_init(&pk, b, wbuf_write);
+	if (enc_record(&pk, s, rec, opts) == -1) {
+		b->len = len0;
+		return -1;
+	}
+	return 0;
+}
+
+int
+wire_encode_snapshot(struct wbuf *b, const struct wire_snapshot *m)
+{
+	return enc_top(b, &snapshot_schema, m, ENC_SECRETS);
+}
+
+int
+wire_encode_delta(struct wbuf *b, const struct wire_delta *m)
+{
+	return enc_top(b, &delta_schema, m, ENC_SECRETS);
+}
+
+int
+wire_encode_plugin_result(struct wbuf *b, const struct wire_plugin_result *m)
+{
+	return enc_top(b, &plugin_result_schema, m, ENC_SECRETS);
+}
+
+int
+wire_encode_dispatch(struct wbuf *b, const struct wire_dispatch *m)
+{
+	return enc_top(b, &dispatch_schema, m, ENC_SECRETS);
+}
+
+int
+wire_encode_event(struct wbuf *b, const struct wire_event *m)
+{
+	if (m == NULL || (size_t)m->type >= NELEM(event_schemas))
+		return -1;
+	return enc_top(b, &event_schemas[m->type], m, ENC_SECRETS);
+}
+
+int
+wire_encode_request(struct wbuf *b, const struct wire_request *m)
+{
+	return enc_top(b, &request_schema, m, ENC_SECRETS);
+}
+
+int
+wire_encode_workload(struct wbuf *b, const struct wire_workload *m,
+                     bool secrets)
+{
+	return enc_top(b, &workload_schema, m, secrets ? ENC_SECRETS : 0);
+}
+
+int
+wire_encode_row(struct wbuf *b, const struct wire_row *m)
+{
+	return enc_top(b, &row_schema, m, ENC_SECRETS);
+}
+
+/* ---- replies ---- */
+
+static void
+pk_init(msgpack_packer *pk, struct wbuf *b)
+{
+	msgpack_packer_init(pk, b, wbuf_write);
+}
+
+int
+wire_reply_error(struct wbuf *b, const char *code, const char *message)
+{
+	msgpack_packer pk;
+
+	if (b == NULL)
+		return -1;
+	pk_init(&pk, b);
+	msgpack_pack_map(&pk, 2);
+	pk_str(&pk, "ok");
+	msgpack_pack_false(&pk);
+	pk_str(&pk, "error");
+	msgpack_pack_map(&pk, 2);
+	pk_str(&pk, "code");
+	pk_str(&pk, code);
+	pk_str(&pk, "message");
+	pk_str(&pk, message);
+	return 0;
+}
+
+int
+wire_reply_begin(struct wbuf *b, size_t nextra)
+{
+	msgpack_packer pk;
+
+	if (b == NULL || nextra >= UINT32_MAX)
+		return -1;
+	pk_init(&pk, b);
+	msgpack_pack_map(&pk, 1 + nextra);
+	pk_str(&pk, "ok");
+	msgpack_pack_true(&pk);
+	return 0;
+}
+
+/* Writes key and returns a packer for its value. */
+static int
+reply_key(msgpack_packer *pk, struct wbuf *b, const char *key)
+{
+	if (b == NULL || key == NULL)
+		return -1;
+	pk_init(pk, b);
+	pk_str(pk, key);
+	return 0;
+}
+
+int
+wire_reply_u64(struct wbuf *b, const char *key, uint64_t v)
+{
+	msgpack_packer pk;
+
+	if (reply_key(&pk, b, key) == -1)
+		return -1;
+	msgpack_pack_uint64(&pk, v);
+	return 0;
+}
+
+int
+wire_reply_str(struct wbuf *b, const char *key, const char *v)
+{
+	msgpack_packer pk;
+
+	if (reply_key(&pk, b, key) == -1)
+		return -1;
+	pk_str(&pk, v);
+	return 0;
+}
+
+/* key: [records...]; on a programming error nothing is left in b. */
+static int
+reply_records(struct wbuf *b, const char *key, const struct schema *s,
+              const void *recs, size_t n, unsigned opts)
+{
+	msgpack_packer pk;
+	size_t i, len0;
+
+	if (b == NULL || (n > 0 && recs == NULL))
+		return -1;
+	len0 = b->len;
+	if (reply_key(&pk, b, key) == -1)
+		return -1;
+	msgpack_pack_array(&pk, n);
+	for (i = 0; i < n; i++)
+		if (enc_record(&pk, s, (const char *)recs + i * s->size,
+		               opts) == -1) {
+			b->len = len0;
+			return -1;
+		}
+	return 0;
+}
+
+static int
+reply_record(struct wbuf *b, const char *key, const struct schema *s,
+             const void *rec, unsigned opts)
+{
+	msgpack_packer pk;
+	size_t len0;
+
+	if (b == NULL || rec == NULL)
+		return -1;
+	len0 = b->len;
+	if (reply_key(&pk, b, key) == -1 ||
+	    enc_record(&pk, s, rec, opts) == -1) {
+		b->len = len0;
+		return -1;
+	}
+	return 0;
+}
+
+int
+wire_reply_rows(struct wbuf *b, const char *key, const struct wire_row *rows,
+                size_t n)
+{
+	return reply_records(b, key, &row_schema, rows, n, ENC_SECRETS);
+}
+
+int
+wire_reply_row(struct wbuf *b, const char *key, const struct wire_row *row)
+{
+	return reply_record(b, key, &row_schema, row, ENC_SECRETS);
+}
+
+int
+wire_reply_workloads(struct wbuf *b, const char *key,
+                     const struct wire_workload *w, size_t n, bool secrets)
+{
+	return reply_records(b, key, &workload_schema, w, n,
+	                     secrets ? ENC_SECRETS : 0);
+}
+
+int
+wire_reply_workload(struct wbuf *b, const char *key,
+                    const struct wire_workload *w, bool secrets)
+{
+	return reply_record(b, key, &workload_schema, w,
+	                    secrets ? ENC_SECRETS : 0);
+}
+
+int
+wire_reply_raw_array(struct wbuf *b, const char *key, const struct wbuf *items,
+                     size_t n)
+{
+	msgpack_packer pk;
+
+	if (n > 0 && (items == NULL || items->len == 0))
+		return -1;
+	if (reply_key(&pk, b, key) == -1)
+		return -1;
+	msgpack_pack_array(&pk, n);
+	if (items != NULL)
+		wbuf_append(b, items->data, items->len);
+	return 0;
+}
+
+static void
+pk_counters(msgpack_packer *pk, const struct wire_counter *c, size_t n)
+{
+	size_t i;
+
+	msgpack_pack_map(pk, n);
+	for (i = 0; i < n; i++) {
+		pk_str(pk, c[i].name);
+		msgpack_pack_uint64(pk, c[i].value);
+	}
+}
+
+int
+wire_reply_counters(struct wbuf *b, const char *key,
+                    const struct wire_counter *c, size_t n)
+{
+	msgpack_packer pk;
+
+	if (n > 0 && c == NULL)
+		return -1;
+	if (reply_key(&pk, b, key) == -1)
+		return -1;
+	pk_counters(&pk, c, n);
+	return 0;
+}
+
+int
+wire_reply_health(struct wbuf *b, const struct wire_health *h)
+{
+	msgpack_packer pk;
+	size_t i;
+
+	if (b == NULL || h == NULL || (h->nchecks > 0 && h->checks == NULL) ||
+	    (h->ncounters > 0 && h->counters == NULL))
+		return -1;
+	pk_init(&pk, b);
+	msgpack_pack_map(&pk, 8);
+	pk_str(&pk, "ok");
+	msgpack_pack_true(&pk);
+	pk_str(&pk, "name");
+	pk_str(&pk, h->name);
+	pk_str(&pk, "pid");
+	msgpack_pack_int64(&pk, h->pid);
+	pk_str(&pk, "version");
+	pk_str(&pk, h->version);
+	pk_str(&pk, "uptime_s");
+	msgpack_pack_int64(&pk, h->uptime_s);
+	pk_str(&pk, "ready");
+	pk_bool(&pk, h->ready);
+	pk_str(&pk, "checks");
+	msgpack_pack_array(&pk, h->nchecks);
+	for (i = 0; i < h->nchecks; i++) {
+		msgpack_pack_map(&pk, 3);
+		pk_str(&pk, "name");
+		pk_str(&pk, h->checks[i].name);
+		pk_str(&pk, "ok");
+		pk_bool(&pk, h->checks[i].ok);
+		pk_str(&pk, "detail");
+		pk_str(&pk, h->checks[i].detail);
+	}
+	pk_str(&pk, "counters");
+	pk_counters(&pk, h->counters, h->ncounters);
+	return 0;
+}
+
+/* ---- decoder ---- */
+
+/* One step of the path in error messages: ".key" or "[index]". */
+struct frame {
+	const char *key; /* NULL: an index */
+	int keylen;
+	size_t idx;
+};
+
+#define WIRE_FRAMES (2 * WIRE_DEPTH_MAX + 2)
+
+/*
+ * A cursor over the bytes of one message. Every read checks the bytes
+ * left first; every container count is checked against them before any
+ * loop, and arrays grow only as their elements are actually decoded.
+ */
+struct cur {
+	const unsigned char *p, *end;
+	struct arena *a;
+	char *err;
+	int depth;   /* containers open now */
+	char *empty; /* the message's one "" */
+	const char *name;
+	struct frame frames[WIRE_FRAMES];
+	int nframes;
+};
+
+static int fail(struct cur *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int
+fail(struct cur *c, const char *fmt, ...)
+{
+	char *e = c->err;
+	size_t n;
+	va_list ap;
+	int i;
+
+	if (e == NULL)
+		return -1;
+	/* path first, then the reason, cut at WIRE_ERR_LEN */
+	n = (size_t)snprintf(e, WIRE_ERR_LEN, "%s", c->name);
+	for (i = 0; i < c->nframes && i < WIRE_FRAMES && n < WIRE_ERR_LEN;
+	     i++) {
+		if (c->frames[i].key != NULL)
+			n += (size_t)snprintf(e + n, WIRE_ERR_LEN - n, ".%.*s",
+			                      c->frames[i].keylen,
+			                      c->frames[i].key);
+		else
+			n += (size_t)snprintf(e + n, WIRE_ERR_LEN - n, "[%zu]",
+			                      c->frames[i].idx);
+	}
+	if (n < WIRE_ERR_LEN)
+		n += (size_t)snprintf(e + n, WIRE_ERR_LEN - n, ": ");
+	if (n < WIRE_ERR_LEN) {
+		va_start(ap, fmt);
+		vsnprintf(e + n, WIRE_ERR_LEN - n, fmt, ap);
+		va_end(ap);
+	}
+	/* peer bytes (keys, t) end up in logs: one line, printable */
+	for (; *e != '\0'; e++)
+		if ((unsigned char)*e < 0x20 || *e == 0x7f)
+			*e = '?';
+	return -1;
+}
+
+/* Frames past WIRE_FRAMES are not recorded; the depth check fails first. */
+static void
+push_key(struct cur *c, const char *key, size_t len)
+{
+	if (c->nframes < WIRE_FRAMES) {
+		c->frames[c->nframes].key = key;
+		c->frames[c->nframes].keylen = len > 32 ? 32 : (int)len;
+	}
+	c->nframes++;
+}
+
+static void
+push_idx(struct cur *c, size_t idx)
+{
+	if (c->nframes < WIRE_FRAMES) {
+		c->frames[c->nframes].key = NULL;
+		c->frames[c->nframes].idx = idx;
+	}
+	c->nframes++;
+}
+
+static void
+pop(struct cur *c)
+{
+	c->nframes--;
+}
+
+static size_t
+left(const struct cur *c)
+{
+	return (size_t)(c->end - c->p);
+}
+
+static uint64_t
+be(const unsigned char *p, int n)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 0; i < n; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static const char *
+tname(int b)
+{
+	if (b <= 0x7f || b >= 0xe0 || (b >= 0xcc && b <= 0xd3))
+		return "int";
+	if (b <= 0x8f || b == 0xde || b == 0xdf)
+		return "map";
+	if (b <= 0x9f || b == 0xdc || b == 0xdd)
+		return "array";
+	if (b <= 0xbf || (b >= 0xd9 && b <= 0xdb))
+		return "str";
+	switch (b) {
+	case 0xc0:
+		return "nil";
+	case 0xc2:
+	case 0xc3:
+		return "bool";
+	case 0xc4:
+	case 0xc5:
+	case 0xc6:
+		return "bin";
+	case 0xca:
+	case 0xcb:
+		return "float";
+	case 0xc1:
+		return "invalid byte 0xc1";
+	}
+	return "ext";
+}
+
+/* The header byte of the next value, which must exist; -1 if none. */
+static int
+peek(struct cur *c)
+{
+	if (c->p >= c->end)
+		return fail(c, "truncated");
+	return *c->p;
+}
+
+/* n bytes of a fixed-size header or body after p[0]. */
+static int
+need(struct cur *c, size_t n)
+{
+	if (left(c) < n)
+		return fail(c, "truncated");
+	return 0;
+}
+
+static int
+enter(struct cur *c)
+{
+	if (++c->depth > WIRE_DEPTH_MAX)
+		return fail(c, "nested deeper than %d", WIRE_DEPTH_MAX);
+	return 0;
+}
+
+static void
+leave(struct cur *c)
+{
+	c->depth--;
+}
+
+static int
+rd_map(struct cur *c, uint32_t *n)
+{
+	int b;
+
+	if ((b = peek(c)) == -1)
+		return -1;
+	if (b >= 0x80 && b <= 0x8f) {
+		*n = b & 0x0f;
+		c->p++;
+	} else if (b == 0xde || b == 0xdf) {
+		int w = b == 0xde ? 2 : 4;
+		if (need(c, 1 + w) == -1)
+			return -1;
+		*n = (uint32_t)be(c->p + 1, w);
+		c->p += 1 + w;
+	} else {
+		return fail(c, "expected map, got %s", tname(b));
+	}
+	/* each entry is a key and a value, at least one byte each */
+	if ((uint64_t)*n * 2 > left(c))
+		return fail(c, "map of %u entries exceeds the %zu bytes left",
+		            *n, left(c));
+	return 0;
+}
+
+static int
+rd_arr(struct cur *c, uint32_t *n)
+{
+	int b;
+
+	if ((b = peek(c)) == -1)
+		return -1;
+	if (b >= 0x90 && b <= 0x9f) {
+		*n = b & 0x0f;
+		c->p++;
+	} else if (b == 0xdc || b == 0xdd) {
+		int w = b == 0xdc ? 2 : 4;
+		if (need(c, 1 + w) == -1)
+			return -1;
+		*n = (uint32_t)be(c->p + 1, w);
+		c->p += 1 + w;
+	} else {
+		return fail(c, "expected array, got %s", tname(b));
+	}
+	if (*n > left(c))
+		return fail(c,
+		            "array of %u elements exceeds the %zu bytes left",
+		            *n, left(c));
+	return 0;
+}
+
+/* A str header and its body, in place. */
+static int
+rd_strraw(struct cur *c, const char **s, size_t *len)
+{
+	int b;
+	int w;
+
+	if ((b = peek(c)) == -1)
+		return -1;
+	if (b >= 0xa0 && b <= 0xbf) {
+		*len = b & 0x1f;
+		c->p++;
+	} else if (b >= 0xd9 && b <= 0xdb) {
+		w = 1 << (b - 0xd9);
+		if (need(c, 1 + w) == -1)
+			return -1;
+		*len = (size_t)be(c->p + 1, w);
+		c->p += 1 + w;
+	} else {
+		return fail(c, "expected str, got %s", tname(b));
+	}
+	if (*len > left(c))
+		return fail(c, "string of %zu bytes exceeds the %zu bytes left",
+		            *len, left(c));
+	*s = (const char *)c->p;
+	c->p += *len;
+	return 0;
+}
+
+static int
+rd_string(struct cur *c, size_t limit, char **out)
+{
+	const char *s;
+	size_t len;
+
+	if (rd_strraw(c, &s, &len) == -1)
+		return -1;
+	if (len > limit)
+		return fail(c, "string over %zu bytes", limit);
+	if (memchr(s, '\0', len) != NULL)
+		return fail(c, "string contains NUL");
+	*out = len ? arena_strndup(c->a, s, len) : c->empty;
+	return 0;
+}
+
+/* Any msgpack integer: neg and i when negative, else u. */
+struct ival {
+	bool neg;
+	int64_t i;
+	uint64_t u;
+};
+
+static int
+rd_int(struct cur *c, struct ival *v)
+{
+	int b;
+	int w;
+
+	if ((b = peek(c)) == -1)
+		return -1;
+	memset(v, 0, sizeof(*v));
+	if (b <= 0x7f) {
+		v->u = b;
+		c->p++;
+		return 0;
+	}
+	if (b >= 0xe0) {
+		v->neg = true;
+		v->i = (int8_t)b;
+		c->p++;
+		return 0;
+	}
+	if (b >= 0xcc && b <= 0xcf) {
+		w = 1 << (b - 0xcc);
+		if (need(c, 1 + w) == -1)
+			return -1;
+		v->u = be(c->p + 1, w);
+		c->p += 1 + w;
+		return 0;
+	}
+	if (b >= 0xd0 && b <= 0xd3) {
+		uint64_t raw, sign;
+		w = 1 << (b - 0xd0);
+		if (need(c, 1 + w) == -1)
+			return -1;
+		raw = be(c->p + 1, w);
+		c->p += 1 + w;
+		sign = (uint64_t)1 << (8 * w - 1);
+		if (raw & sign) {
+			/* sign-extend without signed overflow */
+			v->neg = true;
+			v->i = w == 8 ? (int64_t)raw
+			              : (int64_t)(raw - (sign << 1));
+		} else {
+			v->u = raw;
+		}
+		return 0;
+	}
+	return fail(c, "expected int, got %s", tname(b));
+}
+
+static int
+rd_i64(struct cur *c, int64_t *out)
+{
+	struct ival v;
+
+	if (rd_int(c, &v) == -1)
+		return -1;
+	if (v.neg) {
+		*out = v.i;
+		return 0;
+	}
+	if (v.u > INT64_MAX)
+		return fail(c, "integer %llu out of range",
+		            (unsigned long long)v.u);
+	*out = (int64_t)v.u;
+	return 0;
+}
+
+static int
+rd_u64(struct cur *c, uint64_t *out)
+{
+	struct ival v;
+
+	if (rd_int(c, &v) == -1)
+		return -1;
+	if (v.neg)
+		return fail(c, "negative integer %lld", (long long)v.i);
+	*out = v.u;
+	return 0;
+}
+
+static int
+rd_bool(struct cur *c, bool *out)
+{
+	int b;
+
+	if ((b = peek(c)) == -1)
+		return -1;
+	if (b != 0xc2 && b != 0xc3)
+		return fail(c, "expected bool, got %s", tname(b));
+	*out = b == 0xc3;
+	c->p++;
+	return 0;
+}
+
+/* A map key: a str, read in place. */
+static int
+rd_key(struct cur *c, const char **k, size_t *klen)
+{
+	int b;
+
+	if ((b = peek(c)) == -1)
+		return -1;
+	if (!((b >= 0xa0 && b <= 0xbf) || (b >= 0xd9 && b <= 0xdb)))
+		return fail(c, "map key is %s, not str", tname(b));
+	return rd_strraw(c, k, klen);
+}
+
+/*
+ * Skips one well-formed value of any type, with at most `budget` levels
+ * of containers in it (and never past WIRE_DEPTH_MAX in all).
+ */
+static int
+skip(struct cur *c, int budget)
+{
+	int b;
+	uint32_t i, n;
+	size_t len;
+	const char *s;
+	struct ival v;
+	bool ismap;
+	int w;
+
+	if ((b = peek(c)) == -1)
+		return -1;
+	if (b <= 0x7f || b >= 0xe0 || (b >= 0xcc && b <= 0xd3))
+		return rd_int(c, &v);
+	if ((b >= 0xa0 && b <= 0xbf) || (b >= 0xd9 && b <= 0xdb))
+		return rd_strraw(c, &s, &len);
+	if (b <= 0x9f || (b >= 0xdc && b <= 0xdf)) {
+		ismap = b <= 0x8f || b >= 0xde;
+		if (budget <= 0)
+			return fail(c, "nested deeper than the schema allows");
+		if ((ismap ? rd_map(c, &n) : rd_arr(c, &n)) == -1 ||
+		    enter(c) == -1)
+			return -1;
+		for (i = 0; i < n; i++) {
+			if (ismap && rd_key(c, &s, &len) == -1)
+				return -1;
+			if (skip(c, budget - 1) == -1)
+				return -1;
+		}
+		leave(c);
+		return 0;
+	}
+	switch (b) {
+	case 0xc0:
+	case 0xc2:
+	case 0xc3:
+		c->p++;
+		return 0;
+	case 0xca:
+	case 0xcb:
+		w = b == 0xca ? 4 : 8;
+		if (need(c, 1 + w) == -1)
+			return -1;
+		c->p += 1 + w;
+		return 0;
+	case 0xc4: /* bin 8/16/32 */
+	case 0xc5:
+	case 0xc6:
+	case 0xc7: /* ext 8/16/32: length, type, data */
+	case 0xc8:
+	case 0xc9:
+		w = b <= 0xc6 ? 1 << (b - 0xc4) : 1 << (b - 0xc7);
+		if (need(c, 1 + w) == -1)
+			return -1;
+		len = (size_t)be(c->p + 1, w) + (b >= 0xc7 ? 1 : 0);
+		c->p += 1 + w;
+		if (len > left(c))
+			return fail(c,
+			            "%s of %zu bytes exceeds the %zu bytes "
+			            "left",
+			            tname(b), len, left(c));
+		c->p += len;
+		return 0;
+	case 0xd4: /* fixext 1..16: type, data */
+	case 0xd5:
+	case 0xd6:
+	case 0xd7:
+	case 0xd8:
+		w = 1 << (b - 0xd4);
+		if (need(c, 2 + w) == -1)
+			return -1;
+		c->p += 2 + w;
+		return 0;
+	}
+	return fail(c, "invalid byte 0x%02x", b);
+}
+
+/* Makes room for element n of an array that has room for *cap. */
+static void *
+grow(struct cur *c, void *arr, size_t *cap, size_t n, size_t elsz)
+{
+	size_t ncap;
+
+	if (n < *cap)
+		return arr;
+	ncap = *cap ? *cap * 2 : 4;
+	if (ncap > SIZE_MAX / elsz)
+		abort(); /* n is bounded by the message size */
+	arr = arena_realloc(c->a, arr, *cap * elsz, ncap * elsz);
+	*cap = ncap;
+	return arr;
+}
+
+static int
+cmp_strp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int
+labels_dup(struct cur *c, const struct wire_kv *kv, size_t n)
+{
+	const char *dup = NULL;
+	char **keys;
+	size_t i, j;
+
+	if (n <= WIRE_DUP_LINEAR) {
+		for (i = 0; i < n && dup == NULL; i++)
+			for (j = i + 1; j < n; j++)
+				if (strcmp(kv[i].key, kv[j].key) == 0) {
+					dup = kv[i].key;
+					break;
+				}
+	} else {
+		keys = arena_alloc(c->a, n * sizeof(*keys));
+		for (i = 0; i < n; i++)
+			keys[i] = kv[i].key;
+		qsort(keys, n, sizeof(*keys), cmp_strp);
+		for (i = 1; i < n && dup == NULL; i++)
+			if (strcmp(keys[i - 1], keys[i]) == 0)
+				dup = keys[i];
+	}
+	if (dup != NULL)
+		return fail(c, "duplicate label \"%.32s\"", dup);
+	return 0;
+}
+
+static int dec_record(struct cur *, const struct schema *, void *);
+
+static bool
+is_str(int b)
+{
+	return (b >= 0xa0 && b <= 0xbf) || (b >= 0xd9 && b <= 0xdb);
+}
+
+/* A label key or value: a str within the label limit. */
+static int
+rd_label(struct cur *c, bool key, char **out)
+{
+	int b;
+
+	if ((b = peek(c)) == -1)
+		return -1;
+	if (key && !is_str(b))
+		return fail(c, "map key is %s, not str", tname(b));
+	return rd_string(c, WIRE_LABEL_MAX, out);
+}
+
+static int
+dec_labels(struct cur *c, const struct field *f, void *rec)
+{
+	struct wire_kv *kv = NULL;
+	size_t cap = 0;
+	uint32_t i, n;
+
+	if (rd_map(c, &n) == -1 || enter(c) == -1)
+		return -1;
+	for (i = 0; i < n; i++) {
+		kv = grow(c, kv, &cap, i, sizeof(*kv));
+		if (rd_label(c, true, &kv[i].key) == -1 ||
+		    rd_label(c, false, &kv[i].val) == -1)
+			return -1;
+	}
+	leave(c);
+	*AT(rec, f->off, struct wire_kv *) = kv;
+	*AT(rec, f->noff, size_t) = n;
+	return labels_dup(c, kv, n);
+}
+
+/* The array types: elements decoded one by one into a growing array. */
+static int
+dec_array(struct cur *c, const struct field *f, void *rec)
+{
+	size_t elsz, cap = 0;
+	char *arr = NULL;
+	uint32_t i, n;
+	int rc = 0;
+
+	switch (f->type) {
+	case FT_I64ARR:
+		elsz = sizeof(int64_t);
+		break;
+	case FT_STRARR:
+		elsz = sizeof(char *);
+		break;
+	default:
+		elsz = f->sub->size;
+		break;
+	}
+	if (rd_arr(c, &n) == -1 || enter(c) == -1)
+		return -1;
+	for (i = 0; i < n && rc == 0; i++) {
+		arr = grow(c, arr, &cap, i, elsz);
+		push_idx(c, i);
+		if (f->type == FT_I64ARR)
+			rc = rd_i64(c, (int64_t *)(void *)(arr + i * elsz));
+		else if (f->type == FT_STRARR)
+			rc = rd_string(c, f->limit,
+			               (char **)(void *)(arr + i * elsz));
+		else
+			rc = dec_record(c, f->sub, arr + i * elsz);
+		pop(c);
+	}
+	if (rc == -1)
+		return -1;
+	leave(c);
+	*AT(rec, f->off, void *) = arr;
+	*AT(rec, f->noff, size_t) = n;
+	return 0;
+}
+
+static int
+dec_field(struct cur *c, const struct field *f, void *rec)
+{
+	void *sub;
+
+	switch (f->type) {
+	case FT_STR:
+		return rd_string(c, f->limit, AT(rec, f->off, char *));
+	case FT_I64:
+		return rd_i64(c, AT(rec, f->off, int64_t));
+	case FT_U64:
+		return rd_u64(c, AT(rec, f->off, uint64_t));
+	case FT_BOOL:
+		return rd_bool(c, AT(rec, f->off, bool));
+	case FT_LABELS:
+		return dec_labels(c, f, rec);
+	case FT_I64ARR:
+	case FT_STRARR:
+	case FT_RECARR:
+		return dec_array(c, f, rec);
+	case FT_REC:
+		return dec_record(c, f->sub, AT(rec, f->off, void));
+	case FT_RECPTR:
+		sub = arena_alloc(c->a, f->sub->size);
+		*AT(rec, f->off, void *) = sub;
+		return dec_record(c, f->sub, sub);
+	}
+	return fail(c, "unknown field type");
+}
+
+/* Absent strings of a (non-sparse) record read as "", nested ones too. */
+static void
+fill_defaults(struct cur *c, const struct schema *s, void *rec)
+{
+	const struct field *f;
+	size_t i;
+
+	for (i = 0; i < s->nfields; i++) {
+		f = &s->fields[i];
+		if (f->type == FT_STR && *AT(rec, f->off, char *) == NULL)
+			*AT(rec, f->off, char *) = c->empty;
+		else if (f->type == FT_REC)
+			fill_defaults(c, f->sub, AT(rec, f->off, void));
+	}
+}
+
+static const struct field *
+lookup(const struct schema *s, const char *k, size_t klen)
+{
+	size_t i;
+
+	for (i = 0; i < s->nfields; i++)
+		if (strlen(s->fields[i].key) == klen &&
+		    memcmp(s->fields[i].key, k, klen) == 0)
+			return &s->fields[i];
+	return NULL;
+}
+
+/* The constant `t` of a message. */
+static int
+dec_t(struct cur *c, const struct schema *s)
+{
+	const char *v;
+	size_t vlen;
+
+	push_key(c, "t", 1);
+	if (rd_strraw(c, &v, &vlen) == -1)
+		return -1;
+	if (vlen != strlen(s->t) || memcmp(v, s->t, vlen) != 0)
+		return fail(c, "\"%.*s\" is not %s", vlen > 32 ? 32 : (int)vlen,
+		            v, s->t);
+	pop(c);
+	return 0;
+}
+
+static int
+dec_record(struct cur *c, const struct schema *s, void *rec)
+{
+	const struct field *f;
+	uint64_t seen = 0; /* a bit per field; no schema has 64 */
+	bool tseen = false;
+	const char *k;
+	size_t klen, fi;
+	uint32_t i, n;
+
+	if (rd_map(c, &n) == -1 || enter(c) == -1)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (rd_key(c, &k, &klen) == -1)
+			return -1;
+		if (s->t != NULL && klen == 1 && k[0] == 't') {
+			if (tseen)
+				return fail(c, "duplicate key \"t\"");
+			tseen = true;
+			if (dec_t(c, s) == -1)
+				return -1;
+			continue;
+		}
+		if ((f = lookup(s, k, klen)) == NULL) {
+			/* Unknown: skipped, bounded. Its duplicates are
+			 * harmless since no reader ever sees it. */
+			push_key(c, k, klen);
+			if (skip(c, WIRE_SKIP_DEPTH) == -1)
+				return -1;
+			pop(c);
+			continue;
+		}
+		fi = (size_t)(f - s->fields);
+		if (seen & (uint64_t)1 << fi)
+			return fail(c, "duplicate key \"%s\"", f->key);
+		seen |= (uint64_t)1 << fi;
+		push_key(c, f->key, strlen(f->key));
+		if (dec_field(c, f, rec) == -1)
+			return -1;
+		pop(c);
+	}
+	leave(c);
+	if (s->t != NULL && !tseen)
+		return fail(c, "missing key \"t\"");
+	for (fi = 0; fi < s->nfields; fi++)
+		if ((s->fields[fi].flags & F_REQ) &&
+		    !(seen & (uint64_t)1 << fi))
+			return fail(c, "missing key \"%s\"", s->fields[fi].key);
+	if (!s->sparse)
+		fill_defaults(c, s, rec);
+	return 0;
+}
+
+static void
+cur_init(struct cur *c, const void *buf, size_t len, struct arena *a,
+         const char *name, char *err)
+{
+	memset(c, 0, sizeof(*c));
+	c->p = buf;
+	c->end = c->p + len;
+	c->a = a;
+	c->err = err;
+	c->name = name;
+	if (err != NULL)
+		err[0] = '\0';
+}
+
+static int
+trailing(struct cur *c)
+{
+	if (c->p != c->end)
+		return fail(c, "%zu trailing bytes", left(c));
+	return 0;
+}
+
+/* A whole message: one record and nothing after it. */
+static int
+dec_top(const struct schema *s, const void *buf, size_t len, struct arena *a,
+        void *out, char *err)
+{
+	struct cur c;
+
+	if (out == NULL)
+		return -1;
+	memset(out, 0, s->size);
+	cur_init(&c, buf, len, a, s->name, err);
+	if (buf == NULL || a == NULL)
+		return fail(&c, "no message");
+	c.empty = arena_strndup(a, "", 0);
+	if (dec_record(&c, s, out) == -1 || trailing(&c) == -1) {
+		memset(out, 0, s->size);
+		return -1;
+	}
+	return 0;
+}
+
+int
+wire_decode_snapshot(const void *buf, size_t len, struct arena *a,
+                     struct wire_snapshot *out, char *err)
+{
+	return dec_top(&snapshot_schema, buf, len, a, out, err);
+}
+
+int
+wire_decode_delta(const void *buf, size_t len, struct arena *a,
+                  struct wire_delta *out, char *err)
+{
+	return dec_top(&delta_schema, buf, len, a, out, err);
+}
+
+int
+wire_decode_plugin_result(const void *buf, size_t len, struct arena *a,
+                          struct wire_plugin_result *out, char *err)
+{
+	return dec_top(&plugin_result_schema, buf, len, a, out, err);
+}
+
+int
+wire_decode_dispatch(const void *buf, size_t len, struct arena *a,
+                     struct wire_dispatch *out, char *err)
+{
+	return dec_top(&dispatch_schema, buf, len, a, out, err);
+}
+
+int
+wire_decode_request(const void *buf, size_t len, struct arena *a,
+                    struct wire_request *out, char *err)
+{
+	return dec_top(&request_schema, buf, len, a, out, err);
+}
+
+int
+wire_decode_workload(const void *buf, size_t len, struct arena *a,
+                     struct wire_workload *out, char *err)
+{
+	return dec_top(&workload_schema, buf, len, a, out, err);
+}
+
+int
+wire_decode_row(const void *buf, size_t len, struct arena *a,
+                struct wire_row *out, char *err)
+{
+	return dec_top(&row_schema, buf, len, a, out, err);
+}
+
+/* Finds the top-level `t` without decoding anything else. */
+static int
+find_t(struct cur *c, const char **t, size_t *tlen)
+{
+	const char *k;
+	size_t klen;
+	uint32_t i, n;
+
+	if (rd_map(c, &n) == -1 || enter(c) == -1)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (rd_key(c, &k, &klen) == -1)
+			return -1;
+		push_key(c, k, klen);
+		if (klen == 1 && k[0] == 't')
+			return rd_strraw(c, t, tlen);
+		if (skip(c, WIRE_DEPTH_MAX) == -1)
+			return -1;
+		pop(c);
+	}
+	return fail(c, "missing key \"t\"");
+}
+
+int
+wire_peek_type(const void *buf, size_t len, enum wire_msgtype *type, char *err)
+{
+	struct cur c;
+	const char *t;
+	size_t i, tlen;
+
+	cur_init(&c, buf, len, NULL, "message", err);
+	if (type != NULL)
+		*type = WIRE_T_UNKNOWN;
+	if (buf == NULL)
+		return fail(&c, "no message");
+	if (find_t(&c, &t, &tlen) == -1)
+		return -1;
+	for (i = 0; i < NELEM(msgtypes); i++)
+		if (strlen(msgtypes[i].t) == tlen &&
+		    memcmp(msgtypes[i].t, t, tlen) == 0 && type != NULL)
+			*type = msgtypes[i].type;
+	return 0;
+}
+
+int
+wire_decode_event(const void *buf, size_t len, struct arena *a,
+                  struct wire_event *out, char *err)
+{
+	static const struct {
+		enum wire_msgtype msg;
+		enum wire_event_type ev;
+	} evtypes[] = {
+	    {WIRE_T_CONTAINER_EVENT, WIRE_EV_CONTAINER},
+	    {WIRE_T_WORKLOAD_EVENT, WIRE_EV_WORKLOAD},
+	    {WIRE_T_PASS_EVENT, WIRE_EV_PASS},
+	};
+	enum wire_msgtype mt;
+	size_t i;
+
+	if (wire_peek_type(buf, len, &mt, err) == -1)
+		return -1;
+	for (i = 0; i < NELEM(evtypes); i++) {
+		if (evtypes[i].msg != mt)
+			continue;
+		if (dec_top(&event_schemas[evtypes[i].ev], buf, len, a, out,
+		            err) == -1)
+			return -1;
+		out->type = evtypes[i].ev;
+		return 0;
+	}
+	if (err != NULL)
+		snprintf(err, WIRE_ERR_LEN, "event: t is not an event type");
+	return -1;
+}
+
+/* The reply's error map: code and message, other keys skipped. */
+static int
+dec_reply_error(struct cur *c, char **code, char **message)
+{
+	const char *k;
+	size_t klen;
+	uint32_t i, n;
+	bool gotcode = false, gotmsg = false;
+
+	if (rd_map(c, &n) == -1 || enter(c) == -1)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (rd_key(c, &k, &klen) == -1)
+			return -1;
+		push_key(c, k, klen);
+		if (klen == 4 && memcmp(k, "code", 4) == 0) {
+			if (gotcode)
+				return fail(c, "duplicate key");
+			gotcode = true;
+			if (rd_string(c, WIRE_ID_MAX, code) == -1)
+				return -1;
+		} else if (klen == 7 && memcmp(k, "message", 7) == 0) {
+			if (gotmsg)
+				return fail(c, "duplicate key");
+			gotmsg = true;
+			if (rd_string(c, WIRE_TEXT_MAX, message) == -1)
+				return -1;
+		} else if (skip(c, WIRE_SKIP_DEPTH) == -1) {
+			return -1;
+		}
+		pop(c);
+	}
+	leave(c);
+	return 0;
+}
+
+int
+wire_decode_reply_status(const void *buf, size_t len, struct arena *a, bool *ok,
+                         char **code, char **message, char *err)
+{
+	struct cur c;
+	const char *k;
+	size_t klen;
+	uint32_t i, n;
+	bool gotok = false, goterr = false, v = false;
+	char *cd = NULL, *msg = NULL;
+
+	cur_init(&c, buf, len, a, "reply", err);
+	if (buf == NULL || a == NULL)
+		return fail(&c, "no message");
+	c.empty = arena_strndup(a, "", 0);
+	if (rd_map(&c, &n) == -1 || enter(&c) == -1)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (rd_key(&c, &k, &klen) == -1)
+			return -1;
+		push_key(&c, k, klen);
+		if (klen == 2 && memcmp(k, "ok", 2) == 0) {
+			if (gotok)
+				return fail(&c, "duplicate key");
+			gotok = true;
+			if (rd_bool(&c, &v) == -1)
+				return -1;
+		} else if (klen == 5 && memcmp(k, "error", 5) == 0) {
+			if (goterr)
+				return fail(&c, "duplicate key");
+			goterr = true;
+			if (dec_reply_error(&c, &cd, &msg) == -1)
+				return -1;
+		} else if (skip(&c, WIRE_DEPTH_MAX) == -1) {
+			return -1;
+		}
+		pop(&c);
+	}
+	leave(&c);
+	if (trailing(&c) == -1)
+		return -1;
+	if (!gotok)
+		return fail(&c, "missing key \"ok\"");
+	if (ok != NULL)
+		*ok = v;
+	if (code != NULL)
+		*code = v ? NULL : cd ? cd : c.empty;
+	if (message != NULL)
+		*message = v ? NULL : msg ? msg : c.empty;
+	return 0;
+}

@@ -1,0 +1,511 @@
+/*
+ * docker_test.c: docker.c against a small in-process HTTP server on a unix
+ * socket: version negotiation (old and new daemons, an upgrade in between),
+ * errors, the size cap, the timeout and cancellation of a hung call.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <poll.h>
+#include <pthread.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <curl/curl.h>
+
+#include "docker.h"
+#include "util.h"
+
+enum mode { M_DOCKER, M_STATUS500, M_BIG, M_HANG };
+
+/* A fake daemon: one connection at a time, one request per connection. */
+struct srv {
+	char path[108];
+	int lfd;
+	pthread_t th;
+	atomic_bool stop;
+	pthread_mutex_t mu; /* guards what follows */
+	enum mode mode;
+	char api[8], min_api[8];
+	char last_path[1024];
+	int requests;
+};
+
+static const char list_json[] =
+    "[{\"Id\":\"a\",\"Image\":\"i\",\"State\":"
+    "\"running\",\"Created\":1,\"Ports\":[],"
+    "\"Labels\":{\"tinyforge.workload.id\":\"w\"}}]";
+
+static void
+reply(int fd, int status, const char *body)
+{
+	char head[256];
+	int n;
+
+	n = snprintf(head, sizeof(head),
+	             "HTTP/1.1 %d X\r\nContent-Type: application/json\r\n"
+	             "Content-Length: %zu\r\nConnection: close\r\n\r\n",
+	             status, strlen(body));
+	if (write(fd, head, (size_t)n) < 0 || write(fd, body, strlen(body)) < 0)
+		return;
+}
+
+/* "/v1.41/..." -> 1041, else 0. */
+static int
+path_version(const char *p)
+{
+	unsigned maj, min;
+
+	if (sscanf(p, "/v%u.%u/", &maj, &min) != 2)
+		return 0;
+	return (int)(maj * 1000 + min);
+}
+
+static int
+vnum(const char *v)
+{
+	unsigned maj, min;
+
+	return sscanf(v, "%u.%u", &maj, &min) == 2 ? (int)(maj * 1000 + min)
+	                                           : 0;
+}
+
+static void
+serve_one(struct srv *s, int fd)
+{
+	char req[4096] = "", path[1024], body[512];
+	size_t got = 0;
+	ssize_t n;
+	struct pollfd p;
+	enum mode mode;
+	int v;
+
+	while (got < sizeof(req) - 1 && strstr(req, "\r\n\r\n") == NULL) {
+		if ((n = read(fd, req + got, sizeof(req) - 1 - got)) <= 0)
+			return;
+		got += (size_t)n;
+		req[got] = '\0';
+	}
+	if (sscanf(req, "GET %1023s ", path) != 1)
+		return;
+	pthread_mutex_lock(&s->mu);
+	snprintf(s->last_path, sizeof(s->last_path), "%s", path);
+	s->requests++;
+	mode = s->mode;
+	pthread_mutex_unlock(&s->mu);
+
+	switch (mode) {
+	case M_DOCKER:
+		if (strcmp(path, "/version") == 0) {
+			snprintf(
+			    body, sizeof(body),
+			    "{\"ApiVersion\":\"%s\",\"MinAPIVersion\":\"%s\"}",
+			    s->api, s->min_api);
+			reply(fd, 200, body);
+		} else if ((v = path_version(path)) < vnum(s->min_api)) {
+			snprintf(
+			    body, sizeof(body),
+			    "{\"message\":\"client version %d.%d is too old. "
+			    "Minimum supported API version is %s\"}",
+			    v / 1000, v % 1000, s->min_api);
+			reply(fd, 400, body);
+		} else {
+			reply(fd, 200, list_json);
+		}
+		break;
+	case M_STATUS500:
+		reply(fd, strcmp(path, "/version") == 0 ? 200 : 500,
+		      strcmp(path, "/version") == 0
+		          ? "{\"ApiVersion\":\"1.41\"}"
+		          : "{\"message\":\"boom\"}");
+		break;
+	case M_BIG:
+		if (strcmp(path, "/version") == 0) {
+			reply(fd, 200, "{\"ApiVersion\":\"1.41\"}");
+		} else {
+			memset(body, ' ', sizeof(body));
+			snprintf(
+			    req, sizeof(req),
+			    "HTTP/1.1 200 OK\r\nContent-Length: 5120\r\n\r\n");
+			if (write(fd, req, strlen(req)) < 0)
+				return;
+			for (v = 0; v < 10; v++)
+				if (write(fd, body, sizeof(body)) < 0)
+					return;
+		}
+		break;
+	case M_HANG:
+		/* Until the client gives up or the test ends. */
+		p.fd = fd;
+		p.events = POLLIN;
+		while (!atomic_load(&s->stop))
+			if (poll(&p, 1, 20) == 1 && read(fd, req, 1) <= 0)
+				break;
+		break;
+	}
+}
+
+static void *
+srv_main(void *arg)
+{
+	struct srv *s = arg;
+	int fd;
+
+	while (!atomic_load(&s->stop)) {
+		if ((fd = accept(s->lfd, NULL, NULL)) == -1)
+			break;
+		serve_one(s, fd);
+		close(fd);
+	}
+	return NULL;
+}
+
+static int
+srv_setup(void **state)
+{
+	struct srv *s = calloc(1, sizeof(*s));
+	struct sockaddr_un sun;
+
+	snprintf(s->path, sizeof(s->path), "/tmp/docker_test.%d.sock",
+	         (int)getpid());
+	unlink(s->path);
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", s->path);
+	s->lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_int_equal(bind(s->lfd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	assert_int_equal(listen(s->lfd, 8), 0);
+	pthread_mutex_init(&s->mu, NULL);
+	snprintf(s->api, sizeof(s->api), "1.41");
+	snprintf(s->min_api, sizeof(s->min_api), "1.12");
+	atomic_init(&s->stop, false);
+	assert_int_equal(pthread_create(&s->th, NULL, srv_main, s), 0);
+	*state = s;
+	return 0;
+}
+
+static int
+srv_teardown(void **state)
+{
+	struct srv *s = *state;
+
+	atomic_store(&s->stop, true);
+	shutdown(s->lfd, SHUT_RDWR);
+	pthread_join(s->th, NULL);
+	close(s->lfd);
+	unlink(s->path);
+	pthread_mutex_destroy(&s->mu);
+	free(s);
+	return 0;
+}
+
+static void
+srv_set(struct srv *s, enum mode mode, const char *api, const char *min_api)
+{
+	pthread_mutex_lock(&s->mu);
+	s->mode = mode;
+	snprintf(s->api, sizeof(s->api), "%s", api);
+	snprintf(s->min_api, sizeof(s->min_api), "%s", min_api);
+	pthread_mutex_unlock(&s->mu);
+}
+
+static struct docker *
+client(struct srv *s, int64_t timeout_ms, size_t max_body)
+{
+	char host[160];
+	struct docker *d;
+
+	snprintf(host, sizeof(host), "unix://%s", s->path);
+	d = docker_new(host, timeout_ms, max_body);
+	assert_non_null(d);
+	return d;
+}
+
+/* Docker 29 refuses < 1.44: the client must speak 1.47 to it. */
+static void
+test_negotiate_new(void **state)
+{
+	struct srv *s = *state;
+	struct docker *d;
+	const char *body;
+	size_t len;
+	char err[DOCKER_ERR_LEN] = "";
+
+	srv_set(s, M_DOCKER, "1.47", "1.44");
+	d = client(s, 2000, DOCKER_BODY_MAX);
+	assert_string_equal(docker_version(d), "");
+	if (docker_list(d, "tinyforge.", &body, &len, err, sizeof(err)) == -1)
+		fail_msg("list failed: %s", err);
+	assert_string_equal(docker_version(d), "1.47");
+	assert_string_equal(
+	    s->last_path,
+	    "/v1.47/containers/json?all=1&filters="
+	    "%7B%22label%22%3A%5B%22tinyforge.workload.id%22%5D%7D");
+	assert_int_equal(len, strlen(list_json));
+	assert_memory_equal(body, list_json, len);
+	assert_int_equal(s->requests, 2);
+	/* The version is kept: one request per later call. */
+	assert_int_equal(
+	    docker_list(d, "tinyforge.", &body, &len, err, sizeof(err)), 0);
+	assert_int_equal(s->requests, 3);
+	docker_free(d);
+}
+
+/* dockerd 20.10 speaks at most 1.41. */
+static void
+test_negotiate_old(void **state)
+{
+	struct srv *s = *state;
+	struct docker *d;
+	char err[DOCKER_ERR_LEN] = "";
+
+	srv_set(s, M_DOCKER, "1.41", "1.12");
+	d = client(s, 2000, DOCKER_BODY_MAX);
+	assert_int_equal(docker_negotiate(d, err, sizeof(err)), 0);
+	assert_string_equal(docker_version(d), "1.41");
+	docker_free(d);
+}
+
+/* The daemon is upgraded under us: one failure, then 1.47 again. */
+static void
+test_upgrade(void **state)
+{
+	struct srv *s = *state;
+	struct docker *d;
+	const char *body;
+	size_t len;
+	char err[DOCKER_ERR_LEN] = "";
+
+	srv_set(s, M_DOCKER, "1.41", "1.12");
+	d = client(s, 2000, DOCKER_BODY_MAX);
+	assert_int_equal(docker_list(d, "p.", &body, &len, err, sizeof(err)),
+	                 0);
+	assert_string_equal(docker_version(d), "1.41");
+	srv_set(s, M_DOCKER, "1.50", "1.44");
+	assert_int_equal(docker_list(d, "p.", &body, &len, err, sizeof(err)),
+	                 -1);
+	assert_non_null(strstr(err, "HTTP 400"));
+	assert_non_null(strstr(err, "too old"));
+	assert_string_equal(docker_version(d), "");
+	assert_int_equal(docker_list(d, "p.", &body, &len, err, sizeof(err)),
+	                 0);
+	assert_string_equal(docker_version(d), "1.47");
+	docker_free(d);
+}
+
+static void
+test_status(void **state)
+{
+	struct srv *s = *state;
+	struct docker *d;
+	const char *body;
+	size_t len;
+	char err[DOCKER_ERR_LEN] = "";
+
+	srv_set(s, M_STATUS500, "1.41", "1.12");
+	d = client(s, 2000, DOCKER_BODY_MAX);
+	assert_int_equal(docker_list(d, "p.", &body, &len, err, sizeof(err)),
+	                 -1);
+	assert_string_equal(err, "HTTP 500: boom");
+	docker_free(d);
+}
+
+static void
+test_too_big(void **state)
+{
+	struct srv *s = *state;
+	struct docker *d;
+	const char *body;
+	size_t len;
+	char err[DOCKER_ERR_LEN] = "";
+
+	srv_set(s, M_BIG, "1.41", "1.12");
+	d = client(s, 2000, 4096);
+	assert_int_equal(docker_list(d, "p.", &body, &len, err, sizeof(err)),
+	                 -1);
+	assert_string_equal(err, "response larger than 4096 bytes");
+	docker_free(d);
+	/* The same body under a larger cap is fine. */
+	d = client(s, 2000, 8192);
+	assert_int_equal(docker_list(d, "p.", &body, &len, err, sizeof(err)),
+	                 0);
+	assert_int_equal(len, 5120);
+	docker_free(d);
+}
+
+static void
+test_timeout(void **state)
+{
+	struct srv *s = *state;
+	struct docker *d;
+	char err[DOCKER_ERR_LEN] = "";
+	int64_t t0;
+
+	srv_set(s, M_HANG, "1.41", "1.12");
+	d = client(s, 300, DOCKER_BODY_MAX);
+	t0 = mono_ms();
+	assert_int_equal(docker_negotiate(d, err, sizeof(err)), -1);
+	assert_true(mono_ms() - t0 >= 250);
+	assert_true(mono_ms() - t0 < 1500);
+	assert_string_equal(err, "GET /version: no answer within 300 ms");
+	docker_free(d);
+}
+
+static void *
+cancel_later(void *arg)
+{
+	usleep(200 * 1000);
+	docker_cancel(arg);
+	return NULL;
+}
+
+/* A call hung on a long timeout ends at once when cancelled. */
+static void
+test_cancel(void **state)
+{
+	struct srv *s = *state;
+	struct docker *d;
+	char err[DOCKER_ERR_LEN] = "";
+	pthread_t th;
+	int64_t t0;
+
+	srv_set(s, M_HANG, "1.41", "1.12");
+	d = client(s, 60000, DOCKER_BODY_MAX);
+	t0 = mono_ms();
+	pthread_create(&th, NULL, cancel_later, d);
+	assert_int_equal(docker_negotiate(d, err, sizeof(err)), -1);
+	assert_true(mono_ms() - t0 < 500);
+	assert_string_equal(err, "GET /version: cancelled");
+	pthread_join(th, NULL);
+	/* And every later call fails without waiting. */
+	assert_int_equal(docker_negotiate(d, err, sizeof(err)), -1);
+	docker_free(d);
+}
+
+static void
+test_refused(void **state)
+{
+	struct docker *d;
+	char err[DOCKER_ERR_LEN] = "";
+
+	d = docker_new("unix:///nonexistent/docker.sock", 1000,
+	               DOCKER_BODY_MAX);
+	assert_non_null(d);
+	assert_int_equal(docker_negotiate(d, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "GET /version: "));
+	assert_string_equal(docker_version(d), "");
+	docker_free(d);
+}
+
+struct pick_case {
+	const char *api, *min, *want; /* want NULL: must fail */
+};
+
+static void
+test_pick(void **state)
+{
+	static const struct pick_case cases[] = {
+	    {"1.41", "1.12", "1.41"}, {"1.47", "1.44", "1.47"},
+	    {"1.51", "1.44", "1.47"}, {"1.52", "1.50", "1.50"},
+	    {"1.24", "", "1.24"},     {"1.9", "1.2", "1.9"},
+	    {"2.0", "1.44", "1.47"},  {"x", "1.12", NULL},
+	    {"1.41", "1.x", NULL},    {"1.41 ", "", NULL},
+	    {"", "", NULL},           {"1.", "", NULL},
+	    {".4", "", NULL},         {"1.4444", "", NULL},
+	};
+	char out[DOCKER_VER_LEN];
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		rc = docker_pick_version(cases[i].api, cases[i].min, out,
+		                         sizeof(out));
+		if (cases[i].want == NULL) {
+			if (rc != -1)
+				fail_msg("%s/%s: accepted", cases[i].api,
+				         cases[i].min);
+		} else if (rc != 0 || strcmp(out, cases[i].want) != 0) {
+			fail_msg("%s/%s: got %s, want %s", cases[i].api,
+			         cases[i].min, rc == 0 ? out : "failure",
+			         cases[i].want);
+		}
+	}
+}
+
+struct host_case {
+	const char *host, *sock, *base; /* sock NULL: must fail */
+};
+
+static void
+test_host(void **state)
+{
+	static const struct host_case cases[] = {
+	    {"unix:///var/run/docker.sock", "/var/run/docker.sock",
+	     "http://docker"},
+	    {"tcp://10.0.0.1:2375", "", "http://10.0.0.1:2375"},
+	    {"tcp://[::1]:2375", "", "http://[::1]:2375"},
+	    {"unix://relative.sock", NULL, NULL},
+	    {"unix://", NULL, NULL},
+	    {"unix:///", NULL, NULL},
+	    {"tcp://host", NULL, NULL},
+	    {"tcp://host:1/x", NULL, NULL},
+	    {"ssh://me@host", NULL, NULL},
+	    {"/var/run/docker.sock", NULL, NULL},
+	};
+	char sock[108], base[256], err[DOCKER_ERR_LEN];
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		rc = docker_host_parse(cases[i].host, sock, sizeof(sock), base,
+		                       sizeof(base), err, sizeof(err));
+		if (cases[i].sock == NULL) {
+			if (rc != -1)
+				fail_msg("%s: accepted", cases[i].host);
+			continue;
+		}
+		if (rc != 0)
+			fail_msg("%s: %s", cases[i].host, err);
+		assert_string_equal(sock, cases[i].sock);
+		assert_string_equal(base, cases[i].base);
+	}
+	assert_null(docker_new("npipe:////./pipe/docker", 1000, 1));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_pick),
+	    cmocka_unit_test(test_host),
+	    cmocka_unit_test(test_refused),
+	    cmocka_unit_test_setup_teardown(test_negotiate_new, srv_setup,
+	                                    srv_teardown),
+	    cmocka_unit_test_setup_teardown(test_negotiate_old, srv_setup,
+	                                    srv_teardown),
+	    cmocka_unit_test_setup_teardown(test_upgrade, srv_setup,
+	                                    srv_teardown),
+	    cmocka_unit_test_setup_teardown(test_status, srv_setup,
+	                                    srv_teardown),
+	    cmocka_unit_test_setup_teardown(test_too_big, srv_setup,
+	                                    srv_teardown),
+	    cmocka_unit_test_setup_teardown(test_timeout, srv_setup,
+	                                    srv_teardown),
+	    cmocka_unit_test_setup_teardown(test_cancel, srv_setup,
+	                                    srv_teardown),
+	};
+	int rc;
+
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	curl_global_cleanup();
+	return rc;
+}

@@ -1,0 +1,215 @@
+/*
+ * main.c: recon-lister. Reads Docker's containers carrying the workload
+ * label and pushes full snapshots to the store's ingest socket; the Docker
+ * I/O runs on a worker thread, the main loop answers lister.ctl.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "ctl.h"
+#include "docker.h"
+#include "flags.h"
+#include "lockfile.h"
+#include "log.h"
+#include "nngx.h"
+#include "sig.h"
+#include "util.h"
+#include "wire.h"
+#include "worker.h"
+
+#define INTERVAL_DEFAULT_MS (30 * 1000)
+#define INTERVAL_MAX_MS     (5 * 60 * 1000)
+#define PREFIX_MAX          256
+#define STOP_WAIT_MS        800 /* SIGTERM to exit: SPEC §7 allows 1 s */
+
+static struct daemon_opts opts;
+static char *docker_host, *label_prefix, *host_name;
+static char *ingest_url, *ctl_url;
+static int64_t interval_ms, docker_timeout_ms;
+
+static struct flag flagtab[] = {
+    FLAGS_DAEMON(&opts),
+    {"docker-host", 0, "DOCKER_HOST", FLAG_STR, &docker_host,
+     "unix:///var/run/docker.sock",
+     "Docker daemon: unix:///path or tcp://host:port"},
+    {"interval", 0, "RECON_INTERVAL", FLAG_DURATION, &interval_ms, "30s",
+     "time between full passes (<= 0: 30s, at most 5m)"},
+    {"label-prefix", 0, "RECON_LABEL_PREFIX", FLAG_STR, &label_prefix,
+     "tinyforge.", "prefix of the labels read from containers"},
+    {"host-name", 0, "RECON_HOST", FLAG_STR, &host_name, "local",
+     "this Docker host's name in snapshots"},
+    {"docker-timeout", 0, "RECON_DOCKER_TIMEOUT", FLAG_DURATION,
+     &docker_timeout_ms, "10s", "bound on each Docker call and snapshot send"},
+    {"ingest-url", 0, "RECON_INGEST_URL", FLAG_STR, &ingest_url, NULL,
+     "store's ingest socket (default ipc://<run-dir>/ingest)"},
+    {"lister-ctl-url", 0, "RECON_LISTER_CTL_URL", FLAG_STR, &ctl_url, NULL,
+     "lister.ctl socket (default ipc://<run-dir>/lister.ctl)"},
+    FLAG_END,
+};
+
+/* The prefix goes into a JSON filter unescaped: printable, no quote or
+ * backslash. */
+static bool
+prefix_valid(const char *p)
+{
+	size_t n = strlen(p);
+
+	if (n == 0 || n > PREFIX_MAX)
+		return false;
+	for (; *p != '\0'; p++)
+		if (*p <= ' ' || *p > '~' || *p == '"' || *p == '\\')
+			return false;
+	return true;
+}
+
+/* Checks and normalises the options; exits 100 on a bad one. */
+static void
+check_options(void)
+{
+	char sock[108], base[256], err[DOCKER_ERR_LEN];
+
+	if (docker_host_parse(docker_host, sock, sizeof(sock), base,
+	                      sizeof(base), err, sizeof(err)) == -1)
+		fatalx(EXIT_USAGE, "bad --docker-host %s", err);
+	if (!prefix_valid(label_prefix))
+		fatalx(EXIT_USAGE,
+		       "bad --label-prefix \"%s\": want 1 to %d "
+		       "printable characters, no spaces, quotes or backslashes",
+		       label_prefix, PREFIX_MAX);
+	if (!id_valid(host_name))
+		fatalx(EXIT_USAGE,
+		       "bad --host-name \"%s\": want "
+		       "[A-Za-z0-9][A-Za-z0-9._:-]{0,127}",
+		       host_name);
+	if (docker_timeout_ms <= 0)
+		fatalx(EXIT_USAGE, "bad --docker-timeout: must be above 0");
+	if (interval_ms <= 0) {
+		interval_ms = INTERVAL_DEFAULT_MS;
+	} else if (interval_ms > INTERVAL_MAX_MS) {
+		log_warnx("--interval of %lld ms clamped to 5m",
+		          (long long)interval_ms);
+		interval_ms = INTERVAL_MAX_MS;
+	}
+}
+
+/* Answers every request waiting on lister.ctl. */
+static void
+serve_ctl(nng_socket sock, struct ctl *c)
+{
+	nng_msg *m;
+	struct wbuf reply = {0};
+
+	while (nngx_try_recv(sock, &m) == 1) {
+		wbuf_reset(&reply);
+		ctl_handle(c, nng_msg_body(m), nng_msg_len(m), &reply);
+		nng_msg_free(m);
+		if (nngx_send_nb(sock, reply.data, reply.len) == -1)
+			log_warnx("unable to send lister.ctl reply: peer gone");
+	}
+	wbuf_free(&reply);
+}
+
+int
+main(int argc, char **argv)
+{
+	char url[1024];
+	nng_socket ctlsock, push;
+	struct worker_conf wc;
+	struct worker *w;
+	struct ctl c;
+	struct pollfd pfd[3];
+	int lockfd, sigfd, sig;
+	bool running = true;
+
+	if (flags_parse("recon-lister", "[options]", flagtab, argc, argv,
+	                NULL) == -1)
+		return EXIT_USAGE;
+	if (log_init("recon-lister", opts.log_format, opts.verbose) == -1) {
+		fprintf(stderr, "recon-lister: bad --log-format %s\n",
+		        opts.log_format);
+		return EXIT_USAGE;
+	}
+	check_options();
+	if (rundir_make(opts.run_dir) == -1)
+		return EXIT_TEMP;
+	if ((lockfd = lockfile_take(opts.run_dir, "recon-lister")) == -1)
+		return EXIT_TEMP;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		fatalx(EXIT_TEMP, "unable to initialise libcurl");
+	if ((sigfd = sig_setup(0)) == -1)
+		return EXIT_TEMP;
+
+	if (nngx_url(url, sizeof(url), ctl_url, opts.run_dir, "lister.ctl") ==
+	    -1)
+		fatalx(EXIT_USAGE, "bad --lister-ctl-url: too long");
+	if (nngx_listen(&ctlsock, NNGX_REP, url, opts.max_message,
+	                (int)opts.socket_mode) == -1)
+		return EXIT_TEMP;
+	if (nngx_url(url, sizeof(url), ingest_url, opts.run_dir, "ingest") ==
+	    -1)
+		fatalx(EXIT_USAGE, "bad --ingest-url: too long");
+	if (nngx_dial(&push, NNGX_PUSH, url, opts.max_message) == -1)
+		return EXIT_TEMP;
+
+	memset(&wc, 0, sizeof(wc));
+	wc.docker_host = docker_host;
+	wc.prefix = label_prefix;
+	wc.host_name = host_name;
+	wc.interval_ms = interval_ms;
+	wc.timeout_ms = docker_timeout_ms;
+	wc.max_body = DOCKER_BODY_MAX;
+	wc.push = push;
+	if ((w = worker_new(&wc)) == NULL || worker_start(w) == -1)
+		return EXIT_TEMP;
+	memset(&c, 0, sizeof(c));
+	c.worker = w;
+	c.started_mono = mono_ms();
+	c.interval_ms = interval_ms;
+	c.timeout_ms = docker_timeout_ms;
+
+	if ((pfd[1].fd = nngx_recv_fd(ctlsock)) == -1)
+		return EXIT_TEMP;
+	pfd[0].fd = sigfd;
+	pfd[2].fd = worker_wake_fd(w);
+	pfd[0].events = pfd[1].events = pfd[2].events = POLLIN;
+	notify_ready((int)opts.notify_fd);
+	log_info("listing %s every %lld ms (labels %sworkload.id, host %s)",
+	         docker_host, (long long)interval_ms, label_prefix, host_name);
+
+	while (running) {
+		if (poll(pfd, 3, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			fatal(EXIT_TEMP, "unable to poll");
+		}
+		if (pfd[0].revents & POLLIN) {
+			sig = sig_drain(sigfd);
+			if (sig == SIGTERM || sig == SIGINT) {
+				running = false;
+			} else if (sig == SIGHUP) {
+				log_info("SIGHUP: full pass now");
+				worker_resync(w);
+			}
+		}
+		if (pfd[1].revents & POLLIN)
+			serve_ctl(ctlsock, &c);
+		if (pfd[2].revents & POLLIN)
+			worker_drain(w);
+	}
+
+	log_info("stopping");
+	if (worker_stop(w, STOP_WAIT_MS) == -1)
+		_exit(0); /* a thread still hangs in a call: leave it */
+	nng_close(ctlsock);
+	curl_global_cleanup();
+	close(lockfd);
+	return 0;
+}

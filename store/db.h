@@ -1,0 +1,123 @@
+/*
+ * db.h: recon-store's LMDB database (db.c is the only file that includes
+ * <lmdb.h>): records, the Docker id index, the change log, the head
+ * revision, and write transactions that grow the map when it fills up.
+ *
+ * On-disk layout (one LMDB environment in --data-dir, five named DBs):
+ *   workloads  workload id -> msgpack workload record (secrets included)
+ *   rows       row id      -> msgpack container row
+ *   by_docker  Docker id   -> row id (the row bound to that container)
+ *   changes    8-byte big-endian rev -> topic, one NUL byte, msgpack event
+ *              body (exactly the nng message published on `events`)
+ *   meta       "head" -> 8-byte big-endian revision of the last change
+ */
+#ifndef RECON_DB_H
+#define RECON_DB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arena.h"
+#include "wire.h"
+
+#define DB_MAP_MIN (64 * 1024) /* smallest --map-size accepted */
+
+struct db;
+struct dbtx; /* one read or write transaction */
+
+struct db_config {
+	const char *dir;       /* existing directory */
+	uint64_t map_size;     /* initial map size (bytes) */
+	uint64_t max_map_size; /* doubling stops here */
+	uint64_t retain;       /* change-log entries kept (>= 1) */
+};
+
+/* Called after a commit for each event of the transaction, in rev order,
+ * with the whole nng message (topic, NUL, body). */
+typedef void (*db_publish_fn)(void *arg, const void *msg, size_t len);
+
+/* Opens (creating) the environment; NULL logged. */
+struct db *db_open(const struct db_config *);
+void db_close(struct db *);
+void db_set_publish(struct db *, db_publish_fn, void *arg);
+uint64_t db_map_resizes(const struct db *);
+/* Events committed since db_open. */
+uint64_t db_events_committed(const struct db *);
+
+/*
+ * A transaction body. Returns 0 to commit, a positive value to abort
+ * without it being an error (e.g. a request found invalid), -1 to abort on
+ * an error it logged. A write body can run more than once (the map filled
+ * up and was grown): it must be a function of its input and reset whatever
+ * it accumulates at its start.
+ */
+typedef int (*db_txn_fn)(struct dbtx *, void *arg);
+
+/* Runs fn in a write transaction and commits; on MDB_MAP_FULL aborts,
+ * doubles the map (up to max_map_size) and runs fn again. Events are
+ * published only after the commit. Returns fn's value, or -1. */
+int db_write(struct db *, db_txn_fn, void *arg);
+/* Runs fn in a read-only transaction; fn's value, or -1. */
+int db_read(struct db *, db_txn_fn, void *arg);
+
+/*
+ * Records. Getters return 1 found, 0 not found, -1 error; the record's
+ * strings live in the arena. Putters and deleters return 0 / -1; a
+ * deleter returns 1 when there was nothing to delete.
+ */
+int db_workload_get(struct dbtx *, const char *id, struct arena *,
+                    struct wire_workload *);
+int db_workload_put(struct dbtx *, const struct wire_workload *);
+int db_workload_del(struct dbtx *, const char *id);
+int db_row_get(struct dbtx *, const char *id, struct arena *,
+               struct wire_row *);
+int db_row_put(struct dbtx *, const struct wire_row *);
+int db_row_del(struct dbtx *, const char *id);
+/* by_docker: row id into rowid (WIRE_ID_MAX + 1 bytes). */
+int db_docker_get(struct dbtx *, const char *docker_id, char *rowid);
+int db_docker_put(struct dbtx *, const char *docker_id, const char *row_id);
+int db_docker_del(struct dbtx *, const char *docker_id);
+/* Keeps by_docker in step when row_id's container changes from old_cid
+ * to new_cid (either may be NULL or ""): the old mapping goes if it still
+ * points at row_id, the new one is written. 0 / -1. */
+int db_docker_rebind(struct dbtx *, const char *row_id, const char *old_cid,
+                     const char *new_cid);
+
+/*
+ * Iteration in key order. fn returns 0 to go on, 1 to stop, -1 on error
+ * (passed back). With keep set, records are decoded into it and stay
+ * valid; with keep NULL each lives only during its call. A stored record
+ * that fails to decode is logged and skipped. Do not write to the same
+ * DB from fn: collect, then write.
+ */
+typedef int (*db_workload_fn)(void *arg, struct wire_workload *);
+typedef int (*db_row_fn)(void *arg, struct wire_row *);
+int db_workloads_each(struct dbtx *, struct arena *keep, db_workload_fn,
+                      void *arg);
+int db_rows_each(struct dbtx *, struct arena *keep, db_row_fn, void *arg);
+
+/*
+ * The change log. db_event assigns ev->rev (the next revision), writes
+ * the event to the log, trims the log to the retained count and queues
+ * the message for publishing after commit. Topic by type:
+ * container/<workload_id>/<row_id>, workload/<workload_id>, sys/pass.
+ */
+int db_event(struct dbtx *, struct wire_event *ev);
+uint64_t db_head(const struct dbtx *);
+/* Oldest revision still in the log (head + 1 when the log is empty). */
+uint64_t db_oldest(struct dbtx *);
+/* Calls fn for each logged event with rev > after, at most limit of
+ * them; body points into the database (valid during the call). */
+typedef int (*db_event_fn)(void *arg, uint64_t rev, const char *topic,
+                           const void *body, size_t len);
+int db_events_each(struct dbtx *, uint64_t after, uint64_t limit, db_event_fn,
+                   void *arg);
+
+struct db_stats {
+	uint64_t workloads, rows, bound, events;
+	uint64_t map_size, map_used, map_max; /* bytes */
+};
+int db_stats(struct dbtx *, struct db_stats *);
+
+#endif

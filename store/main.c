@@ -1,0 +1,270 @@
+/*
+ * main.c: recon-store, the sole LMDB writer. Applies what arrives on
+ * `ingest`, answers `store.ctl`, publishes committed changes on `events`;
+ * one thread, one poll loop.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "db.h"
+#include "flags.h"
+#include "lockfile.h"
+#include "log.h"
+#include "nngx.h"
+#include "reconcile.h"
+#include "sig.h"
+#include "store.h"
+#include "util.h"
+#include "wire.h"
+
+#define PREFIX_MAX 256
+/* Each wake applies at most this many ingest messages, or stops after
+ * this long, before answering store.ctl again: health stays prompt while
+ * a lister floods ingest. */
+#define INGEST_BATCH     16
+#define INGEST_BUDGET_MS 50
+
+static struct daemon_opts opts;
+static char *data_dir, *label_prefix;
+static char *ingest_url, *events_url, *jobs_url, *ctl_url;
+static uint64_t map_size, max_map_size;
+static int64_t retain_events;
+
+static struct flag flagtab[] = {
+    FLAGS_DAEMON(&opts),
+    {"data-dir", 0, "RECON_DATA_DIR", FLAG_STR, &data_dir, "/var/lib/recon",
+     "directory of the LMDB database (created 0750)"},
+    {"label-prefix", 0, "RECON_LABEL_PREFIX", FLAG_STR, &label_prefix,
+     "tinyforge.", "prefix of the labels read from containers"},
+    {"ingest-url", 0, "RECON_INGEST_URL", FLAG_STR, &ingest_url, NULL,
+     "ingest socket, PULL (default ipc://<run-dir>/ingest)"},
+    {"events-url", 0, "RECON_EVENTS_URL", FLAG_STR, &events_url, NULL,
+     "events socket, PUB (default ipc://<run-dir>/events)"},
+    {"jobs-url", 0, "RECON_JOBS_URL", FLAG_STR, &jobs_url, NULL,
+     "dispatcher's jobs socket, PUSH (default ipc://<run-dir>/jobs)"},
+    {"store-ctl-url", 0, "RECON_STORE_CTL_URL", FLAG_STR, &ctl_url, NULL,
+     "store.ctl socket, REP (default ipc://<run-dir>/store.ctl)"},
+    {"map-size", 0, "RECON_MAP_SIZE", FLAG_SIZE, &map_size, "64M",
+     "initial LMDB map size (at least 64K)"},
+    {"max-map-size", 0, "RECON_MAX_MAP_SIZE", FLAG_SIZE, &max_map_size, "8G",
+     "the map doubles when full, up to this size"},
+    {"retain-events", 0, "RECON_RETAIN_EVENTS", FLAG_INT, &retain_events,
+     "100000", "change-log entries kept for events.since (at least 1)"},
+    {"admin-uid", 0, "RECON_ADMIN_UID", FLAG_INT, &opts.admin_uid, "-1",
+     "uid allowed to write besides root and our own (-1: none)"},
+    FLAG_END,
+};
+
+static void
+check_options(void)
+{
+	size_t n = strlen(label_prefix);
+	const char *p;
+
+	if (n > PREFIX_MAX)
+		fatalx(EXIT_USAGE, "bad --label-prefix: longer than %d bytes",
+		       PREFIX_MAX);
+	for (p = label_prefix; *p != '\0'; p++)
+		if (*p <= ' ' || *p > '~')
+			fatalx(EXIT_USAGE,
+			       "bad --label-prefix \"%s\": "
+			       "printable characters only, no spaces",
+			       label_prefix);
+	if (map_size < DB_MAP_MIN)
+		fatalx(EXIT_USAGE, "bad --map-size: at least %d bytes",
+		       DB_MAP_MIN);
+	if (max_map_size < map_size)
+		fatalx(EXIT_USAGE, "bad --max-map-size: below --map-size");
+	if (retain_events < 1)
+		fatalx(EXIT_USAGE, "bad --retain-events: at least 1");
+	if (opts.admin_uid < -1 || opts.admin_uid > UINT32_MAX)
+		fatalx(EXIT_USAGE, "bad --admin-uid: -1 or a uid");
+}
+
+/* A missing data dir is created; one that exists but cannot be used is a
+ * configuration error (100), not worth restarting over. */
+static void
+data_dir_make(void)
+{
+	struct stat sb;
+
+	if (stat(data_dir, &sb) == -1) {
+		if (errno != ENOENT)
+			fatal(EXIT_USAGE, "unable to use --data-dir %s",
+			      data_dir);
+		if (rundir_make(data_dir) == -1)
+			exit(EXIT_TEMP);
+		return;
+	}
+	if (!S_ISDIR(sb.st_mode))
+		fatalx(EXIT_USAGE,
+		       "unable to use --data-dir %s: not a "
+		       "directory",
+		       data_dir);
+	if (access(data_dir, R_OK | W_OK | X_OK) == -1)
+		fatal(EXIT_USAGE, "unable to use --data-dir %s", data_dir);
+}
+
+static int
+listen_on(nng_socket *s, enum nngx_proto proto, const char *url,
+          const char *name, const char *flag)
+{
+	char buf[1024];
+
+	if (nngx_url(buf, sizeof(buf), url, opts.run_dir, name) == -1)
+		fatalx(EXIT_USAGE, "bad --%s: too long", flag);
+	return nngx_listen(s, proto, buf, opts.max_message,
+	                   (int)opts.socket_mode);
+}
+
+static void
+publish(void *arg, const void *msg, size_t len)
+{
+	nng_socket *events = arg;
+
+	/* PUB never blocks; a slow subscriber loses messages and catches
+	 * up through events.since (SPEC §6) */
+	if (nngx_send_nb(*events, msg, len) == -1)
+		log_debug("unable to publish an event");
+}
+
+static void
+serve_ctl(nng_socket sock, struct store *st)
+{
+	struct wbuf reply = {0};
+	uint64_t uid;
+	int64_t peer;
+	nng_msg *m;
+
+	while (nngx_try_recv(sock, &m) == 1) {
+		peer = nngx_peer_uid(m, &uid) == 0 ? (int64_t)uid : -1;
+		api_handle(st, nng_msg_body(m), nng_msg_len(m), peer, &reply);
+		nng_msg_free(m);
+		if (nngx_send_nb(sock, reply.data, reply.len) == -1)
+			log_warnx(
+			    "unable to send a store.ctl reply: peer gone");
+	}
+	wbuf_free(&reply);
+}
+
+/* Applies a bounded batch; true when more may be waiting. */
+static bool
+serve_ingest(nng_socket sock, struct store *st)
+{
+	int64_t t0 = mono_ms();
+	nng_msg *m;
+	uint32_t pipe;
+	int n;
+
+	for (n = 0; n < INGEST_BATCH && mono_ms() - t0 < INGEST_BUDGET_MS;
+	     n++) {
+		if (nngx_try_recv(sock, &m) != 1)
+			return false;
+		pipe = (uint32_t)nng_pipe_id(nng_msg_get_pipe(m));
+		recon_ingest(st, nng_msg_body(m), nng_msg_len(m), pipe);
+		nng_msg_free(m);
+	}
+	return true;
+}
+
+int
+main(int argc, char **argv)
+{
+	nng_socket ingest, events, ctl, jobs;
+	struct db_config cfg;
+	struct pollfd pfd[3];
+	struct store st;
+	struct db *db;
+	char url[1024];
+	int lockfd, sig;
+	bool running = true, more = false;
+
+	if (flags_parse("recon-store", "[options]", flagtab, argc, argv,
+	                NULL) == -1)
+		return EXIT_USAGE;
+	if (log_init("recon-store", opts.log_format, opts.verbose) == -1) {
+		fprintf(stderr, "recon-store: bad --log-format %s\n",
+		        opts.log_format);
+		return EXIT_USAGE;
+	}
+	check_options();
+	if (rundir_make(opts.run_dir) == -1)
+		return EXIT_TEMP;
+	if ((lockfd = lockfile_take(opts.run_dir, "recon-store")) == -1)
+		return EXIT_TEMP;
+	data_dir_make();
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.dir = data_dir;
+	cfg.map_size = map_size;
+	cfg.max_map_size = max_map_size;
+	cfg.retain = (uint64_t)retain_events;
+	if ((db = db_open(&cfg)) == NULL)
+		return EXIT_TEMP;
+	if (store_init(&st, db, label_prefix, opts.admin_uid) == -1)
+		return EXIT_TEMP;
+	if ((pfd[0].fd = sig_setup(0)) == -1)
+		return EXIT_TEMP;
+
+	if (listen_on(&events, NNGX_PUB, events_url, "events", "events-url") ==
+	        -1 ||
+	    listen_on(&ingest, NNGX_PULL, ingest_url, "ingest", "ingest-url") ==
+	        -1 ||
+	    listen_on(&ctl, NNGX_REP, ctl_url, "store.ctl", "store-ctl-url") ==
+	        -1)
+		return EXIT_TEMP;
+	/* Dispatch jobs (R11) are not sent yet; the socket is dialled so the
+	 * dispatcher finds its peer when they are. */
+	if (nngx_url(url, sizeof(url), jobs_url, opts.run_dir, "jobs") == -1)
+		fatalx(EXIT_USAGE, "bad --jobs-url: too long");
+	if (nngx_dial(&jobs, NNGX_PUSH, url, opts.max_message) == -1)
+		return EXIT_TEMP;
+	db_set_publish(db, publish, &events);
+
+	if ((pfd[1].fd = nngx_recv_fd(ctl)) == -1 ||
+	    (pfd[2].fd = nngx_recv_fd(ingest)) == -1)
+		return EXIT_TEMP;
+	pfd[0].events = pfd[1].events = pfd[2].events = POLLIN;
+	st.ready = true;
+	notify_ready((int)opts.notify_fd);
+	log_info("serving %s (labels %sworkload.id)", data_dir, label_prefix);
+
+	while (running) {
+		if (poll(pfd, 3, more ? 0 : -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			fatal(EXIT_TEMP, "unable to poll");
+		}
+		if (pfd[0].revents & POLLIN) {
+			sig = sig_drain(pfd[0].fd);
+			if (sig == SIGTERM || sig == SIGINT)
+				running = false;
+			else if (sig == SIGHUP)
+				log_info("SIGHUP: nothing to reload");
+		}
+		if (!running)
+			break;
+		if (pfd[1].revents & POLLIN)
+			serve_ctl(ctl, &st);
+		if ((pfd[2].revents & POLLIN) || more)
+			more = serve_ingest(ingest, &st);
+	}
+
+	log_info("stopping");
+	nng_close(ingest);
+	nng_close(ctl);
+	nng_close(jobs);
+	nng_close(events);
+	store_fini(&st);
+	db_close(db);
+	close(lockfd);
+	return 0;
+}

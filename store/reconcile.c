@@ -1,0 +1,710 @@
+/*
+ * reconcile.c: SPEC §4's rules R1-R10 applied to snapshots and deltas,
+ * and plugin results folded into workload records. One message is one
+ * write transaction: readers never see half a pass.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "reconcile.h"
+#include "util.h"
+
+#define STATE_MISSING "missing"
+
+/* A container that resolved to a row (R4 or R6), waiting for R6's pick. */
+struct cand {
+	char *row_id;
+	const struct wire_container *c;
+	const struct wire_workload *w;
+	const char *role; /* "" when no role label */
+};
+
+/* One snapshot or delta being applied. The inputs stay put; everything
+ * below `a` is rebuilt on each run of the transaction body. */
+struct pass {
+	struct store *st;
+	const char *host;
+	uint64_t gen;
+	int64_t seen_at; /* last_seen_at written to rows */
+	const struct wire_container *cs;
+	size_t ncs;
+	char *const *gone;
+	size_t ngone;
+	bool sweep;      /* R7: a complete snapshot */
+	bool pass_event; /* a snapshot: sys/pass after it */
+	uint64_t t0;     /* mono_us at the start */
+
+	struct arena *a;
+	struct cand *cands;
+	size_t ncands;
+	char **swept; /* R7: rows to turn missing */
+	size_t nswept;
+	struct recon_result r;
+};
+
+static bool
+str_eq(const char *a, const char *b)
+{
+	return strcmp(a != NULL ? a : "", b != NULL ? b : "") == 0;
+}
+
+static bool
+str_empty(const char *s)
+{
+	return s == NULL || *s == '\0';
+}
+
+const char *
+recon_state_map(const char *s)
+{
+	static const struct {
+		const char *docker, *row;
+	} map[] = {
+	    {"running", "running"},
+	    {"exited", "stopped"},
+	    {"dead", "stopped"},
+	    {"stopped", "stopped"},
+	};
+	size_t i;
+
+	if (s == NULL)
+		return "";
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (strcmp(s, map[i].docker) == 0)
+			return map[i].row;
+	/* created, restarting, paused, removing and anything else: kept */
+	return s;
+}
+
+static const char *
+label(const struct wire_container *c, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < c->nlabels; i++)
+		if (c->labels[i].key != NULL &&
+		    strcmp(c->labels[i].key, key) == 0)
+			return c->labels[i].val != NULL ? c->labels[i].val : "";
+	return NULL;
+}
+
+/*
+ * R1-R6 for one container: finds the row it belongs to, or counts why it
+ * is ignored. An empty role or kind label counts as absent (compose and
+ * templating tools write empty labels for unset values).
+ */
+static int
+resolve(struct pass *p, struct dbtx *tx, const struct wire_container *c)
+{
+	struct store *st = p->st;
+	const char *wid, *kind, *role;
+	char bound[WIRE_ID_MAX + 1], rid[3 * WIRE_ID_MAX];
+	struct wire_workload *w;
+	struct wire_row row;
+	struct cand *cd;
+	int r;
+
+	if ((wid = label(c, st->key_id)) == NULL) {
+		p->r.ignored_unlabeled++; /* R1 */
+		return 0;
+	}
+	kind = label(c, st->key_kind);
+	role = label(c, st->key_role);
+	if (role == NULL)
+		role = "";
+	if (!id_valid(wid) || !id_valid(c->id) ||
+	    (*role != '\0' && !id_valid(role))) {
+		log_debug("container %.128s: workload id, role or Docker id "
+		          "breaks the id pattern: ignored",
+		          c->id != NULL ? c->id : "");
+		p->r.ignored_invalid++;
+		return 0;
+	}
+	w = arena_alloc(p->a, sizeof(*w));
+	if ((r = db_workload_get(tx, wid, p->a, w)) == -1)
+		return -1;
+	if (r == 0) {
+		log_debug("container %s: no workload %s: ignored", c->id, wid);
+		p->r.ignored_unknown++; /* R2 */
+		return 0;
+	}
+	if (!str_empty(kind) && !str_eq(kind, w->kind)) {
+		log_warnx("container %s: kind label %.64s differs from "
+		          "workload %s's kind %s: ignored",
+		          c->id, kind, wid, w->kind);
+		p->r.ignored_kind++; /* R3 */
+		return 0;
+	}
+	rid[0] = '\0';
+	if ((r = db_docker_get(tx, c->id, bound)) == -1)
+		return -1;
+	if (r == 1) {
+		/* R4: the row bound to this container, if it still exists */
+		if ((r = db_row_get(tx, bound, p->a, &row)) == -1)
+			return -1;
+		if (r == 1)
+			snprintf(rid, sizeof(rid), "%s", bound);
+	}
+	if (rid[0] == '\0') {
+		if (str_eq(w->kind, "project")) {
+			p->r.ignored_project++; /* R5 */
+			return 0;
+		}
+		/* R6 naming */
+		if (str_eq(w->kind, "site"))
+			snprintf(rid, sizeof(rid), "%s:site", wid);
+		else if (*role != '\0')
+			snprintf(rid, sizeof(rid), "%s:%s", wid, role);
+		else
+			snprintf(rid, sizeof(rid), "%s:%s", wid, c->id);
+		if (!id_valid(rid)) {
+			log_debug("container %s: row id %s too long: ignored",
+			          c->id, rid);
+			p->r.ignored_invalid++;
+			return 0;
+		}
+	}
+	cd = &p->cands[p->ncands++];
+	cd->row_id = arena_strdup(p->a, rid);
+	cd->c = c;
+	cd->w = w;
+	cd->role = role;
+	return 0;
+}
+
+/* Orders candidates by row, then R6's preference: running first, then
+ * the most recently created, then (for determinism) the greater id. */
+static int
+cand_cmp(const void *x, const void *y)
+{
+	const struct cand *a = x, *b = y;
+	int r, ra, rb;
+
+	if ((r = strcmp(a->row_id, b->row_id)) != 0)
+		return r;
+	ra = str_eq(a->c->state, "running");
+	rb = str_eq(b->c->state, "running");
+	if (ra != rb)
+		return rb - ra;
+	if (a->c->created != b->c->created)
+		return a->c->created > b->c->created ? -1 : 1;
+	return -strcmp(a->c->id, b->c->id);
+}
+
+static int
+row_cmp_id(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct cand *)elem)->row_id);
+}
+
+static bool
+is_target(const struct pass *p, const char *row_id)
+{
+	return bsearch(row_id, p->cands, p->ncands, sizeof(*p->cands),
+	               row_cmp_id) != NULL;
+}
+
+/* The Docker-derived fields whose change makes a revision (R4 minus
+ * last_seen_at, which alone is written quietly). */
+static bool
+derived_differ(const struct wire_row *a, const struct wire_row *b)
+{
+	return !str_eq(a->workload_id, b->workload_id) ||
+	       !str_eq(a->workload_kind, b->workload_kind) ||
+	       !str_eq(a->role, b->role) ||
+	       !str_eq(a->container_id, b->container_id) ||
+	       !str_eq(a->image_ref, b->image_ref) ||
+	       !str_eq(a->host, b->host) || !str_eq(a->state, b->state) ||
+	       a->port != b->port;
+}
+
+static int
+row_event(struct dbtx *tx, const char *op, struct wire_row *row,
+          const char *prev_state)
+{
+	struct wire_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.type = WIRE_EV_CONTAINER;
+	ev.op = (char *)op;
+	ev.row = row;
+	ev.prev_state = (char *)(prev_state != NULL ? prev_state : "");
+	ev.at = now_ms();
+	return db_event(tx, &ev);
+}
+
+/* R4/R6: writes the winner of a row's candidates. */
+static int
+upsert(struct pass *p, struct dbtx *tx, const struct cand *cd)
+{
+	const struct wire_container *c = cd->c;
+	struct wire_row old, row;
+	bool changed;
+	int r;
+
+	if ((r = db_row_get(tx, cd->row_id, p->a, &old)) == -1)
+		return -1;
+	if (r == 1)
+		row = old; /* deployer-owned fields and created_at stay */
+	else {
+		memset(&old, 0, sizeof(old));
+		memset(&row, 0, sizeof(row));
+		row.id = cd->row_id;
+		row.created_at = now_ms();
+	}
+	row.workload_id = cd->w->id;
+	row.workload_kind = cd->w->kind;
+	row.role = (char *)cd->role;
+	row.container_id = c->id;
+	row.image_ref = c->image != NULL ? c->image : "";
+	row.host = (char *)p->host;
+	row.state = (char *)recon_state_map(c->state);
+	row.port = c->nports > 0 ? c->ports[0] : 0; /* R10 */
+	row.last_seen_at = p->seen_at;
+	changed = r == 0 || derived_differ(&old, &row);
+	if (changed || old.last_seen_at != row.last_seen_at) {
+		if (db_row_put(tx, &row) == -1)
+			return -1;
+	}
+	if (db_docker_rebind(tx, row.id, old.container_id, c->id) == -1)
+		return -1;
+	if (!changed)
+		return 0;
+	p->r.changed++;
+	return row_event(tx, "upsert", &row, r == 1 ? old.state : "");
+}
+
+static int
+mark_missing(struct pass *p, struct dbtx *tx, const char *row_id)
+{
+	struct wire_row row;
+	char *prev;
+	int r;
+
+	if ((r = db_row_get(tx, row_id, p->a, &row)) <= 0)
+		return r;
+	if (str_eq(row.state, STATE_MISSING))
+		return 0;
+	prev = row.state;
+	row.state = STATE_MISSING;
+	if (db_row_put(tx, &row) == -1)
+		return -1;
+	p->r.missing++;
+	return row_event(tx, "missing", &row, prev);
+}
+
+/* R7: picks this host's bound, present rows the snapshot did not name. */
+static int
+sweep_pick(void *arg, struct wire_row *row)
+{
+	struct pass *p = arg;
+
+	if (!str_eq(row->host, p->host) || str_empty(row->container_id) ||
+	    str_eq(row->state, STATE_MISSING) || is_target(p, row->id))
+		return 0;
+	p->swept = arena_realloc(p->a, p->swept, p->nswept * sizeof(char *),
+	                         (p->nswept + 1) * sizeof(char *));
+	p->swept[p->nswept++] = arena_strdup(p->a, row->id);
+	return 0;
+}
+
+/* A container Docker reported destroyed: its row (if still bound to it)
+ * becomes missing. */
+static int
+gone_one(struct pass *p, struct dbtx *tx, const char *docker_id)
+{
+	char rid[WIRE_ID_MAX + 1];
+	struct wire_row row;
+	int r;
+
+	if (!id_valid(docker_id)) {
+		p->r.ignored_invalid++;
+		return 0;
+	}
+	if ((r = db_docker_get(tx, docker_id, rid)) <= 0)
+		return r;
+	if ((r = db_row_get(tx, rid, p->a, &row)) <= 0)
+		return r;
+	if (!str_eq(row.container_id, docker_id))
+		return 0;
+	return mark_missing(p, tx, rid);
+}
+
+static int
+pass_event(struct pass *p, struct dbtx *tx)
+{
+	struct wire_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.type = WIRE_EV_PASS;
+	ev.host = (char *)p->host;
+	ev.gen = p->gen;
+	ev.seen = p->r.seen;
+	ev.changed = p->r.changed;
+	ev.missing = p->r.missing;
+	ev.ignored_unknown = p->r.ignored_unknown;
+	ev.ignored_kind = p->r.ignored_kind;
+	ev.duration_us = p->r.duration_us;
+	ev.at = now_ms();
+	return db_event(tx, &ev);
+}
+
+/* The transaction body; reruns from scratch after a map resize. */
+static int
+pass_run(struct dbtx *tx, void *arg)
+{
+	struct pass *p = arg;
+	size_t i;
+
+	arena_free(p->a);
+	p->a = arena_new();
+	memset(&p->r, 0, sizeof(p->r));
+	p->r.seen = p->ncs;
+	p->ncands = p->nswept = 0;
+	p->swept = NULL;
+	p->cands = arena_alloc(p->a, (p->ncs + 1) * sizeof(*p->cands));
+	for (i = 0; i < p->ncs; i++)
+		if (resolve(p, tx, &p->cs[i]) == -1)
+			return -1;
+	qsort(p->cands, p->ncands, sizeof(*p->cands), cand_cmp);
+	for (i = 0; i < p->ncands; i++) {
+		if (i > 0 &&
+		    strcmp(p->cands[i].row_id, p->cands[i - 1].row_id) == 0)
+			continue; /* R6: the first of a row's group won */
+		if (upsert(p, tx, &p->cands[i]) == -1)
+			return -1;
+	}
+	if (p->sweep) {
+		if (db_rows_each(tx, NULL, sweep_pick, p) == -1)
+			return -1;
+		for (i = 0; i < p->nswept; i++)
+			if (mark_missing(p, tx, p->swept[i]) == -1)
+				return -1;
+	}
+	for (i = 0; i < p->ngone; i++)
+		if (gone_one(p, tx, p->gone[i]) == -1)
+			return -1;
+	p->r.duration_us = mono_us() - p->t0;
+	if (p->pass_event && pass_event(p, tx) == -1)
+		return -1;
+	p->r.rev = db_head(tx);
+	return 0;
+}
+
+/* A lower gen than the host's last applied snapshot is stale, unless it
+ * comes on another pipe than that snapshot did: then the lister restarted
+ * and its counter began again. */
+static bool
+is_stale(struct store *st, const char *host, uint64_t gen, uint32_t pipe,
+         uint64_t *last)
+{
+	uint32_t lpipe;
+
+	if (store_gen_get(st, host, last, &lpipe) == 0 || gen >= *last)
+		return false;
+	return pipe == 0 || lpipe == 0 || pipe == lpipe;
+}
+
+static void
+count_result(struct store *st, const struct recon_result *r)
+{
+	st->ctr[STC_IGNORED_UNLABELED] += r->ignored_unlabeled;
+	st->ctr[STC_IGNORED_INVALID] += r->ignored_invalid;
+	st->ctr[STC_IGNORED_UNKNOWN] += r->ignored_unknown;
+	st->ctr[STC_IGNORED_KIND] += r->ignored_kind;
+	st->ctr[STC_IGNORED_PROJECT] += r->ignored_project;
+	st->ctr[STC_ROWS_CHANGED] += r->changed;
+	st->ctr[STC_ROWS_MISSING] += r->missing;
+}
+
+static int
+run_pass(struct store *st, struct pass *p, const char *what,
+         struct recon_result *res)
+{
+	int r;
+
+	p->st = st;
+	p->t0 = mono_us();
+	r = db_write(st->db, pass_run, p);
+	arena_free(p->a);
+	p->a = NULL;
+	if (r != 0) {
+		st->ctr[STC_WRITE_ERRORS]++;
+		log_error(
+		    "unable to apply %s gen %llu of host %s: write failed",
+		    what, (unsigned long long)p->gen, p->host);
+		return -1;
+	}
+	count_result(st, &p->r);
+	if (res != NULL) {
+		*res = p->r;
+		res->applied = true;
+	}
+	if (p->r.changed > 0 || p->r.missing > 0)
+		log_info("applied %s gen %llu of host %s: %llu seen, %llu "
+		         "changed, %llu missing, rev %llu, %llu us",
+		         what, (unsigned long long)p->gen, p->host,
+		         (unsigned long long)p->r.seen,
+		         (unsigned long long)p->r.changed,
+		         (unsigned long long)p->r.missing,
+		         (unsigned long long)p->r.rev,
+		         (unsigned long long)p->r.duration_us);
+	else
+		log_debug("applied %s gen %llu of host %s: %llu seen, no "
+		          "change, rev %llu, %llu us",
+		          what, (unsigned long long)p->gen, p->host,
+		          (unsigned long long)p->r.seen,
+		          (unsigned long long)p->r.rev,
+		          (unsigned long long)p->r.duration_us);
+	return 0;
+}
+
+int
+recon_apply_snapshot(struct store *st, const struct wire_snapshot *s,
+                     uint32_t pipe, struct recon_result *res)
+{
+	struct pass p;
+	uint64_t last;
+
+	if (res != NULL)
+		memset(res, 0, sizeof(*res));
+	if (str_empty(s->host)) {
+		st->ctr[STC_BAD_MESSAGES]++;
+		log_warnx("unable to apply a snapshot: no host");
+		return 0;
+	}
+	if (is_stale(st, s->host, s->gen, pipe, &last)) {
+		st->ctr[STC_STALE]++;
+		log_warnx("ignoring snapshot gen %llu of host %s: older than "
+		          "the applied gen %llu",
+		          (unsigned long long)s->gen, s->host,
+		          (unsigned long long)last);
+		return 0;
+	}
+	memset(&p, 0, sizeof(p));
+	p.host = s->host;
+	p.gen = s->gen;
+	p.seen_at = s->taken_at > 0 ? s->taken_at : now_ms();
+	p.cs = s->containers;
+	p.ncs = s->ncontainers;
+	p.pass_event = true;
+	/*
+	 * R8: the lister sends no snapshot for a failed list. Should an
+	 * incomplete one arrive anyway, what it does list is still true, so
+	 * its upserts apply; but it proves nothing about absent containers,
+	 * so nothing is swept.
+	 */
+	p.sweep = s->complete;
+	if (!s->complete) {
+		st->ctr[STC_INCOMPLETE]++;
+		log_warnx("snapshot gen %llu of host %s is incomplete: "
+		          "applying upserts only, no sweep",
+		          (unsigned long long)s->gen, s->host);
+	}
+	if (run_pass(st, &p, "snapshot", res) == -1)
+		return -1;
+	st->ctr[STC_SNAPSHOTS]++;
+	return store_gen_set(st, s->host, s->gen, pipe);
+}
+
+int
+recon_apply_delta(struct store *st, const struct wire_delta *d, uint32_t pipe,
+                  struct recon_result *res)
+{
+	struct pass p;
+	uint64_t last;
+
+	if (res != NULL)
+		memset(res, 0, sizeof(*res));
+	if (str_empty(d->host)) {
+		st->ctr[STC_BAD_MESSAGES]++;
+		log_warnx("unable to apply a delta: no host");
+		return 0;
+	}
+	if (is_stale(st, d->host, d->gen, pipe, &last)) {
+		st->ctr[STC_STALE]++;
+		log_warnx("ignoring delta gen %llu of host %s: older than the "
+		          "applied snapshot gen %llu",
+		          (unsigned long long)d->gen, d->host,
+		          (unsigned long long)last);
+		return 0;
+	}
+	memset(&p, 0, sizeof(p));
+	p.host = d->host;
+	p.gen = d->gen;
+	p.seen_at = now_ms();
+	p.cs = d->containers;
+	p.ncs = d->ncontainers;
+	p.gone = d->gone;
+	p.ngone = d->ngone;
+	if (run_pass(st, &p, "delta", res) == -1)
+		return -1;
+	st->ctr[STC_DELTAS]++;
+	return 0;
+}
+
+struct plugin_apply {
+	const struct wire_plugin_result *pr;
+	struct arena *a;
+	bool unknown;
+};
+
+static int
+plugin_run(struct dbtx *tx, void *arg)
+{
+	struct plugin_apply *pa = arg;
+	const struct wire_plugin_result *pr = pa->pr;
+	struct wire_workload w, pub;
+	struct wire_event ev;
+	int r;
+
+	arena_free(pa->a);
+	pa->a = arena_new();
+	pa->unknown = false;
+	if ((r = db_workload_get(tx, pr->workload_id, pa->a, &w)) == -1)
+		return -1;
+	if (r == 0) {
+		pa->unknown = true;
+		return 1;
+	}
+	w.plugin.runs++;
+	if (!pr->ok)
+		w.plugin.failures++;
+	w.plugin.last_run_at = pr->started_at;
+	w.plugin.last_ok = pr->ok;
+	if (pr->ok)
+		w.plugin.last_ok_at = pr->started_at;
+	w.plugin.last_error = pr->error;
+	w.plugin.last_reason = pr->reason;
+	w.plugin.duration_ms = pr->duration_ms;
+	if (db_workload_put(tx, &w) == -1)
+		return -1;
+	store_workload_public(&pub, &w);
+	memset(&ev, 0, sizeof(ev));
+	ev.type = WIRE_EV_WORKLOAD;
+	ev.op = "plugin";
+	ev.workload = &pub;
+	ev.at = now_ms();
+	return db_event(tx, &ev);
+}
+
+int
+recon_apply_plugin_result(struct store *st, const struct wire_plugin_result *pr)
+{
+	struct plugin_apply pa = {pr, NULL, false};
+	int r;
+
+	if (!id_valid(pr->workload_id)) {
+		st->ctr[STC_PLUGIN_UNKNOWN]++;
+		log_warnx("dropping a plugin result: bad workload id");
+		return 0;
+	}
+	r = db_write(st->db, plugin_run, &pa);
+	arena_free(pa.a);
+	if (r < 0) {
+		st->ctr[STC_WRITE_ERRORS]++;
+		log_error("unable to record the plugin result of %s: write "
+		          "failed",
+		          pr->workload_id);
+		return -1;
+	}
+	if (pa.unknown) {
+		st->ctr[STC_PLUGIN_UNKNOWN]++;
+		log_warnx("dropping the plugin result of %s: no such workload",
+		          pr->workload_id);
+		return 0;
+	}
+	st->ctr[STC_PLUGIN_RESULTS]++;
+	log_info("plugin of %s (%s) %s in %lld ms", pr->workload_id,
+	         pr->reason != NULL ? pr->reason : "",
+	         pr->ok ? "succeeded" : "failed", (long long)pr->duration_ms);
+	return 0;
+}
+
+static int
+ingest_snapshot(struct store *st, const void *buf, size_t len, struct arena *a,
+                uint32_t pipe, char *err)
+{
+	struct wire_snapshot s;
+
+	if (wire_decode_snapshot(buf, len, a, &s, err) == -1)
+		return 1;
+	return recon_apply_snapshot(st, &s, pipe, NULL);
+}
+
+static int
+ingest_delta(struct store *st, const void *buf, size_t len, struct arena *a,
+             uint32_t pipe, char *err)
+{
+	struct wire_delta d;
+
+	if (wire_decode_delta(buf, len, a, &d, err) == -1)
+		return 1;
+	return recon_apply_delta(st, &d, pipe, NULL);
+}
+
+static int
+ingest_plugin_result(struct store *st, const void *buf, size_t len,
+                     struct arena *a, uint32_t pipe, char *err)
+{
+	struct wire_plugin_result pr;
+
+	if (wire_decode_plugin_result(buf, len, a, &pr, err) == -1)
+		return 1;
+	return recon_apply_plugin_result(st, &pr);
+}
+
+/*
+ * The messages the store takes on `ingest`. fn decodes and applies one:
+ * 0 done (or dropped and counted), 1 it failed to decode (reason in err),
+ * -1 the write failed.
+ */
+static const struct ingest_handler {
+	enum wire_msgtype type;
+	const char *name;
+	int (*fn)(struct store *, const void *, size_t, struct arena *,
+	          uint32_t pipe, char *err);
+} ingest_handlers[] = {
+    {WIRE_T_SNAPSHOT, "snapshot", ingest_snapshot},
+    {WIRE_T_DELTA, "delta", ingest_delta},
+    {WIRE_T_PLUGIN_RESULT, "plugin_result", ingest_plugin_result},
+};
+
+int
+recon_ingest(struct store *st, const void *buf, size_t len, uint32_t pipe)
+{
+	const struct ingest_handler *h = NULL;
+	char err[WIRE_ERR_LEN] = "";
+	enum wire_msgtype type;
+	struct arena *a;
+	size_t i;
+	int r;
+
+	if (wire_peek_type(buf, len, &type, err) == -1) {
+		st->ctr[STC_BAD_MESSAGES]++;
+		log_warnx("dropping an ingest message: %s", err);
+		return 0;
+	}
+	for (i = 0; i < sizeof(ingest_handlers) / sizeof(ingest_handlers[0]);
+	     i++)
+		if (ingest_handlers[i].type == type)
+			h = &ingest_handlers[i];
+	if (h == NULL) {
+		st->ctr[STC_UNKNOWN_MESSAGES]++;
+		log_warnx("dropping an ingest message of type %d: not taken "
+		          "here",
+		          (int)type);
+		return 0;
+	}
+	a = arena_new();
+	r = h->fn(st, buf, len, a, pipe, err);
+	arena_free(a);
+	if (r == 1) {
+		st->ctr[STC_BAD_MESSAGES]++;
+		log_warnx("dropping a %s: %s", h->name, err);
+		return 0;
+	}
+	return r;
+}

@@ -1,0 +1,156 @@
+/*
+ * store.c: the store's carried state: label keys, counters and the per-host
+ * generation table used to drop stale snapshots and deltas.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "store.h"
+#include "util.h"
+
+const char *const store_ctr_names[STC_COUNT] = {
+    [STC_SNAPSHOTS] = "snapshots",
+    [STC_DELTAS] = "deltas",
+    [STC_PLUGIN_RESULTS] = "plugin_results",
+    [STC_INCOMPLETE] = "incomplete",
+    [STC_STALE] = "stale",
+    [STC_BAD_MESSAGES] = "bad_messages",
+    [STC_UNKNOWN_MESSAGES] = "unknown_messages",
+    [STC_IGNORED_UNLABELED] = "ignored_unlabeled",
+    [STC_IGNORED_INVALID] = "ignored_invalid",
+    [STC_IGNORED_UNKNOWN] = "ignored_unknown",
+    [STC_IGNORED_KIND] = "ignored_kind",
+    [STC_IGNORED_PROJECT] = "ignored_project",
+    [STC_PLUGIN_UNKNOWN] = "plugin_unknown",
+    [STC_ROWS_CHANGED] = "rows_changed",
+    [STC_ROWS_MISSING] = "rows_missing",
+    [STC_EVENTS] = "events",
+    [STC_WRITE_ERRORS] = "write_errors",
+    [STC_REQUESTS] = "requests",
+    [STC_REQUEST_ERRORS] = "request_errors",
+    [STC_DENIED] = "denied",
+    [STC_MAP_RESIZES] = "map_resizes",
+};
+
+static char *
+label_key(const char *prefix, const char *name)
+{
+	size_t n = strlen(prefix) + strlen(name) + 1;
+	char *k = malloc(n);
+
+	if (k == NULL)
+		return NULL;
+	snprintf(k, n, "%s%s", prefix, name);
+	return k;
+}
+
+int
+store_init(struct store *st, struct db *db, const char *label_prefix,
+           int64_t admin_uid)
+{
+	memset(st, 0, sizeof(*st));
+	st->db = db;
+	st->key_id = label_key(label_prefix, "workload.id");
+	st->key_kind = label_key(label_prefix, "workload.kind");
+	st->key_role = label_key(label_prefix, "role");
+	if (st->key_id == NULL || st->key_kind == NULL ||
+	    st->key_role == NULL) {
+		log_warn("unable to set up label keys");
+		store_fini(st);
+		return -1;
+	}
+	st->own_uid = (int64_t)geteuid();
+	st->admin_uid = admin_uid;
+	st->started_ms = mono_ms();
+	return 0;
+}
+
+void
+store_fini(struct store *st)
+{
+	size_t i;
+
+	free(st->key_id);
+	free(st->key_kind);
+	free(st->key_role);
+	for (i = 0; i < st->ngens; i++)
+		free(st->gens[i].host);
+	free(st->gens);
+	st->key_id = st->key_kind = st->key_role = NULL;
+	st->gens = NULL;
+	st->ngens = 0;
+}
+
+void
+store_counters(const struct store *st, struct wire_counter *out)
+{
+	size_t i;
+
+	for (i = 0; i < STC_COUNT; i++) {
+		out[i].name = store_ctr_names[i];
+		out[i].value = st->ctr[i];
+	}
+	if (st->db != NULL) {
+		out[STC_MAP_RESIZES].value = db_map_resizes(st->db);
+		out[STC_EVENTS].value = db_events_committed(st->db);
+	}
+}
+
+void
+store_workload_public(struct wire_workload *dst,
+                      const struct wire_workload *src)
+{
+	*dst = *src;
+	dst->notification_secret = NULL;
+	dst->webhook_secret = NULL;
+	dst->webhook_signing_secret = NULL;
+}
+
+int
+store_gen_get(const struct store *st, const char *host, uint64_t *gen,
+              uint32_t *pipe)
+{
+	size_t i;
+
+	for (i = 0; i < st->ngens; i++) {
+		if (strcmp(st->gens[i].host, host) == 0) {
+			*gen = st->gens[i].gen;
+			*pipe = st->gens[i].pipe;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+int
+store_gen_set(struct store *st, const char *host, uint64_t gen, uint32_t pipe)
+{
+	struct store_gen *g;
+	size_t i;
+
+	for (i = 0; i < st->ngens; i++) {
+		if (strcmp(st->gens[i].host, host) == 0) {
+			st->gens[i].gen = gen;
+			st->gens[i].pipe = pipe;
+			return 0;
+		}
+	}
+	g = realloc(st->gens, (st->ngens + 1) * sizeof(*g));
+	if (g == NULL) {
+		log_warn("unable to remember gen of host %s", host);
+		return -1;
+	}
+	st->gens = g;
+	g[st->ngens].host = strdup(host);
+	if (g[st->ngens].host == NULL) {
+		log_warn("unable to remember gen of host %s", host);
+		return -1;
+	}
+	g[st->ngens].gen = gen;
+	g[st->ngens].pipe = pipe;
+	st->ngens++;
+	return 0;
+}

@@ -1,0 +1,80 @@
+/*
+ * store.h: the state recon-store carries between messages: the database,
+ * the label keys, the counters reported by health and stats, and the last
+ * snapshot generation applied per lister host.
+ */
+#ifndef RECON_STORE_H
+#define RECON_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "db.h"
+#include "wire.h"
+
+/* Counters, in the order health and stats report them (store_ctr_names). */
+enum store_ctr {
+	STC_SNAPSHOTS,         /* snapshots applied */
+	STC_DELTAS,            /* deltas applied */
+	STC_PLUGIN_RESULTS,    /* plugin results applied */
+	STC_INCOMPLETE,        /* snapshots with complete=false (no sweep) */
+	STC_STALE,             /* snapshots/deltas older than the applied gen */
+	STC_BAD_MESSAGES,      /* ingest messages that failed to decode */
+	STC_UNKNOWN_MESSAGES,  /* ingest messages of a type we do not take */
+	STC_IGNORED_UNLABELED, /* R1: no workload id label */
+	STC_IGNORED_INVALID,   /* id, role or Docker id breaks the pattern */
+	STC_IGNORED_UNKNOWN,   /* R2: no such workload */
+	STC_IGNORED_KIND,      /* R3: kind label differs from the stored kind */
+	STC_IGNORED_PROJECT,   /* R5: unbound container of a project */
+	STC_PLUGIN_UNKNOWN,    /* plugin result for no stored workload */
+	STC_ROWS_CHANGED,   /* rows upserted with a change by passes/deltas */
+	STC_ROWS_MISSING,   /* rows turned missing (R7 and gone) */
+	STC_EVENTS,         /* events committed (kept by db.c) */
+	STC_WRITE_ERRORS,   /* write transactions that failed */
+	STC_REQUESTS,       /* store.ctl requests served */
+	STC_REQUEST_ERRORS, /* requests answered ok:false */
+	STC_DENIED,         /* write requests refused by peer uid */
+	STC_MAP_RESIZES,    /* LMDB map doublings (kept by db.c) */
+	STC_COUNT
+};
+
+extern const char *const store_ctr_names[STC_COUNT];
+
+/* Per lister host: the gen of the last applied snapshot, and the nng pipe
+ * it came on (a new pipe with a lower gen is a restarted lister). */
+struct store_gen {
+	char *host;
+	uint64_t gen;
+	uint32_t pipe;
+};
+
+struct store {
+	struct db *db;
+	char *key_id, *key_kind, *key_role; /* <prefix>workload.id, ... */
+	uint64_t ctr[STC_COUNT];
+	struct store_gen *gens;
+	size_t ngens;
+	int64_t own_uid, admin_uid; /* admin_uid -1: none */
+	int64_t started_ms;         /* monotonic, for uptime */
+	bool ready;
+};
+
+/* Sets up st around an open db; 0, or -1 logged. */
+int store_init(struct store *st, struct db *db, const char *label_prefix,
+               int64_t admin_uid);
+/* Frees what store_init allocated (not the db). */
+void store_fini(struct store *st);
+/* Fills out[STC_COUNT] with the counter names and current values. */
+void store_counters(const struct store *st, struct wire_counter *out);
+/* dst = src with the three secrets left out (for events and lists). */
+void store_workload_public(struct wire_workload *dst,
+                           const struct wire_workload *src);
+/* Last applied snapshot gen of host: 1 found (*gen, *pipe set), 0 none. */
+int store_gen_get(const struct store *st, const char *host, uint64_t *gen,
+                  uint32_t *pipe);
+/* Records an applied snapshot's gen; 0, or -1 logged. */
+int store_gen_set(struct store *st, const char *host, uint64_t gen,
+                  uint32_t pipe);
+
+#endif

@@ -1,0 +1,343 @@
+#!/usr/bin/env python3
+"""fake_docker.py: a small fake of the Docker Engine API on a unix socket,
+for testing recon-lister against daemons and failures the real dockerd here
+cannot show (Docker 29's minimum API version, truncated lists, hangs).
+
+Standard library only. Usage:
+
+  fake_docker.py SOCKET [--api 1.47] [--min-api 1.44]
+                 [--containers N] [--unlabelled M] [--prefix tinyforge.]
+                 [--workload W] [--file LIST.json]
+                 [--truncate | --short-body | --hang | --hang-list
+                  | --status CODE] [--delay MS]
+
+Routes:
+  GET /_ping, /version (unversioned, always answered unless --hang)
+  GET [/vX.Y]/containers/json?all=1&filters={"label":[...]}
+      A versioned path below --min-api or above --api is refused with
+      HTTP 400 and Docker's own message, as Docker 29 does for < 1.44.
+  GET /_fake/stats           {"requests": {path: n}, "versions": {v: n}}
+  POST /_fake/config (JSON)  changes options at run time, e.g.
+      {"hang_list": true} or {"api": "1.47", "min_api": "1.44"}
+
+Failure modes (startup flags or config keys):
+  truncate   the list body is cut in half; Content-Length matches the cut,
+             so HTTP is fine and only the JSON is broken
+  short_body Content-Length promises the whole body, half is sent, then
+             the connection closes
+  hang       every request is accepted and never answered
+  hang_list  only the container list hangs; /version answers
+  status     the list answers with this HTTP status and a Docker error body
+  delay_ms   the list answers after this many milliseconds
+
+The socket path appears only once the server listens (bound under a
+temporary name, then renamed). SIGTERM or SIGINT removes it and exits 0.
+"""
+
+import argparse
+import hashlib
+import json
+import os
+import re
+import signal
+import socketserver
+import sys
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler
+
+VERSION_RE = re.compile(r"^/v(\d+)\.(\d+)(/.*)$")
+
+
+def vnum(v):
+    major, minor = v.split(".")
+    return int(major) * 1000 + int(minor)
+
+
+def make_containers(n, unlabelled, prefix, workload):
+    """N labelled containers in the shape of /containers/json, plus
+    unlabelled ones the label filter must hide."""
+    out = []
+    for i in range(n + unlabelled):
+        labelled = i < n
+        cid = hashlib.sha256(f"{workload}-{i}".encode()).hexdigest()
+        labels = {"com.example.other": "x", "maintainer": "fake"}
+        if labelled:
+            labels[prefix + "workload.id"] = workload
+            labels[prefix + "role"] = f"r{i}"
+        ports = [{"PrivatePort": 22, "Type": "tcp"}]
+        if i % 2 == 0:
+            pub = 20000 + i
+            ports = [
+                {"IP": "0.0.0.0", "PrivatePort": 80, "PublicPort": pub,
+                 "Type": "tcp"},
+                {"IP": "::", "PrivatePort": 80, "PublicPort": pub,
+                 "Type": "tcp"},
+            ] + ports
+        running = i % 2 == 0
+        out.append({
+            "Id": cid,
+            "Names": [f"/{workload}-{i}"],
+            "Image": "recon-test-busybox:latest",
+            "ImageID": "sha256:" + hashlib.sha256(b"image").hexdigest(),
+            "Command": "sleep 3600",
+            "Created": 1715000000 + i,
+            "Ports": ports,
+            "Labels": labels,
+            "State": "running" if running else "exited",
+            "Status": "Up 2 minutes" if running else "Exited (0) 1 minute ago",
+            "HostConfig": {"NetworkMode": "default"},
+            "NetworkSettings": {"Networks": {"bridge": {
+                "IPAMConfig": None, "Links": None, "Aliases": None,
+                "NetworkID": "7ea29fc1412292a2", "EndpointID": "",
+                "Gateway": "172.17.0.1", "IPAddress": f"172.17.0.{i % 250 + 2}",
+                "IPPrefixLen": 16, "IPv6Gateway": "", "GlobalIPv6Address": "",
+                "GlobalIPv6PrefixLen": 0, "MacAddress": "02:42:ac:11:00:02",
+                "DriverOpts": None}}},
+            "Mounts": [],
+        })
+    return out
+
+
+def label_filters(query):
+    """The label filters of a query as (key, value or None) pairs; Docker
+    takes both {"label": ["k=v"]} and the old {"label": {"k=v": true}}."""
+    raw = urllib.parse.parse_qs(query).get("filters")
+    if not raw:
+        return []
+    f = json.loads(raw[0])
+    labels = f.get("label", [])
+    if isinstance(labels, dict):
+        labels = [k for k, v in labels.items() if v]
+    out = []
+    for item in labels:
+        key, eq, val = item.partition("=")
+        out.append((key, val if eq else None))
+    return out
+
+
+def matches(c, filters):
+    labels = c.get("Labels") or {}
+    for key, val in filters:
+        if key not in labels or (val is not None and labels[key] != val):
+            return False
+    return True
+
+
+class Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, path, cfg):
+        self.cfg = cfg
+        self.lock = threading.Lock()
+        self.stats = {"requests": {}, "versions": {}}
+        self.stopping = threading.Event()
+        tmp = f"{path}.tmp.{os.getpid()}"
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        super().__init__(tmp, Handler)
+        os.rename(tmp, path)
+        self.path = path
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "Docker/29.0.0-fake"
+    sys_version = "(linux)"
+
+    def address_string(self):
+        return "unix"
+
+    def log_message(self, fmt, *args):
+        sys.stderr.write("fake_docker: " + (fmt % args) + "\n")
+
+    def send_json(self, status, obj, cut=None, short=False):
+        body = json.dumps(obj).encode()
+        full = len(body)
+        if cut is not None:
+            body = body[:cut]
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Api-Version", self.server.cfg["api"])
+        self.send_header("Content-Length", str(full if short else len(body)))
+        if short:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(body)
+        self.wfile.flush()
+        if short:
+            self.close_connection = True
+
+    def hang(self):
+        # Never answer; end only when the client goes or the server stops.
+        self.connection.settimeout(0.1)
+        while not self.server.stopping.is_set():
+            try:
+                if self.connection.recv(1) == b"":
+                    break
+            except OSError as e:
+                if "timed out" not in str(e):
+                    break
+        self.close_connection = True
+
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length", "0"))
+        body = self.rfile.read(n) if n else b"{}"
+        if self.path != "/_fake/config":
+            self.send_json(404, {"message": "page not found"})
+            return
+        try:
+            change = json.loads(body)
+            if not isinstance(change, dict):
+                raise ValueError("want an object")
+        except ValueError as e:
+            self.send_json(400, {"message": f"bad config: {e}"})
+            return
+        with self.server.lock:
+            self.server.cfg.update(change)
+            if {"containers", "unlabelled", "prefix",
+                    "workload"} & change.keys():
+                self.server.cfg["list"] = None
+            cfg = {k: v for k, v in self.server.cfg.items() if k != "list"}
+        self.send_json(200, cfg)
+
+    def do_GET(self):
+        cfg = self.server.cfg
+        url = urllib.parse.urlsplit(self.path)
+        path = url.path
+        if path == "/_fake/stats":
+            with self.server.lock:
+                self.send_json(200, self.server.stats)
+            return
+        version = None
+        m = VERSION_RE.match(path)
+        if m:
+            version = f"{m.group(1)}.{m.group(2)}"
+            path = m.group(3)
+        with self.server.lock:
+            st = self.server.stats
+            st["requests"][path] = st["requests"].get(path, 0) + 1
+            if version:
+                st["versions"][version] = st["versions"].get(version, 0) + 1
+        if cfg.get("hang"):
+            self.hang()
+            return
+        if version and vnum(version) < vnum(cfg["min_api"]):
+            self.send_json(400, {"message":
+                f"client version {version} is too old. Minimum supported "
+                f"API version is {cfg['min_api']}, please upgrade your "
+                f"client to a newer version"})
+            return
+        if version and vnum(version) > vnum(cfg["api"]):
+            self.send_json(400, {"message":
+                f"client version {version} is too new. Maximum supported "
+                f"API version is {cfg['api']}"})
+            return
+        if path == "/_ping":
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"OK")
+            return
+        if path == "/version":
+            self.send_json(200, {
+                "Platform": {"Name": "fake"},
+                "Version": "29.0.0-fake", "ApiVersion": cfg["api"],
+                "MinAPIVersion": cfg["min_api"], "Os": "linux",
+                "Arch": "amd64", "KernelVersion": os.uname().release})
+            return
+        if path == "/containers/json":
+            self.serve_list(cfg, url.query)
+            return
+        self.send_json(404, {"message": "page not found"})
+
+    def serve_list(self, cfg, query):
+        if cfg.get("hang_list"):
+            self.hang()
+            return
+        if cfg.get("delay_ms"):
+            time.sleep(cfg["delay_ms"] / 1000.0)
+        if cfg.get("status"):
+            self.send_json(int(cfg["status"]),
+                           {"message": "fake daemon error"})
+            return
+        try:
+            filters = label_filters(query)
+        except ValueError as e:
+            self.send_json(400, {"message": f"invalid filter: {e}"})
+            return
+        with self.server.lock:
+            if cfg.get("list") is None:
+                cfg["list"] = make_containers(
+                    int(cfg["containers"]), int(cfg["unlabelled"]),
+                    cfg["prefix"], cfg["workload"])
+            items = [c for c in cfg["list"] if matches(c, filters)]
+        body_len = len(json.dumps(items).encode())
+        if cfg.get("truncate"):
+            self.send_json(200, items, cut=body_len // 2)
+        elif cfg.get("short_body"):
+            self.send_json(200, items, cut=body_len // 2, short=True)
+        else:
+            self.send_json(200, items)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("socket")
+    ap.add_argument("--api", default="1.41")
+    ap.add_argument("--min-api", default="1.12")
+    ap.add_argument("--containers", type=int, default=3)
+    ap.add_argument("--unlabelled", type=int, default=1)
+    ap.add_argument("--prefix", default="tinyforge.")
+    ap.add_argument("--workload", default="wl-fake")
+    ap.add_argument("--file", help="serve this JSON list instead")
+    ap.add_argument("--truncate", action="store_true")
+    ap.add_argument("--short-body", action="store_true")
+    ap.add_argument("--hang", action="store_true")
+    ap.add_argument("--hang-list", action="store_true")
+    ap.add_argument("--status", type=int, default=0)
+    ap.add_argument("--delay", type=int, default=0, metavar="MS")
+    a = ap.parse_args()
+    for v in (a.api, a.min_api):
+        if not re.match(r"^\d+\.\d+$", v):
+            ap.error(f"bad version {v}")
+    cfg = {
+        "api": a.api, "min_api": a.min_api, "containers": a.containers,
+        "unlabelled": a.unlabelled, "prefix": a.prefix,
+        "workload": a.workload, "truncate": a.truncate,
+        "short_body": a.short_body, "hang": a.hang,
+        "hang_list": a.hang_list, "status": a.status, "delay_ms": a.delay,
+        "list": None,
+    }
+    if a.file:
+        with open(a.file) as f:
+            cfg["list"] = json.load(f)
+        if not isinstance(cfg["list"], list):
+            ap.error(f"{a.file}: want a JSON array")
+    if os.path.exists(a.socket):
+        os.unlink(a.socket)
+    srv = Server(a.socket, cfg)
+
+    def stop(signum, frame):
+        srv.stopping.set()
+        threading.Thread(target=srv.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    sys.stderr.write(f"fake_docker: listening on {a.socket} "
+                     f"(API {a.api}, minimum {a.min_api})\n")
+    try:
+        srv.serve_forever(poll_interval=0.1)
+    finally:
+        srv.server_close()
+        try:
+            os.unlink(a.socket)
+        except FileNotFoundError:
+            pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

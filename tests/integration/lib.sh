@@ -1,0 +1,168 @@
+# lib.sh: shared helpers for the black-box tests: a real dockerd, the
+# busybox test image, recon's daemons in a temp run/data dir, and checks
+# that count passes and failures. Sourced by the test scripts.
+
+set -u
+
+BUILD=${1:?usage: $0 BUILD_DIR}
+BUILD=$(cd "$BUILD" && pwd)
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+T=$(mktemp -d /tmp/recon-it.XXXXXX)
+RUN=$T/run
+DATA=$T/data
+# A prefix of our own keeps other containers on this daemon out of the test.
+PREFIX="recontest$$."
+IMAGE=recon-test-busybox:latest
+PASSED=0
+FAILED=0
+PIDS=()
+STARTED_DOCKERD=
+
+export RECON_RUN_DIR=$RUN
+export RECON_DATA_DIR=$DATA
+export RECON_LABEL_PREFIX=$PREFIX
+
+log() { printf '%s %s\n' "$(date +%T.%3N)" "$*"; }
+
+ok() {
+	PASSED=$((PASSED + 1))
+	log "PASS: $*"
+}
+
+bad() {
+	FAILED=$((FAILED + 1))
+	log "FAIL: $*"
+}
+
+# check NAME CMD...: one assertion.
+check() {
+	local name=$1
+	shift
+	if "$@"; then ok "$name"; else bad "$name"; fi
+}
+
+# wait_for SECONDS CMD...: true once CMD succeeds, false at the deadline.
+wait_for() {
+	local deadline=$(($(date +%s%N) / 1000000 + ${1%.*} * 1000))
+	shift
+	while :; do
+		"$@" >/dev/null 2>&1 && return 0
+		[ $(($(date +%s%N) / 1000000)) -ge $deadline ] && return 1
+		sleep 0.1
+	done
+}
+
+reconctl() { "$BUILD/reconctl" "$@"; }
+
+dockerd_pid() { pidof dockerd | awk '{print $1}'; }
+
+# Starts dockerd when none answers; fails the run when Docker cannot be had
+# (a skipped integration test is not a pass).
+docker_up() {
+	if ! command -v docker >/dev/null; then
+		log "FATAL: docker CLI not installed"
+		exit 1
+	fi
+	if docker info >/dev/null 2>&1; then
+		return 0
+	fi
+	if ! command -v dockerd >/dev/null; then
+		log "FATAL: no dockerd and none running"
+		exit 1
+	fi
+	log "starting dockerd"
+	dockerd --iptables=false --ip-forward=false --bridge=none \
+		>"$T/dockerd.log" 2>&1 &
+	STARTED_DOCKERD=$!
+	if ! wait_for 60 docker info; then
+		log "FATAL: dockerd did not come up"
+		tail -20 "$T/dockerd.log"
+		exit 1
+	fi
+}
+
+# The test image: busybox-static in an otherwise empty root file system.
+image_up() {
+	docker image inspect "$IMAGE" >/dev/null 2>&1 && return 0
+	local root=$T/rootfs bb
+	bb=$(command -v busybox || echo /bin/busybox)
+	mkdir -p "$root/bin"
+	cp "$bb" "$root/bin/busybox"
+	for c in sh sleep true false cat echo; do
+		ln -s busybox "$root/bin/$c"
+	done
+	tar -C "$root" -c . | docker import - "$IMAGE" >/dev/null
+}
+
+# start NAME ARGS...: runs build/NAME in the background, logs to $T/NAME.log.
+start() {
+	local name=$1
+	shift
+	"$BUILD/$name" "$@" >>"$T/$name.log" 2>&1 &
+	PIDS+=($!)
+	eval "PID_${name//-/_}=$!"
+}
+
+# stop_pid PID: SIGTERM, then wait.
+stop_pid() {
+	kill -TERM "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+}
+
+# ctr NAME KIND WID [ROLE] [CMD]: a labelled container, created and started.
+ctr_run() {
+	local name=$1 kind=$2 wid=$3 role=${4:-}
+	local labels=(--label "${PREFIX}workload.id=$wid")
+	[ -n "$kind" ] && labels+=(--label "${PREFIX}workload.kind=$kind")
+	[ -n "$role" ] && labels+=(--label "${PREFIX}role=$role")
+	docker run -d --network none --name "$name-$$" "${labels[@]}" \
+		"$IMAGE" sleep 3600
+}
+
+# workload_put ID KIND [SOURCE_KIND]
+workload_put() {
+	printf '{"id":"%s","name":"%s","kind":"%s","source_kind":"%s"}' \
+		"$1" "$1" "$2" "${3:-}" | reconctl workload put - >/dev/null
+}
+
+# rows_json: the index as JSON (one array).
+rows_json() { reconctl ps --json; }
+
+# row_field ROW_ID FIELD: one field of one row ("" when no such row).
+row_field() {
+	rows_json | jq -r --arg id "$1" --arg f "$2" \
+		'.[] | select(.id == $id) | .[$f] // ""'
+}
+
+row_state_is() { [ "$(row_field "$1" state)" = "$2" ]; }
+
+cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do
+		kill -TERM "$p" 2>/dev/null
+	done
+	for p in "${PIDS[@]}"; do
+		wait "$p" 2>/dev/null
+	done
+	# dockerd may have been left frozen by a failed test
+	[ -n "$(dockerd_pid)" ] && kill -CONT "$(dockerd_pid)" 2>/dev/null
+	docker ps -aq --filter "label=${PREFIX}workload.id" |
+		xargs -r docker rm -f >/dev/null 2>&1
+	if [ -n "$STARTED_DOCKERD" ]; then
+		kill -TERM "$STARTED_DOCKERD" 2>/dev/null
+		wait "$STARTED_DOCKERD" 2>/dev/null
+	fi
+	if [ "$FAILED" -gt 0 ] || [ -n "${KEEP_LOGS:-}" ]; then
+		for f in "$T"/*.log; do
+			[ -f "$f" ] || continue
+			echo "---- $f (last 40 lines)"
+			tail -40 "$f"
+		done
+	fi
+	rm -rf "$T"
+}
+
+finish() {
+	echo "$PASSED passed, $FAILED failed"
+	[ "$FAILED" -eq 0 ] && [ "$PASSED" -gt 0 ]
+}

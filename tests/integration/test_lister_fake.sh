@@ -1,0 +1,178 @@
+#!/usr/bin/env bash
+# test_lister_fake.sh: recon-lister against fake_docker.py, for what the real
+# dockerd cannot show: Docker 29's minimum API version, an upgrade under a
+# running lister, truncated and failed lists (R8), hung calls (health and
+# SIGTERM stay prompt). Asserted through the lister's health counters.
+# usage: test_lister_fake.sh BUILD_DIR
+. "$(dirname "$0")/lib.sh"
+trap cleanup EXIT
+
+mkdir -p "$RUN"
+
+# fake_start NAME ARGS...: a fake daemon on $T/NAME.sock.
+fake_start() {
+	local name=$1
+	shift
+	python3 "$HERE/fake_docker.py" "$T/$name.sock" --prefix "$PREFIX" \
+		"$@" >>"$T/fake-$name.log" 2>&1 &
+	PIDS+=($!)
+	FAKE_PID=$!
+	wait_for 5 test -S "$T/$name.sock" || bad "fake $name came up"
+}
+fake_stop() { stop_pid "$FAKE_PID"; }
+fake_get() { curl -s --unix-socket "$T/$1.sock" "http://fake$2"; }
+fake_config() {
+	curl -s --unix-socket "$T/$1.sock" -X POST -d "$2" \
+		http://fake/_fake/config >/dev/null
+}
+
+# lister_start NAME ARGS...: a lister on fake NAME, 1 s passes and calls.
+lister_start() {
+	local name=$1
+	shift
+	LOGSTART=$(cat "$T/recon-lister.log" 2>/dev/null | wc -l)
+	start recon-lister --docker-host "unix://$T/$name.sock" \
+		--interval 1s --docker-timeout 1s "$@"
+	LPID=$PID_recon_lister
+	wait_for 5 reconctl probe lister --live ||
+		bad "lister on $name came up"
+}
+lister_stop() { stop_pid "$LPID"; }
+lister_log() { tail -n +$((LOGSTART + 1)) "$T/recon-lister.log"; }
+health() { reconctl probe lister --json 2>/dev/null; }
+counter() { health | jq -r ".counters.$1"; }
+counter_ge() { [ "$(counter "$1")" -ge "$2" ]; }
+log_has() { lister_log | grep -q -- "$1"; }
+# failed_only: every pass so far failed (no snapshot ever built).
+failed_only() {
+	local h
+	h=$(health)
+	[ "$(jq -r .counters.passes <<<"$h")" -ge 2 ] &&
+		[ "$(jq -r .counters.passes <<<"$h")" = \
+			"$(jq -r .counters.list_failures <<<"$h")" ] &&
+		[ "$(jq -r .ready <<<"$h")" = false ] &&
+		[ "$(jq -r .counters.snapshots_sent <<<"$h")" = 0 ] &&
+		[ "$(jq -r .counters.send_failures <<<"$h")" = 0 ]
+}
+ms() { echo $(($(date +%s%N) / 1000000)); }
+
+log "new daemon: API 1.47, refuses below 1.44"
+fake_start new --api 1.47 --min-api 1.44 --containers 5 --unlabelled 2
+lister_start new
+check "lister lists from a 1.44+ daemon" wait_for 5 counter_ge passes 2
+check "it spoke 1.47 only" test "$(fake_get new /_fake/stats |
+	jq -r '.versions | keys | join(",")')" = 1.47
+check "5 labelled containers, the 2 others filtered out" \
+	test "$(counter containers_last)" = 5
+check "no list failed" test "$(counter list_failures)" = 0
+check "docker check ok with API 1.47" \
+	test "$(health | jq -r '.checks[0].detail' | cut -d, -f1)" = "API 1.47"
+lister_stop
+
+log "daemon upgraded under a running lister"
+fake_config new '{"api": "1.41", "min_api": "1.12"}'
+lister_start new
+check "lister speaks 1.41 to the old daemon" wait_for 5 log_has "API 1.41"
+fake_config new '{"api": "1.50", "min_api": "1.44"}'
+check "after the upgrade it renegotiates to 1.47" \
+	wait_for 8 log_has "docker API 1.47 (daemon 1.50"
+check "and lists again" wait_for 5 \
+	test "$(health | jq -r '.checks[0].detail' | cut -d, -f1)" = "API 1.47"
+check "the refusal was logged" log_has "too old"
+lister_stop
+fake_stop
+
+log "truncated list body (R8)"
+fake_start trunc --truncate --containers 20
+lister_start trunc
+check "no snapshot from a truncated list" wait_for 5 failed_only
+check "logged as truncated JSON" log_has "unable to list containers: truncated JSON"
+check "probe says unhealthy (exit 1)" \
+	bash -c "! '$BUILD/reconctl' probe lister >/dev/null 2>&1"
+check "probe --live still exits 0" reconctl probe lister --live
+lister_stop
+fake_stop
+
+log "body shorter than its Content-Length (R8)"
+fake_start short --short-body --containers 20
+lister_start short
+check "no snapshot from a short body" wait_for 5 failed_only
+lister_stop
+fake_stop
+
+log "daemon answers 500"
+fake_start err --status 500
+lister_start err
+check "no snapshot on HTTP 500" wait_for 5 failed_only
+check "logged with Docker's message" \
+	log_has "HTTP 500: fake daemon error"
+lister_stop
+fake_stop
+
+log "container list hangs"
+fake_start hanglist --hang-list
+lister_start hanglist --docker-timeout 1s
+sleep 0.5
+# probe exits 2 when no reply came within its timeout, 0 or 1 otherwise.
+"$BUILD/reconctl" probe lister --timeout 100ms >/dev/null 2>&1
+check "health answers within 100 ms during a hung list (rc $?)" test $? != 2
+"$BUILD/reconctl" probe lister --live --timeout 100ms >/dev/null 2>&1
+check "so does a --live probe" test $? = 0
+check "timed out lists send nothing" wait_for 6 failed_only
+check "logged the timeout" log_has "no answer within 1000 ms"
+lister_stop
+fake_stop
+
+log "a healthy daemon starts hanging, then comes back"
+fake_start flaky --containers 2
+lister_start flaky --docker-timeout 1s
+check "healthy while lists succeed" wait_for 5 reconctl probe lister
+fake_config flaky '{"hang_list": true}'
+t0=$(ms)
+check "unhealthy once no list succeeded for 3 x timeout" \
+	wait_for 8 bash -c "! '$BUILD/reconctl' probe lister >/dev/null 2>&1"
+detail=$(health | jq -r '.checks[0].detail')
+check "within 6 s of the hang ($(($(ms) - t0)) ms)" \
+	test $(($(ms) - t0)) -le 6000
+check "not before 3 s without a list, and says why: $detail" \
+	grep -Eq '^last list [3-5] s ago: no answer within 1000 ms' <<<"$detail"
+check "still ready (a list did succeed once)" \
+	test "$(health | jq -r .ready)" = true
+fake_config flaky '{"hang_list": false}'
+check "healthy again once lists succeed" wait_for 8 reconctl probe lister
+lister_stop
+fake_stop
+
+log "every call hangs; SIGTERM with a call in flight"
+fake_start hang --hang
+lister_start hang --docker-timeout 60s
+sleep 1
+t0=$(ms)
+kill -TERM "$LPID"
+wait "$LPID"
+rc=$?
+took=$(($(ms) - t0))
+check "exit 0 on SIGTERM during a hung call (rc $rc)" test "$rc" = 0
+check "within 1 s ($took ms)" test "$took" -lt 1000
+fake_stop
+
+log "options"
+fake_start opts
+lister_start opts --interval 10m
+check "an interval above 5m is clamped, and said" log_has "clamped to 5m"
+lister_stop
+lister_start opts --interval 0
+check "interval 0 means 30s" log_has "every 30000 ms"
+check "a second instance exits 111" bash -c \
+	"'$BUILD/recon-lister' --docker-host unix://$T/opts.sock 2>/dev/null; \
+	test \$? = 111"
+lister_stop
+fake_stop
+for bad_opt in "--docker-timeout 0" "--docker-host ssh://h" \
+	"--label-prefix a\"b" "--host-name a/b" "--no-such-flag"; do
+	# shellcheck disable=SC2086
+	"$BUILD/recon-lister" $bad_opt >/dev/null 2>&1
+	check "usage error exits 100: $bad_opt" test $? = 100
+done
+
+finish
