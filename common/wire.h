@@ -257,7 +257,8 @@ int wire_reply_workloads(struct wbuf *, const char *key,
                          const struct wire_workload *, size_t n, bool secrets);
 int wire_reply_workload(struct wbuf *, const char *key,
                         const struct wire_workload *, bool secrets);
-/* An array of already-encoded msgpack values (e.g. change-log bodies). */
+/* An array of n already-encoded msgpack values laid back to back in one
+ * buffer (e.g. change-log bodies). */
 int wire_reply_raw_array(struct wbuf *, const char *key,
                          const struct wbuf *items, size_t n);
 int wire_reply_counters(struct wbuf *, const char *key,
