@@ -1,9 +1,13 @@
 /*
  * nngx.c: nng sockets by SPEC §2 name: open, cap, listen or dial, poll,
- * send without blocking, peer credentials.
+ * send without blocking, peer credentials; and the guard that keeps ipc
+ * listeners accepting despite nng 1.5.2's bug 1518.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,17 +23,48 @@
 #include "nngx.h"
 #include "util.h"
 
+/* Each protocol, and the one that talks to it (the guard dials with it). */
 static const struct {
 	const char *name;
 	int (*open)(nng_socket *);
+	enum nngx_proto peer;
 } protos[] = {
-    [NNGX_PULL] = {"pull", nng_pull0_open},
-    [NNGX_PUSH] = {"push", nng_push0_open},
-    [NNGX_PUB] = {"pub", nng_pub0_open},
-    [NNGX_SUB] = {"sub", nng_sub0_open},
-    [NNGX_REP] = {"rep", nng_rep0_open},
-    [NNGX_REQ] = {"req", nng_req0_open},
+    [NNGX_PULL] = {"pull", nng_pull0_open, NNGX_PUSH},
+    [NNGX_PUSH] = {"push", nng_push0_open, NNGX_PULL},
+    [NNGX_PUB] = {"pub", nng_pub0_open, NNGX_SUB},
+    [NNGX_SUB] = {"sub", nng_sub0_open, NNGX_PUB},
+    [NNGX_REP] = {"rep", nng_rep0_open, NNGX_REQ},
+    [NNGX_REQ] = {"req", nng_req0_open, NNGX_REP},
+    [NNGX_REP_RAW] = {"raw rep", nng_rep0_open_raw, NNGX_REQ},
 };
+
+/*
+ * nng 1.5.2's ipc listener stops handing new connections to its socket for
+ * good once a peer disconnects during the SP negotiation (upstream bug 1518,
+ * fixed in 1.6): one client that times out against a stopped daemon is
+ * enough. The client side cannot tell: its handshake still completes. So
+ * the guard, a thread per ipc listener, counts the pipes the listening
+ * socket really adds (NNG_PIPE_EV_ADD_POST on it belongs to the guard),
+ * dials it every GUARD_PERIOD_MS with a real SP handshake (never a bare
+ * connect, which is the trigger), and re-creates the listener when no pipe
+ * was added within GUARD_WAIT_MS. nng's threads add pipes, not our loop, so
+ * a busy loop never looks wedged; a stopped process stops its guard too.
+ */
+#define GUARD_PERIOD_MS 2000
+#define GUARD_WAIT_MS   3000
+
+struct nngx_guard {
+	nng_socket s;
+	nng_listener l;
+	enum nngx_proto proto;
+	int mode;
+	char url[4200];
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	uint64_t added; /* pipes the listening socket added */
+};
+
+static int nngx_listener_start(struct nngx_guard *);
 
 int
 nngx_url(char *buf, size_t len, const char *url, const char *run_dir,
@@ -61,39 +96,142 @@ nngx_open(nng_socket *s, enum nngx_proto proto, const char *url,
 	return 0;
 }
 
+/* Creates and starts g's listener; an ipc path is unlinked first (the
+ * caller holds the run dir's lock, so a socket file there is stale, and
+ * removing it spares nng's own connect-probe of it). */
+static int
+nngx_listener_start(struct nngx_guard *g)
+{
+	const char *path = NULL;
+	int rv;
+
+	if ((rv = nng_listener_create(&g->l, g->s, g->url)) != 0)
+		goto fail;
+	if (strncmp(g->url, "ipc://", 6) == 0) {
+		path = g->url + 6;
+		if (unlink(path) < 0 && errno != ENOENT)
+			log_warn("unable to remove stale %s", path);
+		if ((rv = nng_listener_set_int(g->l, NNG_OPT_IPC_PERMISSIONS,
+		                               g->mode)) != 0)
+			goto fail;
+	}
+	if ((rv = nng_listener_start(g->l, 0)) != 0)
+		goto fail;
+	/* nng applies the permissions itself; chmod again in case the umask
+	 * was stricter than the mode asked for. */
+	if (path != NULL && chmod(path, (mode_t)g->mode) < 0)
+		log_warn("unable to chmod %s", path);
+	return 0;
+fail:
+	log_warnx("unable to listen on %s: %s", g->url, nng_strerror(rv));
+	return -1;
+}
+
+static void
+guard_pipe_added(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+	struct nngx_guard *g = arg;
+
+	pthread_mutex_lock(&g->mu);
+	g->added++;
+	pthread_cond_signal(&g->cv);
+	pthread_mutex_unlock(&g->mu);
+}
+
+/* One dial of our own listener: 1 the listening socket added a pipe
+ * meanwhile, 0 it did not, -1 the probe itself could not run. */
+static int
+guard_probe(struct nngx_guard *g)
+{
+	struct timespec until;
+	nng_socket c;
+	uint64_t before;
+	int ok;
+
+	if (protos[protos[g->proto].peer].open(&c) != 0)
+		return -1;
+	pthread_mutex_lock(&g->mu);
+	before = g->added;
+	pthread_mutex_unlock(&g->mu);
+	if (nng_dial(c, g->url, NULL, NNG_FLAG_NONBLOCK) != 0) {
+		nng_close(c);
+		return -1;
+	}
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += GUARD_WAIT_MS / 1000;
+	pthread_mutex_lock(&g->mu);
+	while (g->added == before &&
+	       pthread_cond_timedwait(&g->cv, &g->mu, &until) == 0)
+		;
+	ok = g->added != before;
+	pthread_mutex_unlock(&g->mu);
+	nng_close(c);
+	return ok;
+}
+
+static void *
+guard_main(void *arg)
+{
+	struct nngx_guard *g = arg;
+	struct timespec period = {GUARD_PERIOD_MS / 1000,
+	                          (GUARD_PERIOD_MS % 1000) * 1000000L};
+	int fd;
+
+	for (;;) {
+		nanosleep(&period, NULL);
+		/* the socket was closed: the process is shutting down */
+		if (nng_socket_get_int(g->s, NNG_OPT_RECVFD, &fd) ==
+		    NNG_ECLOSED)
+			break;
+		if (guard_probe(g) != 0)
+			continue;
+		log_warnx("listener on %s stopped accepting (nng bug 1518); "
+		          "re-creating it",
+		          g->url);
+		nng_listener_close(g->l);
+		nngx_listener_start(g);
+	}
+	return NULL;
+}
+
 int
 nngx_listen(nng_socket *s, enum nngx_proto proto, const char *url,
             uint64_t max_msg, int mode)
 {
-	nng_listener l;
-	const char *path = NULL;
-	int rv;
+	struct nngx_guard *g;
+	pthread_t thr;
 
-	if (nngx_open(s, proto, url, max_msg) < 0)
+	if ((g = calloc(1, sizeof(*g))) == NULL) {
+		log_warn("unable to listen on %s", url);
 		return -1;
-	if ((rv = nng_listener_create(&l, *s, url)) != 0)
-		goto fail;
-	if (strncmp(url, "ipc://", 6) == 0) {
-		path = url + 6;
-		/* We hold the run dir's lock: a socket file left here is
-		 * stale. Removing it avoids nng's connect-probe of it. */
-		if (unlink(path) < 0 && errno != ENOENT)
-			log_warn("unable to remove stale %s", path);
-		if ((rv = nng_listener_set_int(l, NNG_OPT_IPC_PERMISSIONS,
-		                               mode)) != 0)
-			goto fail;
 	}
-	if ((rv = nng_listener_start(l, 0)) != 0)
-		goto fail;
-	/* nng applies the permissions itself; chmod again in case the umask
-	 * was stricter than the mode asked for. */
-	if (path != NULL && chmod(path, (mode_t)mode) < 0)
-		log_warn("unable to chmod %s", path);
+	if (nngx_open(s, proto, url, max_msg) < 0) {
+		free(g);
+		return -1;
+	}
+	g->s = *s;
+	g->proto = proto;
+	g->mode = mode;
+	if (xsnprintf(g->url, sizeof(g->url), "%s", url) < 0 ||
+	    nngx_listener_start(g) < 0) {
+		nng_close(*s);
+		free(g);
+		return -1;
+	}
+	if (strncmp(url, "ipc://", 6) != 0) {
+		free(g);
+		return 0;
+	}
+	pthread_mutex_init(&g->mu, NULL);
+	pthread_cond_init(&g->cv, NULL);
+	nng_pipe_notify(*s, NNG_PIPE_EV_ADD_POST, guard_pipe_added, g);
+	/* The guard lives as long as the process: it is never joined, and
+	 * stops by itself once the socket is closed. */
+	if (pthread_create(&thr, NULL, guard_main, g) != 0)
+		log_warnx("unable to guard %s: no thread", url);
+	else
+		pthread_detach(thr);
 	return 0;
-fail:
-	log_warnx("unable to listen on %s: %s", url, nng_strerror(rv));
-	nng_close(*s);
-	return -1;
 }
 
 int
@@ -193,6 +331,44 @@ nngx_send_timeout(nng_socket s, const void *buf, size_t len, int64_t ms)
 	}
 	nng_aio_free(aio);
 	return rv == 0 ? 0 : -1;
+}
+
+int
+nngx_reply_nb(nng_socket s, nng_msg *req, const void *buf, size_t len)
+{
+	nng_msg *m = nngx_msg(buf, len);
+	int rv;
+
+	/* the request's header is its way back: pipe and request id */
+	if (m == NULL || nng_msg_header_append(m, nng_msg_header(req),
+	                                       nng_msg_header_len(req)) != 0) {
+		log_warnx("unable to build a reply: out of memory");
+		if (m != NULL)
+			nng_msg_free(m);
+		nng_msg_free(req);
+		return -1;
+	}
+	nng_msg_free(req);
+	if ((rv = nng_sendmsg(s, m, NNG_FLAG_NONBLOCK)) != 0) {
+		log_debug("unable to send a reply: %s", nng_strerror(rv));
+		nng_msg_free(m);
+		return -1;
+	}
+	return 0;
+}
+
+int
+nngx_subscribe(nng_socket s, const char *prefix)
+{
+	int rv;
+
+	if ((rv = nng_socket_set(s, NNG_OPT_SUB_SUBSCRIBE, prefix,
+	                         strlen(prefix))) != 0) {
+		log_warnx("unable to subscribe to \"%s\": %s", prefix,
+		          nng_strerror(rv));
+		return -1;
+	}
+	return 0;
 }
 
 int

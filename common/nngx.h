@@ -17,6 +17,8 @@ enum nngx_proto {
 	NNGX_SUB,
 	NNGX_REP,
 	NNGX_REQ,
+	NNGX_REP_RAW, /* REP without its one-request state: many requests
+	               * may wait for their answer (nngx_reply_nb) */
 };
 
 /* ipc://<run_dir>/<name> unless url is set; -1 if it does not fit. */
@@ -24,7 +26,9 @@ int nngx_url(char *buf, size_t len, const char *url, const char *run_dir,
              const char *name);
 /* Opens a socket of proto capped at max_msg received bytes and listens on
  * url; an ipc path is unlinked first (the caller holds the run dir's lock)
- * and chmod-ed to mode. 0, or -1 logged. */
+ * and chmod-ed to mode. An ipc listener gets a guard thread against nng
+ * 1.5.2's bug 1518 (see nngx.c), which owns the socket's
+ * NNG_PIPE_EV_ADD_POST notification. 0, or -1 logged. */
 int nngx_listen(nng_socket *, enum nngx_proto, const char *url,
                 uint64_t max_msg, int mode);
 /* Opens a socket and dials url in the background (nng redials by itself).
@@ -40,6 +44,13 @@ int nngx_try_recv(nng_socket, nng_msg **);
 int nngx_send_nb(nng_socket, const void *, size_t);
 /* Sends with a timeout in ms: 0 sent, -1 timed out or failed. */
 int nngx_send_timeout(nng_socket, const void *, size_t, int64_t ms);
+/* Answers req, received on an NNGX_REP_RAW socket, with len bytes
+ * (copied) without blocking; req is freed. 0 sent, -1 (logged at debug)
+ * when its peer is gone. */
+int nngx_reply_nb(nng_socket, nng_msg *req, const void *, size_t);
+/* Subscribes a SUB socket to the topics starting with prefix ("": all).
+ * 0, or -1 logged. */
+int nngx_subscribe(nng_socket, const char *prefix);
 /* uid of the peer that sent m over ipc; -1 when not known (tcp). */
 int nngx_peer_uid(nng_msg *, uint64_t *);
 

@@ -337,19 +337,3 @@ ctl_resync(char **args)
 	json_object_put(reply);
 	return CTL_EXIT_OK;
 }
-
-int
-ctl_stats(char **args)
-{
-	json_object *reply;
-	int rc;
-
-	if ((rc = ctl_call("store", ctl_req("stats"), &reply)) != CTL_EXIT_OK)
-		return rc;
-	if (ctl_opts.json)
-		ctl_print_json(reply);
-	else
-		print_object(reply);
-	json_object_put(reply);
-	return CTL_EXIT_OK;
-}

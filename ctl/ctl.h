@@ -22,6 +22,7 @@ struct ctl_opts {
 	char *workload, *state, *host;
 	bool show_secrets, live;
 	char *store_url, *lister_url, *dispatcher_url;
+	bool prometheus;
 };
 extern struct ctl_opts ctl_opts;
 

@@ -31,6 +31,8 @@ static struct flag ctl_flags[] = {
      "workload get: include the secrets"},
     {"live", 0, NULL, FLAG_BOOL, &ctl_opts.live, NULL,
      "probe: ask only whether the process's loop turns"},
+    {"prometheus", 0, NULL, FLAG_BOOL, &ctl_opts.prometheus, NULL,
+     "stats: print the Prometheus text format"},
     {"store-ctl-url", 0, NULL, FLAG_STR, &ctl_opts.store_url, NULL,
      "store.ctl address (default ipc://RUN_DIR/store.ctl)"},
     {"lister-ctl-url", 0, NULL, FLAG_STR, &ctl_opts.lister_url, NULL,
@@ -68,7 +70,8 @@ static const struct ctl_cmd {
     {"probe", "lister|store|dispatcher [--live] [--timeout DUR]", 1, ctl_probe,
      "exit 0 healthy, 1 unhealthy, 2 unreachable"},
     {"resync", "", 0, ctl_resync, "ask the lister for a full pass now"},
-    {"stats", "", 0, ctl_stats, "the store's revision and counters"},
+    {"stats", "[--prometheus]", 0, ctl_stats,
+     "the three processes' counters and the store's revisions"},
 };
 
 static void

@@ -166,3 +166,18 @@ finish() {
 	echo "$PASSED passed, $FAILED failed"
 	[ "$FAILED" -eq 0 ] && [ "$PASSED" -gt 0 ]
 }
+
+# deploy_copy KIND DEST: deploy/KIND's service dirs with the binaries of
+# this build and an env dir of this test in place of /etc/recon/env.
+deploy_copy() {
+	local kind=$1 dest=$2 f
+	mkdir -p "$dest" "$T/env"
+	cp -a "$HERE/../../deploy/$kind/." "$dest/"
+	grep -rl -e /usr/local/bin -e /etc/recon/env "$dest" | while read -r f; do
+		sed -i -e "s|/usr/local/bin/|$BUILD/|g" -e "s|/etc/recon/env|$T/env|g" "$f"
+	done
+	echo "$RUN" >"$T/env/RECON_RUN_DIR"
+	echo "$DATA" >"$T/env/RECON_DATA_DIR"
+	echo "$PREFIX" >"$T/env/RECON_LABEL_PREFIX"
+	echo 1s >"$T/env/RECON_INTERVAL"
+}
