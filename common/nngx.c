@@ -150,6 +150,11 @@ guard_probe(struct nngx_guard *g)
 
 	if (protos[protos[g->proto].peer].open(&c) != 0)
 		return -1;
+	/* The probe of a PUB listener receives the published stream, and a
+	 * socket closed while a message body is being read can wedge nng
+	 * 1.5.2's reaper for good (every later close in the process hangs).
+	 * A 1-byte cap fails each message at its header: no body read. */
+	nng_socket_set_size(c, NNG_OPT_RECVMAXSZ, 1);
 	pthread_mutex_lock(&g->mu);
 	before = g->added;
 	pthread_mutex_unlock(&g->mu);

@@ -1050,8 +1050,8 @@ rd_strraw(struct cur *c, const char **s, size_t *len)
 static int
 rd_string(struct cur *c, size_t limit, char **out)
 {
-	const char *s;
-	size_t len;
+	const char *s = NULL;
+	size_t len = 0;
 
 	if (rd_strraw(c, &s, &len) == -1)
 		return -1;
@@ -1774,4 +1774,98 @@ wire_decode_reply_status(const void *buf, size_t len, struct arena *a, bool *ok,
 	if (message != NULL)
 		*message = v ? NULL : msg ? msg : c.empty;
 	return 0;
+}
+
+/* events.since's array: each element is skipped to find its extent. */
+static int
+dec_spans(struct cur *c, struct wire_span **out, size_t *nout)
+{
+	struct wire_span *sp = NULL;
+	size_t cap = 0;
+	uint32_t i, n;
+
+	if (rd_arr(c, &n) == -1 || enter(c) == -1)
+		return -1;
+	for (i = 0; i < n; i++) {
+		push_idx(c, i);
+		sp = grow(c, sp, &cap, i, sizeof(*sp));
+		sp[i].p = c->p;
+		if (skip(c, WIRE_SKIP_DEPTH) == -1)
+			return -1;
+		sp[i].len = (size_t)(c->p - (const unsigned char *)sp[i].p);
+		pop(c);
+	}
+	leave(c);
+	*out = sp;
+	*nout = n;
+	return 0;
+}
+
+static int
+dec_events_reply(const void *buf, size_t len, struct arena *a, uint64_t *rev,
+                 struct wire_span **events, size_t *nevents, char *err)
+{
+	struct cur c;
+	const char *k;
+	size_t klen;
+	uint32_t i, n;
+	bool ok = false, gotok = false, gotrev = false, gotev = false;
+
+	cur_init(&c, buf, len, a, "events_reply", err);
+	*rev = 0;
+	*events = NULL;
+	*nevents = 0;
+	if (buf == NULL || a == NULL)
+		return fail(&c, "no message");
+	if (rd_map(&c, &n) == -1 || enter(&c) == -1)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (rd_key(&c, &k, &klen) == -1)
+			return -1;
+		push_key(&c, k, klen);
+		if (klen == 2 && memcmp(k, "ok", 2) == 0) {
+			if (gotok)
+				return fail(&c, "duplicate key");
+			gotok = true;
+			if (rd_bool(&c, &ok) == -1)
+				return -1;
+		} else if (klen == 3 && memcmp(k, "rev", 3) == 0) {
+			if (gotrev)
+				return fail(&c, "duplicate key");
+			gotrev = true;
+			if (rd_u64(&c, rev) == -1)
+				return -1;
+		} else if (klen == 6 && memcmp(k, "events", 6) == 0) {
+			if (gotev)
+				return fail(&c, "duplicate key");
+			gotev = true;
+			if (dec_spans(&c, events, nevents) == -1)
+				return -1;
+		} else if (skip(&c, WIRE_DEPTH_MAX) == -1) {
+			return -1;
+		}
+		pop(&c);
+	}
+	leave(&c);
+	if (trailing(&c) == -1)
+		return -1;
+	if (!gotok || !ok)
+		return fail(&c, "not an ok reply");
+	if (!gotrev || !gotev)
+		return fail(&c, "missing key \"%s\"",
+		            gotrev ? "events" : "rev");
+	return 0;
+}
+
+int
+wire_decode_events_reply(const void *buf, size_t len, struct arena *a,
+                         uint64_t *rev, struct wire_span **events,
+                         size_t *nevents, char *err)
+{
+	if (dec_events_reply(buf, len, a, rev, events, nevents, err) == 0)
+		return 0;
+	*rev = 0;
+	*events = NULL;
+	*nevents = 0;
+	return -1;
 }

@@ -270,4 +270,17 @@ int wire_reply_health(struct wbuf *, const struct wire_health *);
 int wire_decode_reply_status(const void *, size_t, struct arena *, bool *ok,
                              char **code, char **message, char *err);
 
+/* One encoded value inside a larger buffer. */
+struct wire_span {
+	const void *p;
+	size_t len;
+};
+
+/* An ok reply to events.since: rev (the head it was read at) and the
+ * logged bodies as spans of buf, each to be decoded with
+ * wire_decode_event; the span array lives in the arena. */
+int wire_decode_events_reply(const void *, size_t, struct arena *,
+                             uint64_t *rev, struct wire_span **events,
+                             size_t *nevents, char *err);
+
 #endif

@@ -126,7 +126,7 @@ static json_object *
 j_map(struct jcur *c, size_t n, int depth)
 {
 	json_object *m, *v;
-	size_t i, klen;
+	size_t i, klen = 0;
 	char *key;
 	int b, w;
 
@@ -182,7 +182,7 @@ bad:
 static json_object *
 to_json(struct jcur *c, int depth)
 {
-	size_t n;
+	size_t n = 0;
 	uint64_t u;
 	int64_t i;
 	uint32_t f32;

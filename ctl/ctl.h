@@ -22,7 +22,10 @@ struct ctl_opts {
 	char *workload, *state, *host;
 	bool show_secrets, live;
 	char *store_url, *lister_url, *dispatcher_url;
+	int64_t since; /* watch: -1 from now on */
+	char *events_url;
 	bool prometheus;
+	char *data_dir;
 };
 extern struct ctl_opts ctl_opts;
 
@@ -55,6 +58,9 @@ int ctl_workload_put(char **);
 int ctl_workload_rm(char **);
 int ctl_probe(char **);
 int ctl_resync(char **);
+int ctl_dispatch(char **);
 int ctl_stats(char **);
+int ctl_dump(char **);
+int ctl_watch(char **);
 
 #endif

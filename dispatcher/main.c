@@ -1,109 +1,333 @@
 /*
- * main.c: recon-dispatcher. For now it holds its run-dir lock and answers
- * `health` on dispatcher.ctl; source plugins and webhook notifications
- * (SPEC §8) come with the dispatcher issue.
+ * main.c: recon-dispatcher. Takes dispatch jobs from the store and runs
+ * each workload's source plugin (runner.c), posts container events to
+ * workloads' webhooks (notify.c), answers dispatcher.ctl (ctl.c); one
+ * thread, one poll loop, plus one thread for calls to store.ctl.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
+
+#include "ctl.h"
 #include "flags.h"
 #include "lockfile.h"
 #include "log.h"
 #include "nngx.h"
+#include "notify.h"
+#include "runner.h"
 #include "sig.h"
+#include "upstream.h"
 #include "util.h"
 #include "wire.h"
 
-static struct daemon_opts opts;
-static char *ctl_url_opt;
-static int64_t start_ms;
+#define PLUGIN_KILL_MS      5000 /* SIGTERM to SIGKILL (SPEC §8) */
+#define STORE_CALL_MS       4000 /* a store.ctl call (reconctl waits 5 s) */
+#define STOP_WAIT_MS        500  /* plugins get this long after SIGTERM */
+#define CONCURRENCY_MAX     1024
+#define WEBHOOK_BACKOFF_MS  1000
+#define WEBHOOK_BACKOFF_MAX 60000
+#define WEBHOOK_QUEUE_MAX   1000
+#define WEBHOOK_INFLIGHT    64
+#define EVENTS_RECVBUF      1024 /* events buffered before PUB drops */
+#define DEFAULT_PATH                                                           \
+	"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-static struct flag dispatcher_flags[] = {
+enum { PFD_SIG, PFD_JOBS, PFD_CTL, PFD_EVENTS, PFD_UP, PFD_FIXED };
+
+static struct daemon_opts opts;
+static char *docker_host, *plugin_dir;
+static char *jobs_url, *ingest_url, *events_url, *store_ctl_url, *ctl_url;
+static int64_t plugin_timeout_ms, concurrency, webhook_timeout_ms;
+static int64_t webhook_attempts;
+
+static struct flag flagtab[] = {
     FLAGS_DAEMON(&opts),
-    {"dispatcher-ctl-url", 0, NULL, FLAG_STR, &ctl_url_opt, NULL,
-     "dispatcher.ctl address (default ipc://RUN_DIR/dispatcher.ctl)"},
+    {"docker-host", 0, "DOCKER_HOST", FLAG_STR, &docker_host,
+     "unix:///var/run/docker.sock", "DOCKER_HOST given to plugins"},
+    {"plugin-dir", 0, "RECON_PLUGIN_DIR", FLAG_STR, &plugin_dir,
+     "/etc/recon/plugins", "directory of the plugins, one per source_kind"},
+    {"plugin-timeout", 0, "RECON_PLUGIN_TIMEOUT", FLAG_DURATION,
+     &plugin_timeout_ms, "30s",
+     "then SIGTERM to the plugin's group, SIGKILL 5s later"},
+    {"plugin-concurrency", 0, "RECON_PLUGIN_CONCURRENCY", FLAG_INT,
+     &concurrency, "4", "plugins running at once"},
+    {"webhook-timeout", 0, "RECON_WEBHOOK_TIMEOUT", FLAG_DURATION,
+     &webhook_timeout_ms, "10s", "bound on each webhook attempt"},
+    {"webhook-attempts", 0, "RECON_WEBHOOK_ATTEMPTS", FLAG_INT,
+     &webhook_attempts, "6",
+     "tries per webhook (5xx and errors retry, backoff 1s doubling)"},
+    {"admin-uid", 0, "RECON_ADMIN_UID", FLAG_INT, &opts.admin_uid, "-1",
+     "uid allowed to dispatch besides root and our own (-1: none)"},
+    {"jobs-url", 0, "RECON_JOBS_URL", FLAG_STR, &jobs_url, NULL,
+     "jobs socket, PULL (default ipc://<run-dir>/jobs)"},
+    {"ingest-url", 0, "RECON_INGEST_URL", FLAG_STR, &ingest_url, NULL,
+     "store's ingest socket (default ipc://<run-dir>/ingest)"},
+    {"events-url", 0, "RECON_EVENTS_URL", FLAG_STR, &events_url, NULL,
+     "store's events socket (default ipc://<run-dir>/events)"},
+    {"store-ctl-url", 0, "RECON_STORE_CTL_URL", FLAG_STR, &store_ctl_url, NULL,
+     "store.ctl socket (default ipc://<run-dir>/store.ctl)"},
+    {"dispatcher-ctl-url", 0, "RECON_DISPATCHER_CTL_URL", FLAG_STR, &ctl_url,
+     NULL, "dispatcher.ctl socket (default ipc://<run-dir>/dispatcher.ctl)"},
     FLAG_END,
 };
 
 static void
-dispatcher_dispatch_ctl(nng_socket s, nng_msg *m)
+check_options(void)
 {
-	struct arena *a = arena_new();
-	struct wire_request req;
-	struct wbuf b = {0};
-	char err[WIRE_ERR_LEN];
+	if (plugin_timeout_ms <= 0)
+		fatalx(EXIT_USAGE, "bad --plugin-timeout: must be above 0");
+	if (concurrency < 1 || concurrency > CONCURRENCY_MAX)
+		fatalx(EXIT_USAGE, "bad --plugin-concurrency: 1 to %d",
+		       CONCURRENCY_MAX);
+	if (webhook_timeout_ms <= 0)
+		fatalx(EXIT_USAGE, "bad --webhook-timeout: must be above 0");
+	if (webhook_attempts < 1 || webhook_attempts > 100)
+		fatalx(EXIT_USAGE, "bad --webhook-attempts: 1 to 100");
+	if (opts.admin_uid < -1 || opts.admin_uid > UINT32_MAX)
+		fatalx(EXIT_USAGE, "bad --admin-uid: -1 or a uid");
+	if (*plugin_dir != '/')
+		fatalx(EXIT_USAGE, "bad --plugin-dir %s: not an absolute path",
+		       plugin_dir);
+}
 
-	if (wire_decode_request(nng_msg_body(m), nng_msg_len(m), a, &req, err) <
-	    0) {
-		log_warnx("dropped bad ctl request: %s", err);
-		wire_reply_error(&b, "invalid", err);
-	} else if (strcmp(req.t, "health") == 0) {
-		struct wire_health h = {
-		    .name = "recon-dispatcher",
-		    .pid = getpid(),
-		    .version = RECON_VERSION,
-		    .uptime_s = (mono_ms() - start_ms) / 1000,
-		    .ready = true,
-		};
-		wire_reply_health(&b, &h);
-	} else
-		wire_reply_error(&b, "unknown", "unknown request");
-	nngx_send_nb(s, b.data, b.len);
-	wbuf_free(&b);
-	arena_free(a);
-	nng_msg_free(m);
+/* A plugin's stdin, stdout and stderr are dup2-ed onto 0, 1 and 2: those
+ * must not be free, or one of our own descriptors could land there. */
+static void
+std_fds(void)
+{
+	int fd;
+
+	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= 2)
+		;
+	if (fd > 2)
+		close(fd);
+}
+
+static void
+url_of(char *buf, size_t len, const char *url, const char *name,
+       const char *flag)
+{
+	if (nngx_url(buf, len, url, opts.run_dir, name) == -1)
+		fatalx(EXIT_USAGE, "bad --%s: too long", flag);
+}
+
+/* Jobs from the store: their workloads queue for runs, and their records
+ * teach the notifier each workload's webhook. */
+static void
+dispatcher_dispatch_jobs(nng_socket s, struct runner *r, struct notify *nt)
+{
+	struct wire_dispatch d;
+	struct arena *a;
+	nng_msg *m;
+	size_t i;
+
+	while (nngx_try_recv(s, &m) == 1) {
+		a = arena_new();
+		if (runner_job(r, nng_msg_body(m), nng_msg_len(m), a, &d) == 0)
+			for (i = 0; i < d.nitems; i++)
+				notify_learn(nt, &d.items[i].workload, d.rev);
+		arena_free(a);
+		nng_msg_free(m);
+	}
+}
+
+static void
+dispatcher_dispatch_events(nng_socket s, struct notify *nt)
+{
+	nng_msg *m;
+
+	while (nngx_try_recv(s, &m) == 1) {
+		notify_message(nt, nng_msg_body(m), nng_msg_len(m));
+		nng_msg_free(m);
+	}
+}
+
+static void
+dispatcher_dispatch_upstream(struct upstream *up, struct ctl *c,
+                             struct notify *nt)
+{
+	struct up_call *uc;
+
+	while ((uc = upstream_done(up)) != NULL) {
+		if (uc->kind == UP_DISPATCH)
+			ctl_forwarded(c, uc);
+		else
+			notify_fetched(nt, uc);
+		up_call_free(uc);
+	}
+}
+
+static int
+min_timeout(int64_t a, int64_t b)
+{
+	int64_t t = a < 0 ? b : b < 0 ? a : a < b ? a : b;
+
+	return t > 60000 ? 60000 : (int)t;
 }
 
 int
 main(int argc, char **argv)
 {
-	char url[4200];
-	nng_socket ctl;
-	struct pollfd pfd[2];
-	nng_msg *m;
+	char url[4200], store_url[4200];
+	nng_socket jobs, ctlsock, events, ingest;
+	struct runner_conf rc;
+	struct notify_conf nc;
+	struct runner runner;
+	struct notify *nt;
+	struct upstream *up;
+	struct ctl c;
+	struct pollfd *pfd = NULL, *np;
+	size_t cap = 0, n, nr, nn;
+	int lockfd, sig, fixed[PFD_FIXED];
+	bool running = true;
 
-	if (flags_parse("recon-dispatcher", "[options]", dispatcher_flags, argc,
-	                argv, NULL) < 0)
+	if (flags_parse("recon-dispatcher", "[options]", flagtab, argc, argv,
+	                NULL) == -1)
 		return EXIT_USAGE;
-	if (log_init("recon-dispatcher", opts.log_format, opts.verbose) < 0) {
-		log_warnx("unable to use log format \"%s\": text or json",
-		          opts.log_format);
+	if (log_init("recon-dispatcher", opts.log_format, opts.verbose) == -1) {
+		fprintf(stderr, "recon-dispatcher: bad --log-format %s\n",
+		        opts.log_format);
 		return EXIT_USAGE;
 	}
-	start_ms = mono_ms();
-	if (rundir_make(opts.run_dir) < 0)
+	check_options();
+	std_fds();
+	if (rundir_make(opts.run_dir) == -1)
 		return EXIT_TEMP;
-	if (lockfile_take(opts.run_dir, "recon-dispatcher") < 0)
+	if ((lockfd = lockfile_take(opts.run_dir, "recon-dispatcher")) == -1)
 		return EXIT_TEMP;
-	if ((pfd[0].fd = sig_setup(1)) < 0)
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		fatalx(EXIT_TEMP, "unable to initialise libcurl");
+	if ((fixed[PFD_SIG] = sig_setup(1)) == -1)
 		return EXIT_TEMP;
-	if (nngx_url(url, sizeof(url), ctl_url_opt, opts.run_dir,
-	             "dispatcher.ctl") < 0)
-		fatalx(EXIT_USAGE, "dispatcher.ctl address too long");
-	if (nngx_listen(&ctl, NNGX_REP, url, opts.max_message,
-	                (int)opts.socket_mode) < 0)
+
+	/* jobs and dispatcher.ctl are ours (SPEC §2); ingest, events and
+	 * store.ctl are the store's, dialled in the background */
+	url_of(url, sizeof(url), ctl_url, "dispatcher.ctl",
+	       "dispatcher-ctl-url");
+	if (nngx_listen(&ctlsock, NNGX_REP_RAW, url, opts.max_message,
+	                (int)opts.socket_mode) == -1)
 		return EXIT_TEMP;
-	if ((pfd[1].fd = nngx_recv_fd(ctl)) < 0)
+	url_of(url, sizeof(url), jobs_url, "jobs", "jobs-url");
+	if (nngx_listen(&jobs, NNGX_PULL, url, opts.max_message,
+	                (int)opts.socket_mode) == -1)
 		return EXIT_TEMP;
-	pfd[0].events = pfd[1].events = POLLIN;
+	url_of(url, sizeof(url), ingest_url, "ingest", "ingest-url");
+	if (nngx_dial(&ingest, NNGX_PUSH, url, opts.max_message) == -1)
+		return EXIT_TEMP;
+	url_of(url, sizeof(url), events_url, "events", "events-url");
+	if (nngx_dial(&events, NNGX_SUB, url, opts.max_message) == -1 ||
+	    nngx_subscribe(events, "container/") == -1 ||
+	    nngx_subscribe(events, "workload/") == -1)
+		return EXIT_TEMP;
+	nng_socket_set_int(events, NNG_OPT_RECVBUF, EVENTS_RECVBUF);
+	url_of(store_url, sizeof(store_url), store_ctl_url, "store.ctl",
+	       "store-ctl-url");
+	if ((up = upstream_new(store_url, STORE_CALL_MS)) == NULL)
+		return EXIT_TEMP;
+
+	memset(&rc, 0, sizeof(rc));
+	rc.plugin_dir = plugin_dir;
+	rc.env.docker_host = docker_host;
+	rc.env.path = getenv("PATH") != NULL ? getenv("PATH") : DEFAULT_PATH;
+	rc.timeout_ms = plugin_timeout_ms;
+	rc.kill_ms = PLUGIN_KILL_MS;
+	rc.concurrency = (size_t)concurrency;
+	rc.ingest = ingest;
+	runner_init(&runner, &rc);
+	memset(&nc, 0, sizeof(nc));
+	nc.timeout_ms = webhook_timeout_ms;
+	nc.attempts = (int)webhook_attempts;
+	nc.backoff_ms = WEBHOOK_BACKOFF_MS;
+	nc.backoff_max_ms = WEBHOOK_BACKOFF_MAX;
+	nc.queue_max = WEBHOOK_QUEUE_MAX;
+	nc.inflight_max = WEBHOOK_INFLIGHT;
+	nc.up = up;
+	if ((nt = notify_new(&nc)) == NULL)
+		return EXIT_TEMP;
+	memset(&c, 0, sizeof(c));
+	c.sock = ctlsock;
+	c.runner = &runner;
+	c.notify = nt;
+	c.up = up;
+	c.plugin_dir = plugin_dir;
+	c.started_mono = mono_ms();
+	c.own_uid = (int64_t)geteuid();
+	c.admin_uid = opts.admin_uid;
+	if ((fixed[PFD_JOBS] = nngx_recv_fd(jobs)) == -1 ||
+	    (fixed[PFD_CTL] = nngx_recv_fd(ctlsock)) == -1 ||
+	    (fixed[PFD_EVENTS] = nngx_recv_fd(events)) == -1)
+		return EXIT_TEMP;
+	fixed[PFD_UP] = upstream_fd(up);
+
 	notify_ready((int)opts.notify_fd);
-	log_info("ready: ctl %s", url);
-	for (;;) {
-		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
-			fatal(EXIT_TEMP, "poll");
-		if (pfd[0].revents) {
-			int s = sig_drain(pfd[0].fd);
-			if (s == SIGTERM || s == SIGINT)
-				break;
+	log_info("running plugins of %s (%lld at once, timeout %lld ms)",
+	         plugin_dir, (long long)concurrency,
+	         (long long)plugin_timeout_ms);
+
+	while (running) {
+		n = PFD_FIXED + rc.concurrency + notify_nfds(nt);
+		if (n > cap) {
+			if ((np = realloc(pfd, n * sizeof(*pfd))) == NULL)
+				fatal(EXIT_TEMP, "unable to poll");
+			pfd = np;
+			cap = n;
 		}
-		while (pfd[1].revents && nngx_try_recv(ctl, &m) == 1)
-			dispatcher_dispatch_ctl(ctl, m);
+		for (n = 0; n < PFD_FIXED; n++) {
+			pfd[n].fd = fixed[n];
+			pfd[n].events = POLLIN;
+			pfd[n].revents = 0;
+		}
+		nr = runner_pollfds(&runner, pfd + n, cap - n);
+		nn = notify_pollfds(nt, pfd + n + nr, cap - n - nr);
+		if (poll(pfd, n + nr + nn,
+		         min_timeout(runner_timeout(&runner),
+		                     notify_timeout(nt))) == -1) {
+			if (errno == EINTR)
+				continue;
+			fatal(EXIT_TEMP, "unable to poll");
+		}
+		if (pfd[PFD_SIG].revents & POLLIN) {
+			sig = sig_drain(pfd[PFD_SIG].fd);
+			if (sig == SIGTERM || sig == SIGINT)
+				running = false;
+			else if (sig == SIGHUP)
+				log_info("SIGHUP: nothing to reload");
+		}
+		if (!running)
+			break;
+		if (pfd[PFD_CTL].revents & POLLIN)
+			ctl_serve(&c);
+		if (pfd[PFD_JOBS].revents & POLLIN)
+			dispatcher_dispatch_jobs(jobs, &runner, nt);
+		if (pfd[PFD_EVENTS].revents & POLLIN)
+			dispatcher_dispatch_events(events, nt);
+		if (pfd[PFD_UP].revents & POLLIN)
+			dispatcher_dispatch_upstream(up, &c, nt);
+		runner_io(&runner, pfd + n, nr);
+		notify_io(nt, pfd + n + nr, nn);
+		/* exits are checked on every wake: SIGCHLD may have come
+		 * with another signal that sig_drain ranked above it */
+		runner_tick(&runner);
+		notify_tick(nt);
 	}
-	log_info("exiting on signal");
-	nng_close(ctl);
+
+	log_info("stopping");
+	runner_fini(&runner, STOP_WAIT_MS);
+	upstream_free(up, 200, ctl_drop);
+	notify_free(nt);
+	nng_close(ctlsock);
+	nng_close(jobs);
+	nng_close(events);
+	nng_close(ingest);
+	curl_global_cleanup();
+	free(pfd);
+	close(lockfd);
 	return 0;
 }

@@ -33,27 +33,47 @@ static const struct ctl_cmd ctl_cmds[] = {
 
 int
 ctl_docker_ok(const struct worker_status *st, int64_t now_mono,
-              int64_t interval_ms, int64_t timeout_ms)
+              int64_t timeout_ms)
 {
-	int64_t age = now_mono - st->last_ok_mono;
+	return st->ever_ok && now_mono - st->last_ok_mono <= 3 * timeout_ms;
+}
 
-	if (!st->ever_ok)
-		return 0;
-	if (age > interval_ms + 3 * timeout_ms)
-		return 0;
-	return st->last_ok || age <= 3 * timeout_ms;
+int
+ctl_events_ok(const struct events_status *es, int64_t now_mono,
+              int64_t timeout_ms)
+{
+	return es->connected || now_mono - es->since_mono <= 3 * timeout_ms;
+}
+
+/* The events check's one line. */
+static void
+events_detail(const struct events_status *es, int64_t now, char *buf,
+              size_t len)
+{
+	long long age = (long long)(now - es->since_mono) / 1000;
+
+	if (es->connected)
+		snprintf(buf, len, "subscribed %lld s ago, %llu events", age,
+		         (unsigned long long)es->events);
+	else
+		snprintf(buf, len, "%s for %lld s%s%s; next attempt in %lld ms",
+		         es->ever_connected ? "down" : "not subscribed", age,
+		         es->last_error[0] ? ": " : "", es->last_error,
+		         (long long)es->retry_ms);
 }
 
 static int
 ctl_health(struct ctl *c, const struct wire_request *req, struct wbuf *b)
 {
 	struct worker_status st;
-	struct wire_check check;
+	struct events_status es;
+	struct wire_check checks[2];
 	struct wire_health h;
-	char detail[DOCKER_ERR_LEN + 64];
+	char detail[DOCKER_ERR_LEN + 64], edetail[DOCKER_ERR_LEN + 96];
 	int64_t now = mono_ms(), age;
 
 	worker_status(c->worker, &st);
+	events_status(c->events, &es);
 	const struct wire_counter counters[] = {
 	    {"passes", st.passes},
 	    {"list_failures", st.list_failures},
@@ -64,7 +84,24 @@ ctl_health(struct ctl *c, const struct wire_request *req, struct wbuf *b)
 	    {"containers_skipped", st.skipped},
 	    {"containers_unlabelled", st.unlabelled},
 	    {"resyncs", st.resyncs},
+	    {"relists", st.relists},
 	    {"gen", st.gen},
+	    {"events", es.events},
+	    {"events_ignored", es.ignored},
+	    {"events_bad", es.bad},
+	    {"events_connected", es.connected ? 1 : 0},
+	    {"events_attempts", es.attempts},
+	    {"events_opens", es.opens},
+	    {"events_broken", es.broken},
+	    {"daemon_restarts", es.daemon_restarts},
+	    {"hints", st.hints},
+	    {"hint_overflows", st.hint_overflows},
+	    {"rereads", st.rereads},
+	    {"stale_reads", st.stale_reads},
+	    {"reread_failures", st.reread_failures},
+	    {"deltas_sent", st.deltas_sent},
+	    {"heartbeats", st.heartbeats},
+	    {"missed_events", st.missed_events},
 	    {"ctl_requests", c->requests},
 	    {"ctl_bad_requests", c->bad_requests},
 	};
@@ -81,22 +118,26 @@ ctl_health(struct ctl *c, const struct wire_request *req, struct wbuf *b)
 		return wire_reply_health(b, &h);
 	}
 	age = (now - st.last_ok_mono) / 1000;
-	check.name = "docker";
-	check.ok = ctl_docker_ok(&st, now, c->interval_ms, c->timeout_ms);
-	check.detail = detail;
+	checks[0].name = "docker";
+	checks[0].ok = ctl_docker_ok(&st, now, c->timeout_ms);
+	checks[0].detail = detail;
 	if (!st.ever_ok)
 		snprintf(detail, sizeof(detail), "no list yet%s%s",
 		         st.last_error[0] ? ": " : "", st.last_error);
-	else if (check.ok && st.last_ok)
+	else if (checks[0].ok && st.last_ok)
 		snprintf(detail, sizeof(detail), "API %s, listed %lld s ago",
 		         st.api, (long long)age);
 	else
 		snprintf(detail, sizeof(detail), "last list %lld s ago%s%s",
 		         (long long)age, st.last_error[0] ? ": " : "",
 		         st.last_error);
+	checks[1].name = "events";
+	checks[1].ok = ctl_events_ok(&es, now, c->timeout_ms);
+	checks[1].detail = edetail;
+	events_detail(&es, now, edetail, sizeof(edetail));
 	h.ready = st.ever_ok;
-	h.checks = &check;
-	h.nchecks = 1;
+	h.checks = checks;
+	h.nchecks = 2;
 	return wire_reply_health(b, &h);
 }
 

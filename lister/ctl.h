@@ -1,6 +1,7 @@
 /*
  * ctl.h: the lister's lister.ctl commands (health, resync), answered by the
- * main thread from the worker's status, never waiting on Docker.
+ * main thread from the worker's and the events thread's status, never
+ * waiting on Docker.
  */
 #ifndef RECON_LISTER_CTL_H
 #define RECON_LISTER_CTL_H
@@ -8,13 +9,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "events.h"
 #include "wire.h"
 #include "worker.h"
 
 struct ctl {
 	struct worker *worker;
+	struct events *events;
 	int64_t started_mono; /* for uptime_s */
-	int64_t interval_ms;
 	int64_t timeout_ms;
 	uint64_t requests;     /* answered, errors included */
 	uint64_t bad_requests; /* undecodable or unknown */
@@ -25,14 +27,21 @@ struct ctl {
 void ctl_handle(struct ctl *, const void *req, size_t len, struct wbuf *reply);
 
 /*
- * The docker check: ok when a list has succeeded and either the latest
- * list succeeded or the last success is at most 3 x timeout old; and in
- * any case the last success is at most interval + 3 x timeout old (a
- * worker that stopped passing). Failing lists are retried with a backoff
- * of 1 s doubling up to the interval, so a dead Docker turns the check
- * unhealthy about 3 x timeout after the last good list.
+ * The docker check: ok when a full pass has succeeded since start and
+ * some list call (a pass, an event's re-read, or the heartbeat the worker
+ * makes whenever no list succeeded for one timeout) succeeded at most
+ * 3 x timeout ago. So a hung or dead Docker turns it unhealthy 3 x timeout
+ * after the last good list, whatever the interval.
  */
 int ctl_docker_ok(const struct worker_status *, int64_t now_mono,
-                  int64_t interval_ms, int64_t timeout_ms);
+                  int64_t timeout_ms);
+
+/*
+ * The events check: ok while the stream is open, and for 3 x timeout
+ * after it went down (or after start), the time a reconnect may take
+ * before it counts: meanwhile changes show only at the next pass.
+ */
+int ctl_events_ok(const struct events_status *, int64_t now_mono,
+                  int64_t timeout_ms);
 
 #endif

@@ -1,19 +1,24 @@
 /*
  * docker.c: the only code that speaks HTTP to Docker. One curl multi handle
  * per struct docker, so a call can be woken and cancelled from another
- * thread (curl_multi_wakeup) while it waits on a hung daemon.
+ * thread (curl_multi_wakeup) while it waits on a hung daemon; calls buffer
+ * their body, the events stream hands it over as it arrives.
  */
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <curl/curl.h>
 
 #include "docker.h"
 #include "log.h"
 #include "parse.h"
+#include "util.h"
+
+#define ERRBODY_MAX 4096 /* kept of a failed stream's body, for its message */
 
 struct docker {
 	CURLM *multi;
@@ -27,6 +32,12 @@ struct docker {
 	char *buf;                    /* the last response body */
 	size_t len, cap;
 	bool too_big;
+	/* set during docker_events only */
+	const struct docker_stream_ops *sops;
+	void *sarg;
+	bool opened;          /* 200 and the headers are in: body to sops */
+	bool aborted;         /* sops->data said stop */
+	curl_socket_t sockfd; /* the latest socket curl opened */
 };
 
 int
@@ -131,9 +142,18 @@ static size_t
 on_body(char *data, size_t size, size_t nmemb, void *arg)
 {
 	struct docker *d = arg;
-	size_t n = size * nmemb;
+	size_t n = size * nmemb, max = d->max_body;
 
-	if (n > d->max_body - d->len) {
+	if (d->opened) {
+		if (d->sops->data(d->sarg, data, n) == -1) {
+			d->aborted = true;
+			return 0;
+		}
+		return n;
+	}
+	if (d->sops != NULL)
+		max = ERRBODY_MAX; /* the error body of a refused stream */
+	if (n > max - d->len) {
 		d->too_big = true;
 		return 0; /* aborts the transfer */
 	}
@@ -142,6 +162,83 @@ on_body(char *data, size_t size, size_t nmemb, void *arg)
 	memcpy(d->buf + d->len, data, n);
 	d->len += n;
 	d->buf[d->len] = '\0';
+	return n;
+}
+
+/* /proc/<pid>/stat's 22nd field, after the parenthesised command name. */
+static unsigned long long
+proc_start(long pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long start = 0;
+	size_t n;
+	FILE *f;
+	int i;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	if ((p = strrchr(buf, ')')) == NULL)
+		return 0;
+	/* the fields from the 3rd to the 21st come first */
+	for (i = 0; i < 20 && p != NULL; i++)
+		p = strchr(p + 1, ' ');
+	if (p == NULL || sscanf(p + 1, "%llu", &start) != 1)
+		return 0;
+	return start;
+}
+
+/* curl tells the socket of each new connection; a stream always has one
+ * (CURLOPT_FRESH_CONNECT), so during it this is the stream's. */
+static int
+on_sockopt(void *arg, curl_socket_t fd, curlsocktype purpose)
+{
+	struct docker *d = arg;
+
+	d->sockfd = fd;
+	return CURL_SOCKOPT_OK;
+}
+
+/* Who answers on the stream's socket. */
+static void
+peer_of(struct docker *d, struct docker_peer *peer)
+{
+	struct ucred cred;
+	socklen_t clen = sizeof(cred);
+
+	peer->pid = 0;
+	peer->start = 0;
+	if (d->sock[0] == '\0' || d->sockfd == CURL_SOCKET_BAD ||
+	    getsockopt(d->sockfd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) ==
+	        -1 ||
+	    cred.pid <= 0)
+		return;
+	peer->pid = (long)cred.pid;
+	peer->start = proc_start(peer->pid);
+}
+
+/* The blank line that ends a stream's headers opens it when the status is
+ * 200 (an interim 1xx response has a blank line of its own: skipped). */
+static size_t
+on_header(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct docker *d = arg;
+	size_t n = size * nmemb;
+	struct docker_peer peer;
+	long status = 0;
+
+	if (d->sops == NULL || d->opened ||
+	    !(n == 2 && data[0] == '\r' && data[1] == '\n'))
+		return n;
+	curl_easy_getinfo(d->easy, CURLINFO_RESPONSE_CODE, &status);
+	if (status != 200)
+		return n;
+	d->opened = true;
+	peer_of(d, &peer);
+	d->sops->open(d->sarg, &peer);
 	return n;
 }
 
@@ -173,6 +270,7 @@ docker_new(const char *host, int64_t timeout_ms, size_t max_body)
 	}
 	d->timeout_ms = timeout_ms;
 	d->max_body = max_body;
+	d->sockfd = CURL_SOCKET_BAD;
 	atomic_init(&d->cancelled, false);
 	if ((d->multi = curl_multi_init()) == NULL ||
 	    (d->easy = curl_easy_init()) == NULL) {
@@ -185,6 +283,10 @@ docker_new(const char *host, int64_t timeout_ms, size_t max_body)
 	curl_easy_setopt(d->easy, CURLOPT_CONNECTTIMEOUT_MS, (long)timeout_ms);
 	curl_easy_setopt(d->easy, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(d->easy, CURLOPT_WRITEDATA, d);
+	curl_easy_setopt(d->easy, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(d->easy, CURLOPT_HEADERDATA, d);
+	curl_easy_setopt(d->easy, CURLOPT_SOCKOPTFUNCTION, on_sockopt);
+	curl_easy_setopt(d->easy, CURLOPT_SOCKOPTDATA, d);
 	curl_easy_setopt(d->easy, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(d->easy, CURLOPT_XFERINFOFUNCTION, on_progress);
 	curl_easy_setopt(d->easy, CURLOPT_XFERINFODATA, d);
@@ -193,6 +295,9 @@ docker_new(const char *host, int64_t timeout_ms, size_t max_body)
 	curl_easy_setopt(d->easy, CURLOPT_USERAGENT, "recon-lister");
 	if (d->sock[0] != '\0')
 		curl_easy_setopt(d->easy, CURLOPT_UNIX_SOCKET_PATH, d->sock);
+	else
+		/* a stream over tcp must notice a peer that vanished */
+		curl_easy_setopt(d->easy, CURLOPT_TCP_KEEPALIVE, 1L);
 	return d;
 }
 
@@ -224,17 +329,20 @@ docker_version(const struct docker *d)
 
 /*
  * One GET of base+path. Runs the multi loop itself so that docker_cancel
- * can interrupt the wait; CURLOPT_TIMEOUT_MS bounds the whole call.
+ * can interrupt the wait. A call is bounded in full by the timeout; a
+ * stream (d->sops set) only until its headers are in.
  */
 static int
 http_get(struct docker *d, const char *path, char *err, size_t errlen)
 {
 	char url[4096];
-	int running = 1, nq;
+	int running = 1, nq, wait;
 	CURLMsg *m;
 	CURLcode res = CURLE_OK;
 	long status = 0;
 	char msg[DOCKER_ERR_LEN];
+	bool stream = d->sops != NULL, late = false;
+	int64_t deadline = mono_ms() + d->timeout_ms;
 
 	if (snprintf(url, sizeof(url), "%s%s", d->base, path) >=
 	    (int)sizeof(url)) {
@@ -247,12 +355,15 @@ http_get(struct docker *d, const char *path, char *err, size_t errlen)
 	}
 	d->len = 0;
 	d->too_big = false;
+	d->opened = d->aborted = false;
 	if (buf_reserve(d, 0) == -1) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	d->buf[0] = '\0';
 	curl_easy_setopt(d->easy, CURLOPT_URL, url);
+	curl_easy_setopt(d->easy, CURLOPT_TIMEOUT_MS,
+	                 stream ? 0L : (long)d->timeout_ms);
 	if (curl_multi_add_handle(d->multi, d->easy) != CURLM_OK) {
 		snprintf(err, errlen, "curl_multi_add_handle failed");
 		return -1;
@@ -260,10 +371,18 @@ http_get(struct docker *d, const char *path, char *err, size_t errlen)
 	while (running) {
 		if (curl_multi_perform(d->multi, &running) != CURLM_OK)
 			break;
-		if (running &&
-		    curl_multi_poll(d->multi, NULL, 0, 1000, NULL) != CURLM_OK)
+		if (!running || atomic_load(&d->cancelled))
 			break;
-		if (running && atomic_load(&d->cancelled))
+		wait = 1000;
+		if (stream && !d->opened) {
+			if (mono_ms() >= deadline) {
+				late = true;
+				break;
+			}
+			if (deadline - mono_ms() < wait)
+				wait = (int)(deadline - mono_ms()) + 1;
+		}
+		if (curl_multi_poll(d->multi, NULL, 0, wait, NULL) != CURLM_OK)
 			break;
 	}
 	res = CURLE_ABORTED_BY_CALLBACK;
@@ -271,12 +390,19 @@ http_get(struct docker *d, const char *path, char *err, size_t errlen)
 		if (m->msg == CURLMSG_DONE && m->easy_handle == d->easy)
 			res = m->data.result;
 	curl_multi_remove_handle(d->multi, d->easy);
+	if (late) {
+		snprintf(err, errlen, "no answer within %lld ms",
+		         (long long)d->timeout_ms);
+		return -1;
+	}
 	if (res != CURLE_OK) {
 		if (atomic_load(&d->cancelled))
 			snprintf(err, errlen, "cancelled");
+		else if (d->aborted)
+			snprintf(err, errlen, "stopped by the reader");
 		else if (d->too_big)
 			snprintf(err, errlen, "response larger than %zu bytes",
-			         d->max_body);
+			         stream ? (size_t)ERRBODY_MAX : d->max_body);
 		else if (res == CURLE_OPERATION_TIMEDOUT)
 			snprintf(err, errlen, "no answer within %lld ms",
 			         (long long)d->timeout_ms);
@@ -349,16 +475,124 @@ docker_get(struct docker *d, const char *path, const char **body, size_t *len,
 	return 0;
 }
 
+/* Appends s, URL-escaped when asked, to path at *off; -1 when it does not
+ * fit. */
+static int
+path_add(struct docker *d, char *path, size_t size, size_t *off, const char *s,
+         bool escape)
+{
+	char *esc = NULL;
+	int n;
+
+	if (escape && (esc = curl_easy_escape(d->easy, s, 0)) == NULL)
+		return -1;
+	n = snprintf(path + *off, size - *off, "%s", escape ? esc : s);
+	curl_free(esc);
+	if (n < 0 || (size_t)n >= size - *off)
+		return -1;
+	*off += (size_t)n;
+	return 0;
+}
+
+bool
+docker_id_ok(const char *id)
+{
+	size_t n;
+
+	for (n = 0; id[n] != '\0'; n++)
+		if (!((id[n] >= '0' && id[n] <= '9') ||
+		      (id[n] >= 'a' && id[n] <= 'f')))
+			return false;
+	return n > 0 && n <= 128;
+}
+
+/*
+ * GET /containers/json?all=1[&limit=1]&filters={"label":["<prefix>
+ * workload.id"][,"id":[ids]]}. The prefix was checked at start-up to need
+ * no JSON escaping, the ids are hex.
+ */
+static int
+list_filtered(struct docker *d, const char *prefix, char *const *ids,
+              size_t nids, bool limit1, const char **body, size_t *len,
+              char *err, size_t errlen)
+{
+	char path[4096], part[512];
+	size_t off = 0, i;
+	int bad = 0;
+
+	if (nids > DOCKER_IDS_MAX) {
+		snprintf(err, errlen, "more than %d ids", DOCKER_IDS_MAX);
+		return -1;
+	}
+	if (snprintf(part, sizeof(part), "{\"label\":[\"%sworkload.id\"]",
+	             prefix) >= (int)sizeof(part)) {
+		snprintf(err, errlen, "label prefix too long");
+		return -1;
+	}
+	bad |= path_add(d, path, sizeof(path), &off,
+	                limit1 ? "/containers/json?all=1&limit=1&filters="
+	                       : "/containers/json?all=1&filters=",
+	                false);
+	bad |= path_add(d, path, sizeof(path), &off, part, true);
+	for (i = 0; i < nids && !bad; i++) {
+		if (!docker_id_ok(ids[i])) {
+			snprintf(err, errlen, "container id %.16s is not hex",
+			         ids[i]);
+			return -1;
+		}
+		snprintf(part, sizeof(part), "%s\"%s\"",
+		         i == 0 ? ",\"id\":[" : ",", ids[i]);
+		bad |= path_add(d, path, sizeof(path), &off, part, true);
+	}
+	if (nids > 0)
+		bad |= path_add(d, path, sizeof(path), &off, "]", true);
+	bad |= path_add(d, path, sizeof(path), &off, "}", true);
+	if (bad) {
+		snprintf(err, errlen, "list filter too long");
+		return -1;
+	}
+	return docker_get(d, path, body, len, err, errlen);
+}
+
 int
 docker_list(struct docker *d, const char *prefix, const char **body,
             size_t *len, char *err, size_t errlen)
 {
-	char filter[1024], path[4096];
-	char *esc;
+	return list_filtered(d, prefix, NULL, 0, false, body, len, err, errlen);
+}
+
+int
+docker_list_ids(struct docker *d, const char *prefix, char *const *ids,
+                size_t nids, const char **body, size_t *len, char *err,
+                size_t errlen)
+{
+	if (nids == 0) {
+		snprintf(err, errlen, "no ids to list");
+		return -1;
+	}
+	return list_filtered(d, prefix, ids, nids, false, body, len, err,
+	                     errlen);
+}
+
+int
+docker_list_probe(struct docker *d, const char *prefix, const char **body,
+                  size_t *len, char *err, size_t errlen)
+{
+	return list_filtered(d, prefix, NULL, 0, true, body, len, err, errlen);
+}
+
+int
+docker_events(struct docker *d, const char *prefix,
+              const struct docker_stream_ops *ops, void *arg, char *err,
+              size_t errlen)
+{
+	char path[1024], filter[512], *esc;
 	int rc;
 
-	/* The prefix was checked at start-up to need no JSON escaping. */
-	if (snprintf(filter, sizeof(filter), "{\"label\":[\"%sworkload.id\"]}",
+	if (d->version[0] == '\0' && docker_negotiate(d, err, errlen) == -1)
+		return -1;
+	if (snprintf(filter, sizeof(filter),
+	             "{\"type\":[\"container\"],\"label\":[\"%sworkload.id\"]}",
 	             prefix) >= (int)sizeof(filter)) {
 		snprintf(err, errlen, "label prefix too long");
 		return -1;
@@ -367,12 +601,30 @@ docker_list(struct docker *d, const char *prefix, const char **body,
 		snprintf(err, errlen, "unable to escape the filter");
 		return -1;
 	}
-	rc = snprintf(path, sizeof(path), "/containers/json?all=1&filters=%s",
-	              esc);
+	/*
+	 * Docker sends the headers before it registers the subscriber; a
+	 * since of one second ago replays (from its ring) whatever came
+	 * between, so the list that follows the opening misses nothing.
+	 */
+	rc = snprintf(path, sizeof(path), "/v%s/events?since=%lld&filters=%s",
+	              d->version, (long long)(now_ms() / 1000 - 1), esc);
 	curl_free(esc);
 	if (rc >= (int)sizeof(path)) {
 		snprintf(err, errlen, "label prefix too long");
 		return -1;
 	}
-	return docker_get(d, path, body, len, err, errlen);
+	d->sops = ops;
+	d->sarg = arg;
+	d->sockfd = CURL_SOCKET_BAD;
+	curl_easy_setopt(d->easy, CURLOPT_FRESH_CONNECT, 1L);
+	rc = http_get(d, path, err, errlen);
+	curl_easy_setopt(d->easy, CURLOPT_FRESH_CONNECT, 0L);
+	/* as docker_get: a daemon that never took the stream may have been
+	 * replaced, so negotiate again */
+	if (rc == -1 && !d->opened)
+		d->version[0] = '\0';
+	d->sops = NULL;
+	d->sarg = NULL;
+	d->opened = false;
+	return rc;
 }

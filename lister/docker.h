@@ -1,11 +1,13 @@
 /*
  * docker.h: the lister's only HTTP client of the Docker Engine API (libcurl
  * over a unix socket or tcp), with API version negotiation, a timeout and a
- * size cap on every call, and cancellation from another thread.
+ * size cap on every call, the /events stream, and cancellation from another
+ * thread.
  */
 #ifndef RECON_DOCKER_H
 #define RECON_DOCKER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -13,6 +15,7 @@
 #define DOCKER_BODY_MAX (256u << 20) /* default response size cap */
 #define DOCKER_ERR_LEN  256
 #define DOCKER_VER_LEN  16
+#define DOCKER_IDS_MAX  32 /* ids in one docker_list_ids call */
 
 /* One per thread: a curl handle (connections are reused), the negotiated
  * version and the response buffer of the last call. */
@@ -66,5 +69,54 @@ int docker_get(struct docker *, const char *path, const char **body,
  */
 int docker_list(struct docker *, const char *prefix, const char **body,
                 size_t *len, char *err, size_t errlen);
+
+/* Whether id can go into an id filter: lowercase hex, 1 to 128 long
+ * (Docker takes filter ids as regular expressions). */
+bool docker_id_ok(const char *id);
+
+/*
+ * The same list narrowed to the given containers: a label and an id
+ * filter (Docker ORs the ids), so an event's re-read costs one call for up
+ * to DOCKER_IDS_MAX containers. Every id must pass docker_id_ok. Same
+ * contract as docker_get.
+ */
+int docker_list_ids(struct docker *, const char *prefix, char *const *ids,
+                    size_t nids, const char **body, size_t *len, char *err,
+                    size_t errlen);
+
+/*
+ * The labelled list cut to one container (limit=1): the heartbeat that
+ * proves the list path of the daemon answers while nothing else is due.
+ */
+int docker_list_probe(struct docker *, const char *prefix, const char **body,
+                      size_t *len, char *err, size_t errlen);
+
+/* The process behind a unix socket, from SO_PEERCRED and /proc: pid 0 when
+ * unknown (tcp, another pid namespace). A restart changes pid or start. */
+struct docker_peer {
+	long pid;
+	unsigned long long start; /* /proc/<pid>/stat starttime, clock ticks */
+};
+
+/* What docker_stream calls back, on the thread that called it. */
+struct docker_stream_ops {
+	/* The daemon answered 200: the subscription is live. */
+	void (*open)(void *arg, const struct docker_peer *);
+	/* Body bytes as they arrive; -1 aborts the stream. */
+	int (*data)(void *arg, const char *buf, size_t len);
+};
+
+/*
+ * GET /v<version>/events?filters={"type":["container"],"label":[
+ * "<prefix>workload.id"]}, negotiating first when needed, and feeds the
+ * body to ops as it arrives. The response must start within the timeout;
+ * after that the stream has no time limit (a quiet daemon is normal).
+ * Returns when it ends: 0 when the daemon closed it cleanly, -1 with a
+ * reason in err on any error (transport, status, a reader's abort,
+ * cancellation). Either way the caller reconnects.
+ */
+int docker_events(struct docker *, const char *prefix,
+                  const struct docker_stream_ops *, void *arg, char *err,
+                  size_t errlen);
 
 #endif

@@ -1,7 +1,9 @@
 /*
  * docker_test.c: docker.c against a small in-process HTTP server on a unix
  * socket: version negotiation (old and new daemons, an upgrade in between),
- * errors, the size cap, the timeout and cancellation of a hung call.
+ * errors, the size cap, the timeout and cancellation of a hung call, the
+ * filtered lists, and the events stream (chunks, quiet spells, a cut, a
+ * refusal, a silent daemon, the reader's abort, the peer's identity).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -24,7 +26,15 @@
 #include "docker.h"
 #include "util.h"
 
-enum mode { M_DOCKER, M_STATUS500, M_BIG, M_HANG };
+enum mode {
+	M_DOCKER,
+	M_STATUS500,
+	M_BIG,
+	M_HANG,
+	M_EVENTS,      /* a chunked stream, a quiet spell, a clean end */
+	M_EVENTS_CUT,  /* a chunk, then the connection drops */
+	M_EVENTS_HANG, /* /version answers, /events never does */
+};
 
 /* A fake daemon: one connection at a time, one request per connection. */
 struct srv {
@@ -58,6 +68,35 @@ reply(int fd, int status, const char *body)
 		return;
 }
 
+/* One HTTP chunk; the client may be gone (no SIGPIPE then). */
+static void
+chunk(int fd, const char *data)
+{
+	char buf[512];
+	int n = snprintf(buf, sizeof(buf), "%zx\r\n%s\r\n", strlen(data), data);
+
+	if (send(fd, buf, (size_t)n, MSG_NOSIGNAL) < 0)
+		return;
+}
+
+/* Until the client gives up or the test ends. */
+static void
+hang(struct srv *s, int fd)
+{
+	struct pollfd p;
+	char c;
+
+	p.fd = fd;
+	p.events = POLLIN;
+	while (!atomic_load(&s->stop))
+		if (poll(&p, 1, 20) == 1 && read(fd, &c, 1) <= 0)
+			break;
+}
+
+static const char stream_head[] =
+    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+    "Transfer-Encoding: chunked\r\n\r\n";
+
 /* "/v1.41/..." -> 1041, else 0. */
 static int
 path_version(const char *p)
@@ -84,7 +123,6 @@ serve_one(struct srv *s, int fd)
 	char req[4096] = "", path[1024], body[512];
 	size_t got = 0;
 	ssize_t n;
-	struct pollfd p;
 	enum mode mode;
 	int v;
 
@@ -143,12 +181,30 @@ serve_one(struct srv *s, int fd)
 		}
 		break;
 	case M_HANG:
-		/* Until the client gives up or the test ends. */
-		p.fd = fd;
-		p.events = POLLIN;
-		while (!atomic_load(&s->stop))
-			if (poll(&p, 1, 20) == 1 && read(fd, req, 1) <= 0)
-				break;
+		hang(s, fd);
+		break;
+	case M_EVENTS:
+	case M_EVENTS_CUT:
+	case M_EVENTS_HANG:
+		if (strcmp(path, "/version") == 0) {
+			reply(fd, 200, "{\"ApiVersion\":\"1.41\"}");
+			break;
+		}
+		if (mode == M_EVENTS_HANG) {
+			hang(s, fd);
+			break;
+		}
+		if (write(fd, stream_head, strlen(stream_head)) < 0)
+			break;
+		chunk(fd, "{\"a\":");
+		usleep(50 * 1000);
+		chunk(fd, "1}\n{\"b\":2}\n");
+		if (mode == M_EVENTS_CUT)
+			break;
+		usleep(500 * 1000); /* quieter than the timeout */
+		chunk(fd, "{\"c\":3}\n");
+		if (send(fd, "0\r\n\r\n", 5, MSG_NOSIGNAL) < 0)
+			break;
 		break;
 	}
 }
@@ -480,6 +536,217 @@ test_host(void **state)
 	assert_null(docker_new("npipe:////./pipe/docker", 1000, 1));
 }
 
+/* What a stream handed over. */
+struct sink {
+	int opens;
+	bool open_first; /* open came before any data */
+	struct docker_peer peer;
+	char data[256];
+	size_t len;
+	bool abort; /* answer the first data with -1 */
+};
+
+static void
+sink_open(void *arg, const struct docker_peer *peer)
+{
+	struct sink *k = arg;
+
+	k->opens++;
+	k->open_first = k->len == 0;
+	k->peer = *peer;
+}
+
+static int
+sink_data(void *arg, const char *buf, size_t len)
+{
+	struct sink *k = arg;
+
+	if (k->abort)
+		return -1;
+	assert_true(k->len + len < sizeof(k->data));
+	memcpy(k->data + k->len, buf, len);
+	k->len += len;
+	k->data[k->len] = '\0';
+	return 0;
+}
+
+static const struct docker_stream_ops sink_ops = {sink_open, sink_data};
+
+/* Chunks as they come, an event cut across two, a quiet spell longer than
+ * the timeout (a stream has none once open), a clean end: 0. */
+static void
+test_events(void **state)
+{
+	struct srv *s = *state;
+	struct docker *d;
+	struct sink k = {0};
+	char err[DOCKER_ERR_LEN] = "";
+	int64_t t0 = mono_ms();
+
+	srv_set(s, M_EVENTS, "1.41", "1.12");
+	d = client(s, 300, DOCKER_BODY_MAX);
+	if (docker_events(d, "tinyforge.", &sink_ops, &k, err, sizeof(err)) !=
+	    0)
+		fail_msg("stream failed: %s", err);
+	assert_true(mono_ms() - t0 >= 500);
+	assert_int_equal(k.opens, 1);
+	assert_true(k.open_first);
+	assert_string_equal(k.data, "{\"a\":1}\n{\"b\":2}\n{\"c\":3}\n");
+	assert_int_equal(strncmp(s->last_path, "/v1.41/events?since=", 20), 0);
+	assert_non_null(strstr(s->last_path,
+	                       "&filters=%7B%22type%22%3A%5B%22container%22%5D%"
+	                       "2C%22label%22%3A%5B%22tinyforge.workload.id%"
+	                       "22%5D%7D"));
+	/* The in-process server is this process. */
+	assert_int_equal(k.peer.pid, (long)getpid());
+	assert_true(k.peer.start > 0);
+	docker_free(d);
+}
+
+static void
+test_events_cut(void **state)
+{
+	struct srv *s = *state;
+	struct docker *d;
+	struct sink k = {0};
+	char err[DOCKER_ERR_LEN] = "";
+
+	srv_set(s, M_EVENTS_CUT, "1.41", "1.12");
+	d = client(s, 1000, DOCKER_BODY_MAX);
+	assert_int_equal(
+	    docker_events(d, "p.", &sink_ops, &k, err, sizeof(err)), -1);
+	assert_int_equal(k.opens, 1);
+	assert_string_equal(k.data, "{\"a\":1}\n{\"b\":2}\n");
+	assert_true(err[0] != '\0');
+	docker_free(d);
+}
+
+static void
+test_events_abort(void **state)
+{
+	struct srv *s = *state;
+	struct docker *d;
+	struct sink k = {0};
+	char err[DOCKER_ERR_LEN] = "";
+
+	srv_set(s, M_EVENTS, "1.41", "1.12");
+	d = client(s, 1000, DOCKER_BODY_MAX);
+	k.abort = true;
+	assert_int_equal(
+	    docker_events(d, "p.", &sink_ops, &k, err, sizeof(err)), -1);
+	assert_string_equal(err, "stopped by the reader");
+	assert_int_equal(k.opens, 1);
+	docker_free(d);
+}
+
+/* A daemon that takes the request and never answers: the timeout. */
+static void
+test_events_silent(void **state)
+{
+	struct srv *s = *state;
+	struct docker *d;
+	struct sink k = {0};
+	char err[DOCKER_ERR_LEN] = "";
+	int64_t t0;
+
+	srv_set(s, M_EVENTS_HANG, "1.41", "1.12");
+	d = client(s, 300, DOCKER_BODY_MAX);
+	assert_int_equal(docker_negotiate(d, err, sizeof(err)), 0);
+	t0 = mono_ms();
+	assert_int_equal(
+	    docker_events(d, "p.", &sink_ops, &k, err, sizeof(err)), -1);
+	assert_true(mono_ms() - t0 >= 250 && mono_ms() - t0 < 1500);
+	assert_string_equal(err, "no answer within 300 ms");
+	assert_int_equal(k.opens, 0);
+	/* It may be another daemon next time: negotiate again. */
+	assert_string_equal(docker_version(d), "");
+	docker_free(d);
+}
+
+static void
+test_events_refused(void **state)
+{
+	struct srv *s = *state;
+	struct docker *d;
+	struct sink k = {0};
+	char err[DOCKER_ERR_LEN] = "";
+
+	srv_set(s, M_STATUS500, "1.41", "1.12");
+	d = client(s, 1000, DOCKER_BODY_MAX);
+	assert_int_equal(
+	    docker_events(d, "p.", &sink_ops, &k, err, sizeof(err)), -1);
+	assert_string_equal(err, "HTTP 500: boom");
+	assert_int_equal(k.opens, 0);
+	assert_int_equal(k.len, 0);
+	docker_free(d);
+}
+
+/* An open stream ends at once when cancelled. */
+static void
+test_events_cancel(void **state)
+{
+	struct srv *s = *state;
+	struct docker *d;
+	struct sink k = {0};
+	char err[DOCKER_ERR_LEN] = "";
+	pthread_t th;
+	int64_t t0 = mono_ms();
+
+	srv_set(s, M_EVENTS, "1.41", "1.12");
+	d = client(s, 60000, DOCKER_BODY_MAX);
+	assert_int_equal(docker_negotiate(d, err, sizeof(err)), 0);
+	pthread_create(&th, NULL, cancel_later, d);
+	assert_int_equal(
+	    docker_events(d, "p.", &sink_ops, &k, err, sizeof(err)), -1);
+	assert_true(mono_ms() - t0 < 450); /* before the stream's end */
+	assert_string_equal(err, "cancelled");
+	pthread_join(th, NULL);
+	docker_free(d);
+}
+
+static void
+test_list_filters(void **state)
+{
+	struct srv *s = *state;
+	struct docker *d;
+	const char *body;
+	size_t len;
+	char err[DOCKER_ERR_LEN] = "";
+	char *ids[] = {"0a1b", "ffee"}, *bad[] = {"0a1b", "x\"],\"y"};
+	char *many[DOCKER_IDS_MAX + 1];
+	int before, i;
+
+	srv_set(s, M_DOCKER, "1.41", "1.12");
+	d = client(s, 2000, DOCKER_BODY_MAX);
+	assert_int_equal(
+	    docker_list_ids(d, "p.", ids, 2, &body, &len, err, sizeof(err)), 0);
+	assert_string_equal(s->last_path,
+	                    "/v1.41/containers/json?all=1&filters="
+	                    "%7B%22label%22%3A%5B%22p.workload.id%22%5D%2C%22id"
+	                    "%22%3A%5B%220a1b%22%2C%22ffee%22%5D%7D");
+	assert_int_equal(
+	    docker_list_probe(d, "p.", &body, &len, err, sizeof(err)), 0);
+	assert_string_equal(s->last_path,
+	                    "/v1.41/containers/json?all=1&limit=1&filters="
+	                    "%7B%22label%22%3A%5B%22p.workload.id%22%5D%7D");
+	before = s->requests;
+	assert_int_equal(
+	    docker_list_ids(d, "p.", bad, 2, &body, &len, err, sizeof(err)),
+	    -1);
+	assert_non_null(strstr(err, "not hex"));
+	assert_int_equal(
+	    docker_list_ids(d, "p.", ids, 0, &body, &len, err, sizeof(err)),
+	    -1);
+	for (i = 0; i <= DOCKER_IDS_MAX; i++)
+		many[i] = "abcdef";
+	assert_int_equal(docker_list_ids(d, "p.", many, DOCKER_IDS_MAX + 1,
+	                                 &body, &len, err, sizeof(err)),
+	                 -1);
+	/* None of these asked the daemon anything. */
+	assert_int_equal(s->requests, before);
+	docker_free(d);
+}
+
 int
 main(void)
 {
@@ -500,6 +767,20 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_timeout, srv_setup,
 	                                    srv_teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel, srv_setup,
+	                                    srv_teardown),
+	    cmocka_unit_test_setup_teardown(test_list_filters, srv_setup,
+	                                    srv_teardown),
+	    cmocka_unit_test_setup_teardown(test_events, srv_setup,
+	                                    srv_teardown),
+	    cmocka_unit_test_setup_teardown(test_events_cut, srv_setup,
+	                                    srv_teardown),
+	    cmocka_unit_test_setup_teardown(test_events_abort, srv_setup,
+	                                    srv_teardown),
+	    cmocka_unit_test_setup_teardown(test_events_silent, srv_setup,
+	                                    srv_teardown),
+	    cmocka_unit_test_setup_teardown(test_events_refused, srv_setup,
+	                                    srv_teardown),
+	    cmocka_unit_test_setup_teardown(test_events_cancel, srv_setup,
 	                                    srv_teardown),
 	};
 	int rc;

@@ -1,7 +1,8 @@
 /*
  * main.c: recon-lister. Reads Docker's containers carrying the workload
- * label and pushes full snapshots to the store's ingest socket; the Docker
- * I/O runs on a worker thread, the main loop answers lister.ctl.
+ * label and pushes full snapshots, and deltas after Docker's events, to the
+ * store's ingest socket; the Docker I/O runs on a worker thread and an
+ * events thread, the main loop answers lister.ctl.
  */
 #include <errno.h>
 #include <poll.h>
@@ -16,6 +17,7 @@
 
 #include "ctl.h"
 #include "docker.h"
+#include "events.h"
 #include "flags.h"
 #include "lockfile.h"
 #include "log.h"
@@ -29,6 +31,7 @@
 #define INTERVAL_MAX_MS     (5 * 60 * 1000)
 #define PREFIX_MAX          256
 #define STOP_WAIT_MS        800 /* SIGTERM to exit: SPEC §7 allows 1 s */
+#define EVENTS_STOP_MS      200 /* of which the events thread gets this */
 
 static struct daemon_opts opts;
 static char *docker_host, *label_prefix, *host_name;
@@ -47,7 +50,8 @@ static struct flag flagtab[] = {
     {"host-name", 0, "RECON_HOST", FLAG_STR, &host_name, "local",
      "this Docker host's name in snapshots"},
     {"docker-timeout", 0, "RECON_DOCKER_TIMEOUT", FLAG_DURATION,
-     &docker_timeout_ms, "10s", "bound on each Docker call and snapshot send"},
+     &docker_timeout_ms, "10s",
+     "bound on each Docker call, the events stream's answer and each send"},
     {"ingest-url", 0, "RECON_INGEST_URL", FLAG_STR, &ingest_url, NULL,
      "store's ingest socket (default ipc://<run-dir>/ingest)"},
     {"lister-ctl-url", 0, "RECON_LISTER_CTL_URL", FLAG_STR, &ctl_url, NULL,
@@ -124,6 +128,8 @@ main(int argc, char **argv)
 	nng_socket ctlsock, push;
 	struct worker_conf wc;
 	struct worker *w;
+	struct events_conf ec;
+	struct events *ev;
 	struct ctl c;
 	struct pollfd pfd[3];
 	int lockfd, sigfd, sig;
@@ -167,12 +173,20 @@ main(int argc, char **argv)
 	wc.timeout_ms = docker_timeout_ms;
 	wc.max_body = DOCKER_BODY_MAX;
 	wc.push = push;
-	if ((w = worker_new(&wc)) == NULL || worker_start(w) == -1)
+	memset(&ec, 0, sizeof(ec));
+	ec.docker_host = docker_host;
+	ec.prefix = label_prefix;
+	ec.timeout_ms = docker_timeout_ms;
+	if ((w = worker_new(&wc)) == NULL)
+		return EXIT_TEMP;
+	ec.worker = w;
+	if ((ev = events_new(&ec)) == NULL || worker_start(w) == -1 ||
+	    events_start(ev) == -1)
 		return EXIT_TEMP;
 	memset(&c, 0, sizeof(c));
 	c.worker = w;
+	c.events = ev;
 	c.started_mono = mono_ms();
-	c.interval_ms = interval_ms;
 	c.timeout_ms = docker_timeout_ms;
 
 	if ((pfd[1].fd = nngx_recv_fd(ctlsock)) == -1)
@@ -206,7 +220,8 @@ main(int argc, char **argv)
 	}
 
 	log_info("stopping");
-	if (worker_stop(w, STOP_WAIT_MS) == -1)
+	if (events_stop(ev, EVENTS_STOP_MS) == -1 ||
+	    worker_stop(w, STOP_WAIT_MS - EVENTS_STOP_MS) == -1)
 		_exit(0); /* a thread still hangs in a call: leave it */
 	nng_close(ctlsock);
 	curl_global_cleanup();

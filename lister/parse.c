@@ -1,18 +1,21 @@
 /*
- * parse.c: Docker's JSON into wire records. The whole body is tokenised at
+ * parse.c: Docker's JSON into wire records. A list body is tokenised at
  * once under a depth limit; anything short of one complete, well-typed
- * array fails the list, so a bad read can never sweep rows (R8).
+ * array fails the list, so a bad read can never sweep rows (R8). The
+ * events stream is tokenised as it arrives, one object per event.
  */
 #include <ctype.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <json-c/json.h>
 
 #include "log.h"
 #include "parse.h"
+#include "util.h"
 
 /* What a container element is, after its types were checked. */
 enum elem_verdict { ELEM_OK, ELEM_SKIP, ELEM_UNLABELLED, ELEM_BAD };
@@ -340,4 +343,240 @@ parse_error_message(const char *body, size_t len, char *msg, size_t msglen)
 	while (n > 0 && msg[n - 1] == ' ')
 		msg[--n] = '\0';
 	json_object_put(o);
+}
+
+/*
+ * The container actions Docker reports (docs: "docker events"), and what
+ * each asks of the lister. An action not listed here is taken as a hint
+ * to re-read: a new Docker may add state changes, and a wasted read costs
+ * less than a missed change.
+ */
+static const struct {
+	const char *action;
+	enum parse_ev_kind kind;
+	enum parse_expect expect;
+} ev_actions[] = {
+    {"destroy", PARSE_EV_GONE, PARSE_EXPECT_ANY},
+    {"die", PARSE_EV_REREAD, PARSE_EXPECT_STOPPED},
+    {"stop", PARSE_EV_REREAD, PARSE_EXPECT_STOPPED},
+    {"pause", PARSE_EV_REREAD, PARSE_EXPECT_PAUSED},
+    {"unpause", PARSE_EV_REREAD, PARSE_EXPECT_UNPAUSED},
+    /*
+     * No change to what the index keeps (state, image, labels, ports).
+     * kill only sends a signal: if the container dies, "die" follows, and
+     * a re-read between the two would read it still running.
+     */
+    {"kill", PARSE_EV_IGNORED, PARSE_EXPECT_ANY},
+    {"attach", PARSE_EV_IGNORED, PARSE_EXPECT_ANY},
+    {"detach", PARSE_EV_IGNORED, PARSE_EXPECT_ANY},
+    {"resize", PARSE_EV_IGNORED, PARSE_EXPECT_ANY},
+    {"top", PARSE_EV_IGNORED, PARSE_EXPECT_ANY},
+    {"copy", PARSE_EV_IGNORED, PARSE_EXPECT_ANY},
+    {"archive-path", PARSE_EV_IGNORED, PARSE_EXPECT_ANY},
+    {"extract-to-dir", PARSE_EV_IGNORED, PARSE_EXPECT_ANY},
+    {"export", PARSE_EV_IGNORED, PARSE_EXPECT_ANY},
+    {"commit", PARSE_EV_IGNORED, PARSE_EXPECT_ANY},
+    {"health_status", PARSE_EV_IGNORED, PARSE_EXPECT_ANY},
+    {"exec_create", PARSE_EV_IGNORED, PARSE_EXPECT_ANY},
+    {"exec_start", PARSE_EV_IGNORED, PARSE_EXPECT_ANY},
+    {"exec_die", PARSE_EV_IGNORED, PARSE_EXPECT_ANY},
+    {"exec_detach", PARSE_EV_IGNORED, PARSE_EXPECT_ANY},
+    {"prune", PARSE_EV_IGNORED, PARSE_EXPECT_ANY},
+};
+
+struct parse_events {
+	json_tokener *tok;
+	char key[WIRE_LABEL_MAX + 1]; /* <prefix>workload.id */
+	size_t partial;               /* bytes of the event being read */
+	bool broken;
+};
+
+static enum parse_ev_kind
+action_kind(const char *action, enum parse_expect *expect)
+{
+	size_t i;
+
+	*expect = PARSE_EXPECT_ANY;
+	for (i = 0; i < sizeof(ev_actions) / sizeof(ev_actions[0]); i++)
+		if (strcmp(action, ev_actions[i].action) == 0) {
+			*expect = ev_actions[i].expect;
+			return ev_actions[i].kind;
+		}
+	return PARSE_EV_REREAD;
+}
+
+bool
+parse_state_fits(enum parse_expect e, const char *state)
+{
+	switch (e) {
+	case PARSE_EXPECT_STOPPED:
+		return strcmp(state, "running") != 0 &&
+		       strcmp(state, "paused") != 0;
+	case PARSE_EXPECT_PAUSED:
+		return strcmp(state, "running") != 0;
+	case PARSE_EXPECT_UNPAUSED:
+		return strcmp(state, "paused") != 0;
+	case PARSE_EXPECT_ANY:
+		break;
+	}
+	return true;
+}
+
+/* Docker's container ids: lowercase hex, as its filters take them. */
+static bool
+hex_fits(json_object *s)
+{
+	const char *p = json_object_get_string(s);
+	size_t n = (size_t)json_object_get_string_len(s), i;
+
+	if (n == 0 || n > WIRE_ID_MAX)
+		return false;
+	for (i = 0; i < n; i++)
+		if (!((p[i] >= '0' && p[i] <= '9') ||
+		      (p[i] >= 'a' && p[i] <= 'f')))
+			return false;
+	return true;
+}
+
+static void
+event_decode(json_object *o, const char *key, struct parse_event *ev)
+{
+	json_object *type, *action, *actor, *id = NULL, *attrs = NULL, *wid,
+	                                    *tn;
+	const char *a;
+	size_t n;
+
+	memset(ev, 0, sizeof(*ev));
+	ev->kind = PARSE_EV_BAD;
+	if (o == NULL || !json_object_is_type(o, json_type_object)) {
+		ev->why = "not a JSON object";
+		return;
+	}
+	type = member(o, "Type", json_type_string);
+	action = member(o, "Action", json_type_string);
+	if (type == NULL || action == NULL) {
+		ev->why = "no string Type or Action";
+		return;
+	}
+	a = json_object_get_string(action);
+	n = strcspn(a, ":");
+	if (n >= sizeof(ev->action))
+		n = sizeof(ev->action) - 1;
+	memcpy(ev->action, a, n);
+	ev->action[n] = '\0';
+	if (strcmp(json_object_get_string(type), "container") != 0) {
+		ev->kind = PARSE_EV_IGNORED;
+		return;
+	}
+	if ((ev->kind = action_kind(ev->action, &ev->expect)) ==
+	    PARSE_EV_IGNORED)
+		return;
+	if ((actor = member(o, "Actor", json_type_object)) != NULL) {
+		id = member(actor, "ID", json_type_string);
+		attrs = member(actor, "Attributes", json_type_object);
+	}
+	if (id == NULL)
+		id = member(o, "id", json_type_string);
+	if (id == NULL || !hex_fits(id)) {
+		ev->kind = PARSE_EV_BAD;
+		ev->why = "no container id, or not a hex one";
+		return;
+	}
+	memcpy(ev->id, json_object_get_string(id),
+	       (size_t)json_object_get_string_len(id));
+	if (attrs != NULL && (wid = member(attrs, key, json_type_string)) &&
+	    id_valid(json_object_get_string(wid)))
+		snprintf(ev->wid, sizeof(ev->wid), "%s",
+		         json_object_get_string(wid));
+	if ((tn = member(o, "timeNano", json_type_int)) != NULL)
+		ev->time_ns = json_object_get_int64(tn);
+}
+
+struct parse_events *
+parse_events_new(const char *prefix)
+{
+	struct parse_events *pe;
+
+	if ((pe = calloc(1, sizeof(*pe))) == NULL)
+		return NULL;
+	if ((pe->tok = json_tokener_new_ex(PARSE_EVENT_DEPTH)) == NULL) {
+		free(pe);
+		return NULL;
+	}
+	/* Strict JSON, but another event may follow in the same buffer. */
+	json_tokener_set_flags(pe->tok, JSON_TOKENER_STRICT |
+	                                    JSON_TOKENER_ALLOW_TRAILING_CHARS);
+	snprintf(pe->key, sizeof(pe->key), "%sworkload.id", prefix);
+	return pe;
+}
+
+void
+parse_events_free(struct parse_events *pe)
+{
+	if (pe == NULL)
+		return;
+	json_tokener_free(pe->tok);
+	free(pe);
+}
+
+size_t
+parse_events_partial(const struct parse_events *pe)
+{
+	return pe->partial;
+}
+
+int
+parse_events_feed(struct parse_events *pe, const char *buf, size_t len,
+                  void (*fn)(void *arg, const struct parse_event *), void *arg,
+                  char *err, size_t errlen)
+{
+	struct parse_event ev;
+	enum json_tokener_error jerr;
+	json_object *o;
+	size_t off = 0, chunk, used;
+
+	if (pe->broken) {
+		snprintf(err, errlen, "event stream already broken");
+		return -1;
+	}
+	while (off < len) {
+		/* Between events: skip the newlines Docker puts after each. */
+		if (pe->partial == 0) {
+			while (off < len && isspace((unsigned char)buf[off]))
+				off++;
+			if (off == len)
+				break;
+		}
+		chunk = len - off < INT32_MAX ? len - off : INT32_MAX;
+		o = json_tokener_parse_ex(pe->tok, buf + off, (int)chunk);
+		jerr = json_tokener_get_error(pe->tok);
+		used = json_tokener_get_parse_end(pe->tok);
+		if (jerr == json_tokener_continue) {
+			used = chunk; /* all of it is held in the tokener */
+		} else if (jerr != json_tokener_success) {
+			pe->broken = true;
+			snprintf(err, errlen,
+			         "bad JSON in the event stream, %zu bytes into "
+			         "an event: %s",
+			         pe->partial + used,
+			         json_tokener_error_desc(jerr));
+			return -1;
+		}
+		pe->partial += used;
+		off += used;
+		if (pe->partial > PARSE_EVENT_MAX) {
+			pe->broken = true;
+			json_object_put(o);
+			snprintf(err, errlen, "an event longer than %u bytes",
+			         PARSE_EVENT_MAX);
+			return -1;
+		}
+		if (jerr == json_tokener_continue)
+			continue;
+		pe->partial = 0;
+		event_decode(o, pe->key, &ev);
+		json_object_put(o);
+		fn(arg, &ev);
+	}
+	return 0;
 }

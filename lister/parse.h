@@ -1,18 +1,24 @@
 /*
- * parse.h: Docker's JSON (container list, /version, error bodies) into the
- * wire's records, with json-c under a depth limit. A list is all or
- * nothing (R8): any syntax error, truncation or malformed element fails it.
+ * parse.h: Docker's JSON (container list, /version, error bodies, the
+ * /events stream) into the wire's records, with json-c under a depth limit.
+ * A list is all or nothing (R8): any syntax error, truncation or malformed
+ * element fails it. Events are read incrementally, a half-read one kept.
  */
 #ifndef RECON_PARSE_H
 #define RECON_PARSE_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "arena.h"
 #include "wire.h"
 
 /* Docker's list nests about six levels deep (NetworkSettings.Networks...). */
 #define PARSE_DEPTH_MAX 32
+/* An event nests three deep (Actor.Attributes); its labels make it big. */
+#define PARSE_EVENT_DEPTH 8
+#define PARSE_EVENT_MAX   (1u << 20)
 
 struct parse_result {
 	struct wire_container *containers;
@@ -44,5 +50,66 @@ int parse_version(const char *body, size_t len, char *api, size_t apilen,
  * bytes of the body, made printable. Never fails. */
 void parse_error_message(const char *body, size_t len, char *msg,
                          size_t msglen);
+
+/* What an event asks of the lister (parse.c's action table decides). */
+enum parse_ev_kind {
+	PARSE_EV_REREAD,  /* the container may have changed: read it again */
+	PARSE_EV_GONE,    /* destroy: the container no longer exists */
+	PARSE_EV_IGNORED, /* exec_*, attach, another object type, ... */
+	PARSE_EV_BAD,     /* well-formed JSON, not an event of ours */
+};
+
+/*
+ * The state an event implies. Docker logs some events before it writes
+ * the container to the view that lists read (die and stop before the exit
+ * is checkpointed, pause and unpause too), so a re-read right after one
+ * may still show the state before it; the worker reads again when the
+ * answer contradicts the event.
+ */
+enum parse_expect {
+	PARSE_EXPECT_ANY,
+	PARSE_EXPECT_STOPPED,  /* die, stop: neither running nor paused */
+	PARSE_EXPECT_PAUSED,   /* pause: not running */
+	PARSE_EXPECT_UNPAUSED, /* unpause: not paused */
+};
+
+struct parse_event {
+	enum parse_ev_kind kind;
+	enum parse_expect expect;
+	char action[32];           /* Docker's Action, cut at ':' */
+	char id[WIRE_ID_MAX + 1];  /* Actor.ID, lowercase hex */
+	char wid[WIRE_ID_MAX + 1]; /* <prefix>workload.id, "" if none */
+	int64_t time_ns;           /* timeNano, 0 if absent */
+	const char *why;           /* PARSE_EV_BAD: what was wrong */
+};
+
+/*
+ * The reader of one /events stream: bytes go in as they arrive, whole
+ * events come out. One per connection; after an error it reads nothing
+ * more (the caller reconnects with a new one).
+ */
+struct parse_events;
+
+struct parse_events *parse_events_new(const char *prefix);
+void parse_events_free(struct parse_events *);
+
+/*
+ * Feeds len bytes; fn gets each event completed by them, in order. An
+ * event cut across calls is kept until its end arrives. 0, or -1 with a
+ * reason in err when the stream is broken: a syntax error, nesting deeper
+ * than PARSE_EVENT_DEPTH, or one event longer than PARSE_EVENT_MAX.
+ * Events before the break were already passed to fn; nothing of the
+ * broken one was.
+ */
+int parse_events_feed(struct parse_events *, const char *buf, size_t len,
+                      void (*fn)(void *arg, const struct parse_event *),
+                      void *arg, char *err, size_t errlen);
+
+/* Bytes held of an event begun but not finished. */
+size_t parse_events_partial(const struct parse_events *);
+
+/* Whether Docker's state word can follow an event with this expectation
+ * (false: the read predates the event). */
+bool parse_state_fits(enum parse_expect, const char *state);
 
 #endif

@@ -1,7 +1,7 @@
 /*
- * worker.c: the Docker thread of the lister: list, parse, encode and push
- * one snapshot per pass (R8, R12), retry failed lists with a jittered
- * backoff, and keep the status the main thread reports in health.
+ * worker.c: the Docker thread of the lister: full passes (R8, R12),
+ * re-reads after events (deltas), the idle heartbeat, retries with a
+ * jittered backoff, and the status the main thread reports in health.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* pthread_timedjoin_np */
@@ -17,26 +17,60 @@
 #include <unistd.h>
 
 #include "arena.h"
+#include "hints.h"
+#include "known.h"
 #include "log.h"
 #include "parse.h"
 #include "util.h"
 #include "wire.h"
 #include "worker.h"
 
-#define BACKOFF_MIN_MS 1000 /* first retry after a failed list */
+#define BACKOFF_MIN_MS  1000  /* first retry after a failed call or send */
+#define BACKOFF_MAX_MS  30000 /* and the longest wait, if the interval is */
+#define REREAD_MAX      64    /* containers in one re-read; more: a pass */
+#define MISSED_GRACE_MS 1000  /* an event may trail the change it reports */
+#define SUSPECTS_MAX    4096
+
+/*
+ * Why one thread does all of it: the store applies messages in the order
+ * they arrive on the one PUSH socket, so a delta must never carry an
+ * older reading of a container than a snapshot sent before it, nor a
+ * snapshot one older than a delta sent before it. With every list call
+ * and every send on this thread, in program order, arrival order is read
+ * order. A delta carries the gen of the latest snapshot (or the start
+ * seed), which the store's stale check (gen below the last applied
+ * snapshot's, same pipe) never drops.
+ */
+enum job { JOB_NONE, JOB_PASS, JOB_REREAD, JOB_HEARTBEAT };
+
+/* A change some list found that no event announced yet. */
+struct suspect {
+	char id[WIRE_ID_MAX + 1];
+	int64_t deadline; /* mono_ms: no event by then, it was missed */
+};
 
 struct worker {
 	struct worker_conf conf;
 	struct docker *dk;
+	struct known *known; /* the worker thread's own */
 	pthread_t thread;
 	bool started;
-	int wakefd; /* eventfd: a pass finished */
-	uint64_t gen;
-	int64_t backoff_ms;
+	int wakefd;              /* eventfd: a pass finished */
+	uint64_t gen;            /* of the latest snapshot; deltas carry it */
+	int64_t backoff_ms;      /* after failed Docker calls */
+	int64_t send_backoff_ms; /* after failed sends */
+	bool failing;            /* the latest call failed: next is a pass */
+	bool send_failed;        /* the latest send failed */
+	int64_t pass_due;        /* mono_ms of the next full pass */
+	struct hint *batch;      /* HINTS_MAX, taken out of hints */
+	unsigned int rng;        /* jitter */
 
 	pthread_mutex_t mu; /* guards what follows */
 	pthread_cond_t cv;
-	bool stop, resync;
+	bool stop, resync, relist;
+	struct hints hints;
+	struct suspect *sus; /* SUSPECTS_MAX */
+	size_t nsus;
 	struct worker_status st;
 };
 
@@ -52,16 +86,18 @@ worker_new(const struct worker_conf *conf)
 	}
 	w->conf = *conf;
 	w->wakefd = -1;
-	if ((w->dk = docker_new(conf->docker_host, conf->timeout_ms,
-	                        conf->max_body)) == NULL) {
-		free(w);
-		return NULL;
+	if ((w->batch = calloc(HINTS_MAX, sizeof(*w->batch))) == NULL ||
+	    (w->sus = calloc(SUSPECTS_MAX, sizeof(*w->sus))) == NULL ||
+	    (w->known = known_new(conf->prefix)) == NULL) {
+		log_warn("unable to create worker");
+		goto fail;
 	}
+	if ((w->dk = docker_new(conf->docker_host, conf->timeout_ms,
+	                        conf->max_body)) == NULL)
+		goto fail;
 	if ((w->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1) {
 		log_warn("unable to create worker eventfd");
-		docker_free(w->dk);
-		free(w);
-		return NULL;
+		goto fail;
 	}
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_condattr_init(&ca);
@@ -70,7 +106,15 @@ worker_new(const struct worker_conf *conf)
 	pthread_condattr_destroy(&ca);
 	/* Seeded from the clock so gens keep rising across restarts. */
 	w->gen = (uint64_t)now_ms();
+	w->rng = (unsigned int)(getpid() ^ now_ms());
 	return w;
+fail:
+	docker_free(w->dk);
+	known_free(w->known);
+	free(w->sus);
+	free(w->batch);
+	free(w);
+	return NULL;
 }
 
 int
@@ -93,6 +137,101 @@ worker_resync(struct worker *w)
 {
 	pthread_mutex_lock(&w->mu);
 	w->resync = true;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+void
+worker_relist(struct worker *w)
+{
+	pthread_mutex_lock(&w->mu);
+	w->relist = true;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+/* Under the lock: an event for id clears it of having been missed. */
+static void
+suspect_clear(struct worker *w, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < w->nsus; i++)
+		if (strcmp(w->sus[i].id, id) == 0) {
+			w->sus[i] = w->sus[--w->nsus];
+			return;
+		}
+}
+
+/*
+ * A list found id changed and no event had said so yet. Docker emits the
+ * event at the change, but it may still be on its way: only if none comes
+ * within MISSED_GRACE_MS does it count as missed.
+ */
+static void
+suspect_add(struct worker *w, const char *id)
+{
+	size_t i;
+
+	pthread_mutex_lock(&w->mu);
+	for (i = 0; i < w->nsus; i++)
+		if (strcmp(w->sus[i].id, id) == 0)
+			break;
+	if (i < w->nsus) {
+		/* already waiting */
+	} else if (w->nsus == SUSPECTS_MAX) {
+		w->st.missed_events++;
+	} else {
+		snprintf(w->sus[w->nsus].id, sizeof(w->sus[0].id), "%s", id);
+		w->sus[w->nsus++].deadline = mono_ms() + MISSED_GRACE_MS;
+	}
+	pthread_mutex_unlock(&w->mu);
+}
+
+/* Under the lock: counts the suspects whose grace is over; returns the
+ * next deadline (INT64_MAX: none). */
+static int64_t
+suspects_expire(struct worker *w, int64_t now)
+{
+	int64_t next = INT64_MAX;
+	uint64_t missed = 0;
+	size_t i = 0;
+
+	while (i < w->nsus) {
+		if (w->sus[i].deadline <= now) {
+			log_debug("container %.12s changed and no event said "
+			          "so",
+			          w->sus[i].id);
+			missed++;
+			w->sus[i] = w->sus[--w->nsus];
+			continue;
+		}
+		if (w->sus[i].deadline < next)
+			next = w->sus[i].deadline;
+		i++;
+	}
+	if (missed > 0) {
+		w->st.missed_events += missed;
+		log_info("%llu changes found by listing were announced by no "
+		         "event",
+		         (unsigned long long)missed);
+	}
+	return next;
+}
+
+void
+worker_hint(struct worker *w, const char *id, const char *wid, bool gone,
+            int expect)
+{
+	pthread_mutex_lock(&w->mu);
+	w->st.hints++;
+	suspect_clear(w, id);
+	if (hints_add(&w->hints, id, wid, gone, expect,
+	              mono_ms() + WORKER_COALESCE_MS) == -1) {
+		/* A pass reads everything the hints would have. */
+		w->st.hint_overflows++;
+		w->resync = true;
+	}
 	pthread_cond_signal(&w->cv);
 	pthread_mutex_unlock(&w->mu);
 }
@@ -125,43 +264,199 @@ wake_main(struct worker *w)
 		log_warn("unable to wake the main loop");
 }
 
-static void
-pass_failed(struct worker *w, const char *why)
+/* The next wait of a doubling backoff from BACKOFF_MIN_MS, capped at the
+ * interval and BACKOFF_MAX_MS, at 75% to 100% so that many listers do
+ * not retry as one. */
+static int64_t
+backoff_next(struct worker *w, int64_t *b)
 {
-	log_warnx("unable to list containers: %s", why);
+	int64_t cap = w->conf.interval_ms < BACKOFF_MAX_MS ? w->conf.interval_ms
+	                                                   : BACKOFF_MAX_MS,
+	        d;
+
+	*b = *b ? *b * 2 : BACKOFF_MIN_MS;
+	if (*b > cap)
+		*b = cap;
+	d = *b - (int64_t)(rand_r(&w->rng) % (*b / 4 + 1));
+	return d > 0 ? d : 1;
+}
+
+/* Any list call succeeded: Docker answers. */
+static void
+list_ok(struct worker *w)
+{
 	pthread_mutex_lock(&w->mu);
-	w->st.list_failures++;
-	w->st.last_ok = false;
-	snprintf(w->st.last_error, sizeof(w->st.last_error), "%s", why);
+	w->st.last_ok = true;
+	w->st.last_ok_mono = mono_ms();
+	w->st.last_error[0] = '\0';
 	snprintf(w->st.api, sizeof(w->st.api), "%s", docker_version(w->dk));
 	pthread_mutex_unlock(&w->mu);
 }
 
-/* Pushes one encoded snapshot; a store that is down costs at most the
- * send timeout, and the next pass sends a fresh one anyway. */
+/* Any list call failed: the next is a full pass, after the backoff. */
 static void
-pass_send(struct worker *w, const struct wbuf *b, uint64_t gen)
+list_failed(struct worker *w, const char *what, const char *why)
 {
+	if (stopping(w))
+		return;
+	log_warnx("unable to %s: %s", what, why);
+	pthread_mutex_lock(&w->mu);
+	w->st.last_ok = false;
+	snprintf(w->st.last_error, sizeof(w->st.last_error), "%s", why);
+	snprintf(w->st.api, sizeof(w->st.api), "%s", docker_version(w->dk));
+	pthread_mutex_unlock(&w->mu);
+	w->failing = true;
+	w->pass_due = mono_ms() + backoff_next(w, &w->backoff_ms);
+}
+
+/* Pushes one encoded message; a store that is down costs at most the send
+ * timeout, and the next pass, moved up, sends a fresh snapshot. */
+static int
+push(struct worker *w, const struct wbuf *b, const char *what, uint64_t gen)
+{
+	int64_t due;
 	int rc;
 
 	rc = nngx_send_timeout(w->conf.push, b->data, b->len,
 	                       w->conf.timeout_ms);
 	if (rc == -1 && !stopping(w))
-		log_warnx("unable to send snapshot %llu: ingest did not take "
-		          "it within %lld ms",
-		          (unsigned long long)gen,
+		log_warnx("unable to send %s %llu: ingest did not take it "
+		          "within %lld ms",
+		          what, (unsigned long long)gen,
 		          (long long)w->conf.timeout_ms);
+	w->send_failed = rc == -1;
+	if (rc == 0) {
+		w->send_backoff_ms = 0;
+	} else {
+		due = mono_ms() + backoff_next(w, &w->send_backoff_ms);
+		if (due < w->pass_due)
+			w->pass_due = due;
+	}
 	pthread_mutex_lock(&w->mu);
-	if (rc == 0)
-		w->st.snapshots_sent++;
-	else
+	if (rc == -1)
 		w->st.send_failures++;
 	pthread_mutex_unlock(&w->mu);
+	return rc;
 }
 
-/* One full pass: 0 when a snapshot was built (sent or not), else -1. */
 static int
-worker_pass(struct worker *w)
+str_pcmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int
+ctr_pcmp(const void *a, const void *b)
+{
+	return strcmp((*(const struct wire_container *const *)a)->id,
+	              (*(const struct wire_container *const *)b)->id);
+}
+
+/*
+ * Docker logs die, stop, pause and unpause before the lists it answers
+ * show them (dockerd 20.10 writes the exit to the view lists read after
+ * the die event and the container's cleanup: some 50 ms here). A hint
+ * whose container was listed in a state that cannot follow its event
+ * goes back for another read a little later, unless a newer event came
+ * meanwhile; after WORKER_RETRIES the next pass has the last word.
+ */
+static void
+recheck(struct worker *w, struct arena *a, const struct hint *hs, size_t nh,
+        const struct wire_container *cs, size_t ncs)
+{
+	const struct wire_container **idx, **hit, *kp;
+	struct wire_container key;
+	size_t i, n = 0;
+	int64_t due;
+
+	for (i = 0; i < nh; i++)
+		if (hs[i].expect != PARSE_EXPECT_ANY && !hs[i].gone)
+			n++;
+	if (n == 0 || ncs == 0)
+		return;
+	idx = arena_alloc(a, ncs * sizeof(*idx));
+	for (i = 0; i < ncs; i++)
+		idx[i] = &cs[i];
+	qsort(idx, ncs, sizeof(*idx), ctr_pcmp);
+	kp = &key;
+	for (i = 0; i < nh; i++) {
+		if (hs[i].expect == PARSE_EXPECT_ANY || hs[i].gone)
+			continue;
+		key.id = (char *)hs[i].id;
+		if ((hit = bsearch(&kp, idx, ncs, sizeof(*idx), ctr_pcmp)) ==
+		        NULL ||
+		    parse_state_fits(hs[i].expect, (*hit)->state))
+			continue;
+		if (hs[i].tries >= WORKER_RETRIES) {
+			log_warnx("container %.12s still listed %s after its "
+			          "event: left to the next pass",
+			          hs[i].id, (*hit)->state);
+			continue;
+		}
+		due = mono_ms() + (hs[i].tries < 10 ? WORKER_RETRY_MS
+		                                    : (int64_t)WORKER_RETRY_MS
+		                                          << (hs[i].tries - 9));
+		log_debug("container %.12s listed %s after its event: "
+		          "reading it again",
+		          hs[i].id, (*hit)->state);
+		pthread_mutex_lock(&w->mu);
+		w->st.stale_reads++;
+		if (hints_retry(&w->hints, &hs[i], due) == -1)
+			w->resync = true;
+		pthread_mutex_unlock(&w->mu);
+	}
+}
+
+/* The ids some event announced since the pass began taking hints. */
+struct announced {
+	struct worker *w;
+	char **ids;
+	size_t n;
+};
+
+static void
+count_missed(void *arg, const char *id)
+{
+	struct announced *an = arg;
+	const char *key = id;
+
+	if (bsearch(&key, an->ids, an->n, sizeof(*an->ids), str_pcmp) == NULL)
+		suspect_add(an->w, id);
+}
+
+/*
+ * Compares the list with what the lister knew: every difference that is
+ * neither among the hints the pass took (covered) nor among those that
+ * arrived while it listed may be a change no event announced.
+ */
+static void
+pass_missed(struct worker *w, struct arena *a, const struct hint *covered,
+            size_t ncovered, const struct parse_result *r)
+{
+	struct announced an = {w, NULL, 0};
+	size_t i, cap;
+
+	pthread_mutex_lock(&w->mu);
+	cap = ncovered + w->hints.n;
+	an.ids = arena_alloc(a, (cap ? cap : 1) * sizeof(*an.ids));
+	for (i = 0; i < w->hints.n; i++)
+		an.ids[an.n++] = arena_strdup(a, w->hints.v[i].id);
+	pthread_mutex_unlock(&w->mu);
+	for (i = 0; i < ncovered; i++)
+		an.ids[an.n++] = (char *)covered[i].id;
+	qsort(an.ids, an.n, sizeof(*an.ids), str_pcmp);
+	if (known_replace(w->known, r->containers, r->ncontainers, count_missed,
+	                  &an) == -1)
+		log_warnx("unable to remember the listed containers: out of "
+		          "memory");
+}
+
+/*
+ * One full pass: 0 when a snapshot was built (sent or not), else -1.
+ * covered: the hints taken when it began, which its list answers.
+ */
+static int
+worker_pass(struct worker *w, const struct hint *covered, size_t ncovered)
 {
 	struct arena *a;
 	struct parse_result r;
@@ -177,18 +472,23 @@ worker_pass(struct worker *w)
 	w->st.passes++;
 	pthread_mutex_unlock(&w->mu);
 	if ((a = arena_new()) == NULL) {
-		pass_failed(w, "out of memory");
+		list_failed(w, "list containers", "out of memory");
 		return -1;
 	}
 	if (docker_list(w->dk, w->conf.prefix, &body, &len, err, sizeof(err)) ==
 	        -1 ||
 	    parse_list(body, len, w->conf.prefix, a, &r, err, sizeof(err)) ==
 	        -1) {
-		if (!stopping(w))
-			pass_failed(w, err);
+		list_failed(w, "list containers", err);
+		pthread_mutex_lock(&w->mu);
+		w->st.list_failures++;
+		pthread_mutex_unlock(&w->mu);
 		arena_free(a);
 		return -1;
 	}
+	list_ok(w);
+	pass_missed(w, a, covered, ncovered, &r);
+	recheck(w, a, covered, ncovered, r.containers, r.ncontainers);
 	memset(&s, 0, sizeof(s));
 	s.host = (char *)w->conf.host_name;
 	s.gen = ++w->gen;
@@ -201,86 +501,374 @@ worker_pass(struct worker *w)
 	arena_free(a);
 
 	pthread_mutex_lock(&w->mu);
-	failures = w->st.last_ok || !w->st.ever_ok ? 0 : w->st.list_failures;
+	failures = w->failing ? w->st.list_failures : 0;
 	w->st.ever_ok = true;
-	w->st.last_ok = true;
-	w->st.last_ok_mono = mono_ms();
 	w->st.gen = s.gen;
 	w->st.containers_last = r.ncontainers;
 	w->st.list_ms_last = (uint64_t)(mono_ms() - t0);
 	w->st.skipped += r.skipped;
 	w->st.unlabelled += r.unlabelled;
-	w->st.last_error[0] = '\0';
-	snprintf(w->st.api, sizeof(w->st.api), "%s", docker_version(w->dk));
 	pthread_mutex_unlock(&w->mu);
 	if (failures > 0)
-		log_info("listing containers again (%llu failures so far)",
+		log_info("listing containers again (%llu failed passes so far)",
 		         (unsigned long long)failures);
 	log_debug("listed %zu containers in %lld ms, snapshot %llu",
 	          r.ncontainers, (long long)(mono_ms() - t0),
 	          (unsigned long long)s.gen);
 
-	pass_send(w, &b, s.gen);
+	if (push(w, &b, "snapshot", s.gen) == 0) {
+		pthread_mutex_lock(&w->mu);
+		w->st.snapshots_sent++;
+		pthread_mutex_unlock(&w->mu);
+	}
 	wbuf_free(&b);
 	return 0;
 }
 
-/* Next wait after a pass: the interval, or a jittered doubling backoff
- * (capped at the interval) while lists fail. */
-static int64_t
-next_wait(struct worker *w, bool ok)
-{
-	int64_t d;
+/* The containers one re-read round lists. */
+struct idset {
+	struct arena *a;
+	char **ids;
+	size_t n;
+	bool full; /* more than REREAD_MAX: a pass instead */
+};
 
-	if (ok) {
-		w->backoff_ms = 0;
-		return w->conf.interval_ms;
+static void
+idset_add(void *arg, const char *id)
+{
+	struct idset *s = arg;
+	size_t i;
+
+	if (!docker_id_ok(id))
+		return; /* not Docker's: only a pass can read it */
+	for (i = 0; i < s->n; i++)
+		if (strcmp(s->ids[i], id) == 0)
+			return;
+	if (s->n == REREAD_MAX) {
+		s->full = true;
+		return;
 	}
-	w->backoff_ms = w->backoff_ms ? w->backoff_ms * 2 : BACKOFF_MIN_MS;
-	if (w->backoff_ms > w->conf.interval_ms)
-		w->backoff_ms = w->conf.interval_ms;
-	/* 75% to 100% of the backoff, so many listers do not retry as one. */
-	d = w->backoff_ms - (int64_t)(random() % (w->backoff_ms / 4 + 1));
-	return d > 0 ? d : 1;
+	s->ids[s->n++] = arena_strdup(s->a, id);
+}
+
+static bool
+listed(const struct wire_container *cs, size_t n, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(cs[i].id, id) == 0)
+			return true;
+	return false;
+}
+
+static bool
+among(char *const *ids, size_t n, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(ids[i], id) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Lists the containers of the batch, and with each the other known
+ * containers of its workload: R6 picks among all containers that map to
+ * one row, so a delta must hold them all, as a snapshot would. A
+ * container asked for and not listed is gone (unless some answer skipped
+ * an element it could not represent: then only destroy events count).
+ * Fills d from a; 0, -1 when a call failed, 1 when the batch is too big
+ * for a re-read.
+ */
+static int
+reread(struct worker *w, struct arena *a, const struct hint *batch, size_t nb,
+       struct wire_delta *d)
+{
+	struct idset set = {a, NULL, 0, false};
+	struct parse_result r;
+	const char *wid, *body;
+	char err[DOCKER_ERR_LEN];
+	size_t i, j, n, len, ncs = 0, cap;
+	bool exact = true;
+	struct wire_container *cs;
+
+	set.ids = arena_alloc(a, REREAD_MAX * sizeof(*set.ids));
+	for (i = 0; i < nb && !set.full; i++) {
+		if (!batch[i].gone)
+			idset_add(&set, batch[i].id);
+		wid = batch[i].wid[0] ? batch[i].wid
+		                      : known_wid(w->known, batch[i].id);
+		if (wid != NULL && wid[0] != '\0')
+			known_each_of(w->known, wid, idset_add, &set);
+	}
+	if (set.full)
+		return 1;
+	cap = set.n + 1;
+	cs = arena_alloc(a, cap * sizeof(*cs));
+	for (i = 0; i < set.n; i += n) {
+		n = set.n - i < DOCKER_IDS_MAX ? set.n - i : DOCKER_IDS_MAX;
+		if (docker_list_ids(w->dk, w->conf.prefix, set.ids + i, n,
+		                    &body, &len, err, sizeof(err)) == -1 ||
+		    parse_list(body, len, w->conf.prefix, a, &r, err,
+		               sizeof(err)) == -1) {
+			list_failed(w, "re-read containers", err);
+			return -1;
+		}
+		if (r.skipped > 0 || r.unlabelled > 0)
+			exact = false;
+		for (j = 0; j < r.ncontainers; j++) {
+			if (listed(cs, ncs, r.containers[j].id))
+				continue;
+			if (ncs == cap) {
+				cs = arena_realloc(a, cs, cap * sizeof(*cs),
+				                   2 * cap * sizeof(*cs));
+				cap *= 2;
+			}
+			cs[ncs++] = r.containers[j];
+		}
+	}
+	if (set.n > 0)
+		list_ok(w);
+	memset(d, 0, sizeof(*d));
+	d->containers = cs;
+	d->ncontainers = ncs;
+	d->gone = arena_alloc(a, (set.n + nb + 1) * sizeof(*d->gone));
+	for (i = 0; i < nb; i++)
+		if (batch[i].gone && !listed(cs, ncs, batch[i].id))
+			d->gone[d->ngone++] = arena_strdup(a, batch[i].id);
+	for (i = 0; exact && i < set.n; i++)
+		if (!listed(cs, ncs, set.ids[i]) &&
+		    !among(d->gone, d->ngone, set.ids[i]))
+			d->gone[d->ngone++] = set.ids[i];
+	return 0;
+}
+
+/*
+ * The re-read also lists the other containers of each workload: a change
+ * among those that neither the batch nor a waiting hint announced was
+ * missed by the stream, as a pass would have found it.
+ */
+static void
+reread_missed(struct worker *w, const struct hint *batch, size_t nb,
+              const struct wire_delta *d)
+{
+	size_t i, j;
+	bool announced;
+
+	for (i = 0; i < d->ncontainers + d->ngone; i++) {
+		const char *id = i < d->ncontainers
+		                     ? d->containers[i].id
+		                     : d->gone[i - d->ncontainers];
+
+		announced = false;
+		for (j = 0; j < nb && !announced; j++)
+			announced = strcmp(batch[j].id, id) == 0;
+		if (announced)
+			continue;
+		if (i < d->ncontainers
+		        ? !known_changed(w->known, &d->containers[i])
+		        : known_wid(w->known, id) == NULL)
+			continue;
+		pthread_mutex_lock(&w->mu);
+		announced = hints_has(&w->hints, id);
+		pthread_mutex_unlock(&w->mu);
+		if (!announced && known_primed(w->known))
+			suspect_add(w, id);
+	}
+}
+
+/* One re-read round: 0 done, -1 a call failed, 1 a pass should do it. */
+static int
+worker_reread(struct worker *w, const struct hint *batch, size_t nb)
+{
+	struct arena *a;
+	struct wire_delta d;
+	struct wbuf b = {0};
+	int64_t t0 = mono_ms();
+	size_t i;
+	int rc;
+
+	if ((a = arena_new()) == NULL)
+		return 1;
+	if ((rc = reread(w, a, batch, nb, &d)) != 0) {
+		arena_free(a);
+		if (rc == 1)
+			return 1;
+		/* Back to the hints: the pass that follows answers them, and
+		 * they were announced, not missed. */
+		pthread_mutex_lock(&w->mu);
+		w->st.reread_failures++;
+		for (i = 0; i < nb; i++)
+			if (hints_add(&w->hints, batch[i].id, batch[i].wid,
+			              batch[i].gone, batch[i].expect,
+			              mono_ms()) == -1)
+				break;
+		pthread_mutex_unlock(&w->mu);
+		return -1;
+	}
+	reread_missed(w, batch, nb, &d);
+	recheck(w, a, batch, nb, d.containers, d.ncontainers);
+	if (known_update(w->known, d.containers, d.ncontainers, d.gone,
+	                 d.ngone) == -1)
+		log_warnx("unable to remember the re-read containers: out of "
+		          "memory");
+	pthread_mutex_lock(&w->mu);
+	w->st.rereads++;
+	pthread_mutex_unlock(&w->mu);
+	log_debug("re-read for %zu events: %zu containers, %zu gone, %lld ms",
+	          nb, d.ncontainers, d.ngone, (long long)(mono_ms() - t0));
+	if (d.ncontainers == 0 && d.ngone == 0) {
+		arena_free(a);
+		return 0;
+	}
+	d.host = (char *)w->conf.host_name;
+	d.gen = w->gen;
+	if (wire_encode_delta(&b, &d) == -1)
+		abort(); /* only a NULL required field, which we never pass */
+	arena_free(a);
+	if (push(w, &b, "delta", d.gen) == 0) {
+		pthread_mutex_lock(&w->mu);
+		w->st.deltas_sent++;
+		pthread_mutex_unlock(&w->mu);
+	}
+	wbuf_free(&b);
+	return 0;
+}
+
+/* The cheapest list Docker answers from the same code path as a pass. */
+static void
+worker_heartbeat(struct worker *w)
+{
+	struct arena *a;
+	struct parse_result r;
+	const char *body;
+	size_t len;
+	char err[DOCKER_ERR_LEN];
+
+	if ((a = arena_new()) == NULL)
+		return;
+	if (docker_list_probe(w->dk, w->conf.prefix, &body, &len, err,
+	                      sizeof(err)) == -1 ||
+	    parse_list(body, len, w->conf.prefix, a, &r, err, sizeof(err)) ==
+	        -1) {
+		list_failed(w, "probe the container list", err);
+	} else {
+		list_ok(w);
+		pthread_mutex_lock(&w->mu);
+		w->st.heartbeats++;
+		pthread_mutex_unlock(&w->mu);
+	}
+	arena_free(a);
+}
+
+static void
+wait_until(struct worker *w, int64_t due)
+{
+	struct timespec ts;
+	int64_t wait = due - mono_ms();
+
+	if (wait > 3600 * 1000)
+		wait = 3600 * 1000;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += wait / 1000;
+	ts.tv_nsec += (wait % 1000) * 1000000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	pthread_cond_timedwait(&w->cv, &w->mu, &ts);
+}
+
+/*
+ * Under the lock: waits for the next job and takes its hints into
+ * w->batch. A pass comes first (it answers every hint); while calls fail,
+ * only passes run, after the backoff; the heartbeat runs when no list has
+ * succeeded for one timeout.
+ */
+static enum job
+next_job(struct worker *w, size_t *nb)
+{
+	int64_t now, due, t;
+
+	while (!w->stop) {
+		now = mono_ms();
+		t = suspects_expire(w, now);
+		if (w->resync || w->relist || now >= w->pass_due) {
+			if (w->resync)
+				w->st.resyncs++;
+			if (w->relist)
+				w->st.relists++;
+			w->resync = w->relist = false;
+			*nb = hints_take(&w->hints, INT64_MAX, w->batch,
+			                 HINTS_MAX);
+			return JOB_PASS;
+		}
+		due = w->pass_due < t ? w->pass_due : t;
+		if (!w->failing) {
+			if ((t = hints_next_due(&w->hints)) <= now) {
+				*nb = hints_take(&w->hints, now, w->batch,
+				                 REREAD_MAX);
+				return JOB_REREAD;
+			}
+			if (t < due)
+				due = t;
+			if (w->st.ever_ok) {
+				t = w->st.last_ok_mono + w->conf.timeout_ms;
+				if (t <= now)
+					return JOB_HEARTBEAT;
+				if (t < due)
+					due = t;
+			}
+		}
+		wait_until(w, due);
+	}
+	return JOB_NONE;
+}
+
+static void
+run_pass(struct worker *w, size_t nb)
+{
+	if (worker_pass(w, w->batch, nb) == 0) {
+		w->failing = false;
+		w->backoff_ms = 0;
+		w->pass_due = mono_ms() + w->conf.interval_ms;
+		if (w->send_failed)
+			w->pass_due =
+			    mono_ms() + backoff_next(w, &w->send_backoff_ms);
+	}
 }
 
 static void *
 worker_main(void *arg)
 {
 	struct worker *w = arg;
-	struct timespec ts;
-	int64_t due = mono_ms(), wait;
-	bool resync;
-	int ok;
+	enum job job;
+	size_t nb = 0;
 
 	for (;;) {
 		pthread_mutex_lock(&w->mu);
-		while (!w->stop && !w->resync && mono_ms() < due) {
-			wait = due - mono_ms();
-			clock_gettime(CLOCK_MONOTONIC, &ts);
-			ts.tv_sec += wait / 1000;
-			ts.tv_nsec += (wait % 1000) * 1000000;
-			if (ts.tv_nsec >= 1000000000) {
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000;
+		job = next_job(w, &nb);
+		pthread_mutex_unlock(&w->mu);
+		switch (job) {
+		case JOB_NONE:
+			return NULL;
+		case JOB_PASS:
+			run_pass(w, nb);
+			wake_main(w);
+			break;
+		case JOB_REREAD:
+			if (worker_reread(w, w->batch, nb) == 1) {
+				run_pass(w, nb);
+				wake_main(w);
 			}
-			pthread_cond_timedwait(&w->cv, &w->mu, &ts);
-		}
-		if (w->stop) {
-			pthread_mutex_unlock(&w->mu);
+			break;
+		case JOB_HEARTBEAT:
+			worker_heartbeat(w);
 			break;
 		}
-		resync = w->resync;
-		w->resync = false;
-		if (resync)
-			w->st.resyncs++;
-		pthread_mutex_unlock(&w->mu);
-
-		ok = worker_pass(w);
-		due = mono_ms() + next_wait(w, ok == 0);
-		wake_main(w);
 	}
-	return NULL;
 }
 
 int
@@ -288,7 +876,9 @@ worker_start(struct worker *w)
 {
 	int rc;
 
-	srandom((unsigned)(getpid() ^ now_ms()));
+	/* The events stream gets one timeout to open before the first list
+	 * (worker_relist); then the pass runs without it. */
+	w->pass_due = mono_ms() + w->conf.timeout_ms;
 	if ((rc = pthread_create(&w->thread, NULL, worker_main, w)) != 0) {
 		errno = rc;
 		log_warn("unable to start the docker thread");
@@ -342,6 +932,10 @@ worker_stop(struct worker *w, int64_t wait_ms)
 	if (!closed)
 		nng_close(w->conf.push);
 	docker_free(w->dk);
+	known_free(w->known);
+	hints_free(&w->hints);
+	free(w->sus);
+	free(w->batch);
 	close(w->wakefd);
 	pthread_cond_destroy(&w->cv);
 	pthread_mutex_destroy(&w->mu);

@@ -1,7 +1,9 @@
 /*
- * worker.h: the lister's Docker thread. It lists at start, every interval
- * and on request, and pushes each complete snapshot to ingest itself, so
- * a hung Docker call never stalls the main loop (SPEC §7).
+ * worker.h: the lister's Docker thread. It alone lists Docker and pushes
+ * to ingest: a full pass at start, every interval and on request (a
+ * snapshot), a re-read of the containers events point at (a delta), and
+ * an idle heartbeat list; a hung Docker call never stalls the main loop
+ * (SPEC §7), and messages leave in the order their data was read.
  */
 #ifndef RECON_WORKER_H
 #define RECON_WORKER_H
@@ -13,33 +15,48 @@
 #include "docker.h"
 #include "nngx.h"
 
+#define WORKER_COALESCE_MS 10 /* events of one container this close fold */
+/* A re-read that contradicts its event is repeated every WORKER_RETRY_MS
+ * ten times, then doubling: WORKER_RETRIES repeats, about 5 s in all. */
+#define WORKER_RETRY_MS 10
+#define WORKER_RETRIES  18
+
 struct worker_conf {
 	const char *docker_host; /* DOCKER_HOST form */
 	const char *prefix;      /* label prefix, e.g. "tinyforge." */
 	const char *host_name;   /* snapshot host */
 	int64_t interval_ms;     /* between full passes, already clamped */
-	int64_t timeout_ms;      /* each Docker call; also each snapshot send */
+	int64_t timeout_ms;      /* each Docker call; also each send */
 	size_t max_body;         /* largest Docker response */
 	nng_socket push;         /* dialled to ingest; the worker owns it */
 };
 
 /* A copy of the worker's status, taken under its lock. */
 struct worker_status {
-	bool ever_ok;         /* some list succeeded since start */
-	bool last_ok;         /* the latest finished list succeeded */
-	int64_t last_ok_mono; /* mono_ms of the latest successful list */
+	bool ever_ok;         /* some full pass succeeded since start */
+	bool last_ok;         /* the latest finished list call succeeded */
+	int64_t last_ok_mono; /* mono_ms of the latest successful list call */
 	uint64_t gen;         /* of the latest snapshot */
 	char api[DOCKER_VER_LEN];
 	char last_error[DOCKER_ERR_LEN];
-	uint64_t passes;          /* lists attempted */
-	uint64_t list_failures;   /* lists that sent no snapshot (R8) */
+	uint64_t passes;          /* full passes attempted */
+	uint64_t list_failures;   /* passes that sent no snapshot (R8) */
 	uint64_t snapshots_sent;  /* accepted by the PUSH socket */
-	uint64_t send_failures;   /* snapshots dropped: no store in time */
+	uint64_t send_failures;   /* snapshots and deltas dropped: no store */
 	uint64_t containers_last; /* in the latest snapshot */
 	uint64_t list_ms_last;    /* duration of the latest good list */
 	uint64_t skipped;         /* containers unrepresentable on the wire */
 	uint64_t unlabelled;      /* returned by Docker despite the filter */
-	uint64_t resyncs;         /* passes asked for by resync */
+	uint64_t resyncs;         /* passes asked for by resync or SIGHUP */
+	uint64_t relists;         /* passes after the events stream opened */
+	uint64_t hints;           /* events handed over by the events thread */
+	uint64_t hint_overflows;  /* hints dropped for a full pass */
+	uint64_t rereads;         /* re-read rounds that succeeded */
+	uint64_t stale_reads;     /* re-reads that contradicted their event */
+	uint64_t reread_failures; /* re-read rounds that failed */
+	uint64_t deltas_sent;     /* accepted by the PUSH socket */
+	uint64_t heartbeats;      /* idle list probes that succeeded */
+	uint64_t missed_events;   /* changes a pass found, no event announced */
 };
 
 struct worker;
@@ -47,13 +64,29 @@ struct worker;
 /* NULL on failure (logged). The Docker client is created here, so a bad
  * DOCKER_HOST fails before any thread starts. */
 struct worker *worker_new(const struct worker_conf *);
-/* Starts the thread; 0, or -1 logged. */
+/*
+ * Starts the thread; 0, or -1 logged. Its first pass waits for
+ * worker_relist (the events stream is up, or failed to come up) for at
+ * most one Docker timeout, so that nothing falls between list and watch.
+ */
 int worker_start(struct worker *);
 /* Polls readable after each finished pass; drain with worker_drain. */
 int worker_wake_fd(const struct worker *);
 void worker_drain(struct worker *);
-/* Asks for a full pass now (after the one running, if any). */
+/* Asks for a full pass now (after the call running, if any). */
 void worker_resync(struct worker *);
+/* The same, because the events stream (re)opened or its first attempt
+ * failed: whatever happened while it was down is only in a list. */
+void worker_relist(struct worker *);
+/*
+ * An event for container id (hex) of workload wid ("" when the event did
+ * not say): re-read it, and the other known containers of its workload,
+ * once its coalescing window is over; gone: Docker destroyed it; expect:
+ * the enum parse_expect of the event, a re-read that contradicts it is
+ * repeated. Safe from any thread; never blocks on Docker.
+ */
+void worker_hint(struct worker *, const char *id, const char *wid, bool gone,
+                 int expect);
 void worker_status(struct worker *, struct worker_status *);
 /*
  * Stops the thread: cancels a Docker call in flight, closes the PUSH

@@ -13,6 +13,7 @@
 #include <json-c/json.h>
 
 #include "api.h"
+#include "jobs.h"
 #include "log.h"
 #include "util.h"
 
@@ -374,11 +375,30 @@ cmd_workload_get(struct call *c)
 	return run_read(c, workload_get_body);
 }
 
-/* events.since gathers the logged bodies back to back in one buffer. */
+/*
+ * events.since gathers the logged bodies back to back in one buffer, at
+ * most limit of them; with wid set, only that workload's (topics
+ * container/<wid>/... and workload/<wid>). Fewer than limit means the
+ * reply holds every matching event up to the head it carries.
+ */
 struct event_list {
 	struct wbuf items;
 	size_t n;
+	uint64_t limit;
+	const char *wid;
 };
+
+static bool
+topic_of_workload(const char *topic, const char *wid)
+{
+	size_t n = strlen(wid);
+
+	if (strncmp(topic, "container/", 10) == 0)
+		return strncmp(topic + 10, wid, n) == 0 && topic[10 + n] == '/';
+	if (strncmp(topic, "workload/", 9) == 0)
+		return strcmp(topic + 9, wid) == 0;
+	return false;
+}
 
 static int
 event_list_add(void *arg, uint64_t rev, const char *topic, const void *body,
@@ -388,6 +408,10 @@ event_list_add(void *arg, uint64_t rev, const char *topic, const void *body,
 	size_t cap;
 	char *d;
 
+	if (l->wid != NULL && !topic_of_workload(topic, l->wid))
+		return 0;
+	if (l->n == l->limit)
+		return 1;
 	if (l->items.cap - l->items.len < len) {
 		cap = l->items.cap ? l->items.cap : 4096;
 		while (cap - l->items.len < len)
@@ -424,7 +448,11 @@ events_since_body(struct dbtx *tx, void *arg)
 	if (limit > API_EVENTS_LIMIT_MAX)
 		limit = API_EVENTS_LIMIT_MAX;
 	memset(&l, 0, sizeof(l));
-	if (db_events_each(tx, c->rq->rev, limit, event_list_add, &l) == 0 &&
+	l.limit = limit;
+	if (!str_empty(c->rq->workload_id))
+		l.wid = c->rq->workload_id;
+	if (db_events_each(tx, c->rq->rev, UINT64_MAX, event_list_add, &l) ==
+	        0 &&
 	    wire_reply_begin(c->out, 2) == 0 &&
 	    wire_reply_u64(c->out, "rev", head) == 0 &&
 	    wire_reply_raw_array(c->out, "events", l.n > 0 ? &l.items : NULL,
@@ -740,6 +768,54 @@ cmd_workload_delete(struct call *c)
 	return run_write(c, workload_delete_body, c->rq->id);
 }
 
+/* ---- dispatch ---- */
+
+static int
+dispatch_body(struct dbtx *tx, void *arg)
+{
+	struct call *c = arg;
+	struct wire_workload w;
+	int r;
+
+	if ((r = db_workload_get(tx, c->rq->id, c->a, &w)) == -1)
+		return -1;
+	if (r == 0)
+		return refuse(c, "not_found", "no workload %s", c->rq->id);
+	if (str_empty(w.source_kind))
+		return refuse(c, "invalid", "workload %s has no source_kind",
+		              c->rq->id);
+	c->rev = db_head(tx);
+	return 0;
+}
+
+/*
+ * dispatch: a plugin run of one workload now (reason manual, SPEC §8).
+ * The job goes to the dispatcher at once, or waits for it; the reply's
+ * `job` says which ("sent" or "queued").
+ */
+static int
+cmd_dispatch(struct call *c)
+{
+	int r;
+
+	if (need_id(c) == -1)
+		return 0;
+	if ((r = db_read(c->st->db, dispatch_body, c)) == 1)
+		return reply_error(c, c->code, "%s", c->msg);
+	if (r != 0)
+		return read_failed(c);
+	if ((r = jobs_manual(c->st->jobs, c->rq->id)) == -1)
+		return reply_error(c, "unavailable",
+		                   "this store sends no dispatch jobs");
+	log_info("dispatch %s: job %s", c->rq->id, r == 1 ? "sent" : "queued");
+	wbuf_reset(c->out);
+	if (wire_reply_begin(c->out, 2) == -1 ||
+	    wire_reply_u64(c->out, "rev", c->rev) == -1 ||
+	    wire_reply_str(c->out, "job", r == 1 ? "sent" : "queued") == -1)
+		return -1;
+	return 0;
+}
+
 /*
  * The store.ctl commands, looked up by the request's `t`.
  *  name   the request type
@@ -763,6 +839,7 @@ static const struct api_cmd {
     {"workload.delete", cmd_workload_delete, true},
     {"events.since", cmd_events_since, false},
     {"stats", cmd_stats, false},
+    {"dispatch", cmd_dispatch, true},
 };
 
 /*

@@ -26,6 +26,7 @@ struct db {
 	uint64_t retain;
 	uint64_t resizes;
 	uint64_t committed;  /* events committed since open */
+	bool readonly;       /* opened MDB_RDONLY (reconctl dump) */
 	struct wbuf scratch; /* encoding buffer for puts */
 	db_publish_fn publish;
 	void *publish_arg;
@@ -147,15 +148,17 @@ open_dbis(struct db *db)
 	int rc;
 
 	for (;;) {
-		if ((rc = mdb_txn_begin(db->env, NULL, 0, &txn)) != 0) {
+		if ((rc = mdb_txn_begin(db->env, NULL,
+		                        db->readonly ? MDB_RDONLY : 0, &txn)) !=
+		    0) {
 			log_error("unable to begin a transaction: %s",
 			          mdb_strerror(rc));
 			return -1;
 		}
 		for (i = 0; i < sizeof(dbis) / sizeof(dbis[0]); i++) {
-			rc =
-			    mdb_dbi_open(txn, dbis[i].name, MDB_CREATE,
-			                 (MDB_dbi *)((char *)db + dbis[i].off));
+			rc = mdb_dbi_open(
+			    txn, dbis[i].name, db->readonly ? 0 : MDB_CREATE,
+			    (MDB_dbi *)((char *)db + dbis[i].off));
 			if (rc != 0)
 				break;
 		}
@@ -188,10 +191,15 @@ db_open(const struct db_config *cfg)
 		return NULL;
 	}
 	exists = stat(path, &sb) == 0;
+	if (cfg->readonly && !exists) {
+		log_error("unable to open the database: no %s", path);
+		return NULL;
+	}
 	if ((db = calloc(1, sizeof(*db))) == NULL) {
 		log_warn("unable to open the database");
 		return NULL;
 	}
+	db->readonly = cfg->readonly;
 	db->map_size = round_page(cfg->map_size);
 	db->max_map_size = round_page(cfg->max_map_size);
 	if (db->max_map_size < db->map_size)
@@ -208,12 +216,19 @@ db_open(const struct db_config *cfg)
 	 * configured size over the stored one, so configure only new ones. */
 	if (!exists)
 		mdb_env_set_mapsize(db->env, (size_t)db->map_size);
-	if ((rc = mdb_env_open(db->env, cfg->dir, 0, 0640)) != 0) {
+	if ((rc = mdb_env_open(db->env, cfg->dir,
+	                       cfg->readonly ? MDB_RDONLY : 0, 0640)) != 0) {
 		log_error("unable to open the database in %s: %s", cfg->dir,
 		          mdb_strerror(rc));
 		goto fail;
 	}
 	mdb_env_info(db->env, &info);
+	if (cfg->readonly) {
+		db->map_size = db->max_map_size = info.me_mapsize;
+		if (open_dbis(db) == -1)
+			goto fail;
+		return db;
+	}
 	if (info.me_mapsize < db->map_size) {
 		if ((rc = mdb_env_set_mapsize(db->env, (size_t)db->map_size)) !=
 		    0) {
@@ -339,6 +354,10 @@ db_write(struct db *db, db_txn_fn fn, void *arg)
 	size_t i;
 	int r, rc;
 
+	if (db->readonly) {
+		log_error("unable to write: the database is open read-only");
+		return -1;
+	}
 	for (;;) {
 		if (tx_begin(db, &tx, true) == -1)
 			return -1;

@@ -31,6 +31,7 @@ struct db_config {
 	uint64_t map_size;     /* initial map size (bytes) */
 	uint64_t max_map_size; /* doubling stops here */
 	uint64_t retain;       /* change-log entries kept (>= 1) */
+	bool readonly;         /* an existing database, never written */
 };
 
 /* Called after a commit for each event of the transaction, in rev order,

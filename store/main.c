@@ -16,6 +16,7 @@
 #include "api.h"
 #include "db.h"
 #include "flags.h"
+#include "jobs.h"
 #include "lockfile.h"
 #include "log.h"
 #include "nngx.h"
@@ -31,6 +32,7 @@
  * a lister floods ingest. */
 #define INGEST_BATCH     16
 #define INGEST_BUDGET_MS 50
+#define EVENTS_QUEUE     8192 /* messages queued per subscriber (nng's max) */
 
 static struct daemon_opts opts;
 static char *data_dir, *label_prefix;
@@ -179,6 +181,7 @@ int
 main(int argc, char **argv)
 {
 	nng_socket ingest, events, ctl, jobs;
+	struct jobs jq;
 	struct db_config cfg;
 	struct pollfd pfd[3];
 	struct store st;
@@ -221,13 +224,19 @@ main(int argc, char **argv)
 	    listen_on(&ctl, NNGX_REP, ctl_url, "store.ctl", "store-ctl-url") ==
 	        -1)
 		return EXIT_TEMP;
-	/* Dispatch jobs (R11) are not sent yet; the socket is dialled so the
-	 * dispatcher finds its peer when they are. */
+	/* nng queues 16 messages per subscriber by default: less than one
+	 * pass's burst of events, so even a quick subscriber would fill most
+	 * of them from the log. Beyond this a slow one still does. */
+	nng_socket_set_int(events, NNG_OPT_SENDBUF, EVENTS_QUEUE);
+	/* Dispatch jobs (R11, SPEC §8); jobs_tap sees every published event
+	 * for the state reason, then hands it to publish(). */
 	if (nngx_url(url, sizeof(url), jobs_url, opts.run_dir, "jobs") == -1)
 		fatalx(EXIT_USAGE, "bad --jobs-url: too long");
 	if (nngx_dial(&jobs, NNGX_PUSH, url, opts.max_message) == -1)
 		return EXIT_TEMP;
-	db_set_publish(db, publish, &events);
+	jobs_init(&jq, db, jobs, publish, &events);
+	st.jobs = &jq;
+	db_set_publish(db, jobs_tap, &jq);
 
 	if ((pfd[1].fd = nngx_recv_fd(ctl)) == -1 ||
 	    (pfd[2].fd = nngx_recv_fd(ingest)) == -1)
@@ -238,7 +247,7 @@ main(int argc, char **argv)
 	log_info("serving %s (labels %sworkload.id)", data_dir, label_prefix);
 
 	while (running) {
-		if (poll(pfd, 3, more ? 0 : -1) == -1) {
+		if (poll(pfd, 3, more ? 0 : (int)jobs_timeout(&jq)) == -1) {
 			if (errno == EINTR)
 				continue;
 			fatal(EXIT_TEMP, "unable to poll");
@@ -256,6 +265,7 @@ main(int argc, char **argv)
 			serve_ctl(ctl, &st);
 		if ((pfd[2].revents & POLLIN) || more)
 			more = serve_ingest(ingest, &st);
+		jobs_flush(&jq, false);
 	}
 
 	log_info("stopping");
@@ -263,6 +273,7 @@ main(int argc, char **argv)
 	nng_close(ctl);
 	nng_close(jobs);
 	nng_close(events);
+	jobs_fini(&jq);
 	store_fini(&st);
 	db_close(db);
 	close(lockfd);

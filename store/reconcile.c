@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jobs.h"
 #include "log.h"
 #include "reconcile.h"
 #include "util.h"
@@ -506,6 +507,8 @@ recon_apply_snapshot(struct store *st, const struct wire_snapshot *s,
 	if (run_pass(st, &p, "snapshot", res) == -1)
 		return -1;
 	st->ctr[STC_SNAPSHOTS]++;
+	if (s->complete)
+		jobs_pass(st->jobs); /* R11 */
 	return store_gen_set(st, s->host, s->gen, pipe);
 }
 
@@ -551,6 +554,44 @@ struct plugin_apply {
 	bool unknown;
 };
 
+/*
+ * A plugin's error text (its stderr) with the workload's secret values
+ * cut out: the plugin had them on stdin and may echo them, and the text
+ * goes into a workload event, which must never carry a secret.
+ */
+static char *
+redact_secrets(struct arena *a, const struct wire_workload *w, const char *text)
+{
+	const char *secrets[] = {w->notification_secret, w->webhook_secret,
+	                         w->webhook_signing_secret};
+	const char *mark = "[redacted]", *hit;
+	char *out = (char *)(text != NULL ? text : ""), *next;
+	size_t i, n, slen, mlen = strlen(mark);
+
+	for (i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++) {
+		if (str_empty(secrets[i]) || strstr(out, secrets[i]) == NULL)
+			continue;
+		slen = strlen(secrets[i]);
+		/* a secret shorter than the mark can only grow the text by
+		 * (mlen - slen) per hit: at most mlen per input byte */
+		n = strlen(out) * (mlen > slen ? mlen : 1) + 1;
+		next = arena_alloc(a, n);
+		for (n = 0; (hit = strstr(out, secrets[i])) != NULL;
+		     out = (char *)hit + slen) {
+			memcpy(next + n, out, (size_t)(hit - out));
+			n += (size_t)(hit - out);
+			memcpy(next + n, mark, mlen);
+			n += mlen;
+		}
+		memcpy(next + n, out, strlen(out) + 1);
+		out = next;
+	}
+	/* marks in place of one-byte secrets could outgrow the wire's limit */
+	if (strlen(out) > WIRE_TEXT_MAX)
+		out[WIRE_TEXT_MAX] = '\0';
+	return out;
+}
+
 static int
 plugin_run(struct dbtx *tx, void *arg)
 {
@@ -576,7 +617,7 @@ plugin_run(struct dbtx *tx, void *arg)
 	w.plugin.last_ok = pr->ok;
 	if (pr->ok)
 		w.plugin.last_ok_at = pr->started_at;
-	w.plugin.last_error = pr->error;
+	w.plugin.last_error = redact_secrets(pa->a, &w, pr->error);
 	w.plugin.last_reason = pr->reason;
 	w.plugin.duration_ms = pr->duration_ms;
 	if (db_workload_put(tx, &w) == -1)

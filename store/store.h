@@ -58,6 +58,7 @@ struct store {
 	int64_t own_uid, admin_uid; /* admin_uid -1: none */
 	int64_t started_ms;         /* monotonic, for uptime */
 	bool ready;
+	struct jobs *jobs; /* dispatch jobs (jobs.c); NULL: none are sent */
 };
 
 /* Sets up st around an open db; 0, or -1 logged. */

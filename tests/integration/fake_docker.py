@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """fake_docker.py: a small fake of the Docker Engine API on a unix socket,
 for testing recon-lister against daemons and failures the real dockerd here
-cannot show (Docker 29's minimum API version, truncated lists, hangs).
+cannot show (Docker 29's minimum API version, truncated lists, hangs, a
+truncated or garbage events stream).
 
 Standard library only. Usage:
 
@@ -13,12 +14,28 @@ Standard library only. Usage:
 
 Routes:
   GET /_ping, /version (unversioned, always answered unless --hang)
-  GET [/vX.Y]/containers/json?all=1&filters={"label":[...]}
+  GET [/vX.Y]/containers/json?all=1[&limit=N]&filters={"label":[...],
+      "id":[...]}   label filters AND, id filters OR (by prefix here)
       A versioned path below --min-api or above --api is refused with
       HTTP 400 and Docker's own message, as Docker 29 does for < 1.44.
-  GET /_fake/stats           {"requests": {path: n}, "versions": {v: n}}
+  GET [/vX.Y]/events   a chunked stream, silent until told to send (below)
+  GET /_fake/stats           {"requests": {path: n}, "versions": {v: n},
+                              "lists": {"full": n, "ids": n, "probe": n},
+                              "reread_ids": {id: n}, "streams": n open}
   POST /_fake/config (JSON)  changes options at run time, e.g.
-      {"hang_list": true} or {"api": "1.47", "min_api": "1.44"}
+      {"hang_list": true} or {"api": "1.47", "min_api": "1.44"};
+      {"list": [...]} replaces the container list
+  POST /_fake/container      {"id": ID, "set": {field: value}} changes one
+      container of the list, {"id": ID, "remove": true} drops it,
+      {"add": {...}} appends one
+  POST /_fake/events         {"chunks": ["raw", ...], "delay_ms": N,
+      "then": "keep"|"end"|"close"} writes each string (latin-1) as its
+      own HTTP chunk to every open events stream, N ms apart; then keeps
+      the stream, ends it cleanly (EOF) or drops the connection without
+      the final chunk. Replies {"streams": n}.
+  POST /_fake/emit           {"id": ID, "action": "die", "split_ms": N}
+      one Docker-shaped event for a container of the list (its labels as
+      Actor.Attributes), cut in two chunks N ms apart when split_ms is set
 
 Failure modes (startup flags or config keys):
   truncate   the list body is cut in half; Content-Length matches the cut,
@@ -27,6 +44,8 @@ Failure modes (startup flags or config keys):
              the connection closes
   hang       every request is accepted and never answered
   hang_list  only the container list hangs; /version answers
+  events_status  the events stream is refused with this HTTP status
+  events_hang    the events request is accepted and never answered
   status     the list answers with this HTTP status and a Docker error body
   delay_ms   the list answers after this many milliseconds
 
@@ -38,7 +57,9 @@ import argparse
 import hashlib
 import json
 import os
+import queue
 import re
+import select
 import signal
 import socketserver
 import sys
@@ -100,29 +121,46 @@ def make_containers(n, unlabelled, prefix, workload):
     return out
 
 
-def label_filters(query):
-    """The label filters of a query as (key, value or None) pairs; Docker
-    takes both {"label": ["k=v"]} and the old {"label": {"k=v": true}}."""
+def filter_values(f, key):
+    """Docker takes both {"k": ["v"]} and the old {"k": {"v": true}}."""
+    vals = f.get(key, [])
+    if isinstance(vals, dict):
+        vals = [k for k, v in vals.items() if v]
+    return vals
+
+
+def list_filters(query):
+    """The label filters of a query as (key, value or None) pairs, and its
+    id filters."""
     raw = urllib.parse.parse_qs(query).get("filters")
     if not raw:
-        return []
+        return [], []
     f = json.loads(raw[0])
-    labels = f.get("label", [])
-    if isinstance(labels, dict):
-        labels = [k for k, v in labels.items() if v]
     out = []
-    for item in labels:
+    for item in filter_values(f, "label"):
         key, eq, val = item.partition("=")
         out.append((key, val if eq else None))
-    return out
+    return out, filter_values(f, "id")
 
 
-def matches(c, filters):
+def matches(c, filters, ids):
     labels = c.get("Labels") or {}
     for key, val in filters:
         if key not in labels or (val is not None and labels[key] != val):
             return False
-    return True
+    return not ids or any(c["Id"].startswith(i) for i in ids)
+
+
+def make_event(c, action, prefix):
+    """A container event as dockerd 20.10 writes it."""
+    now = time.time_ns()
+    attrs = dict(c.get("Labels") or {})
+    attrs.update({"image": c.get("Image", ""),
+                  "name": (c.get("Names") or ["/x"])[0][1:]})
+    return {"status": action, "id": c["Id"], "from": c.get("Image", ""),
+            "Type": "container", "Action": action,
+            "Actor": {"ID": c["Id"], "Attributes": attrs},
+            "scope": "local", "time": now // 10**9, "timeNano": now}
 
 
 class Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
@@ -132,7 +170,10 @@ class Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     def __init__(self, path, cfg):
         self.cfg = cfg
         self.lock = threading.Lock()
-        self.stats = {"requests": {}, "versions": {}}
+        self.stats = {"requests": {}, "versions": {},
+                      "lists": {"full": 0, "ids": 0, "probe": 0},
+                      "reread_ids": {}}
+        self.streams = set()  # one queue per open events stream
         self.stopping = threading.Event()
         tmp = f"{path}.tmp.{os.getpid()}"
         if os.path.exists(tmp):
@@ -185,7 +226,11 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         n = int(self.headers.get("Content-Length", "0"))
         body = self.rfile.read(n) if n else b"{}"
-        if self.path != "/_fake/config":
+        routes = {"/_fake/config": self.post_config,
+                  "/_fake/container": self.post_container,
+                  "/_fake/events": self.post_events,
+                  "/_fake/emit": self.post_emit}
+        if self.path not in routes:
             self.send_json(404, {"message": "page not found"})
             return
         try:
@@ -193,8 +238,71 @@ class Handler(BaseHTTPRequestHandler):
             if not isinstance(change, dict):
                 raise ValueError("want an object")
         except ValueError as e:
-            self.send_json(400, {"message": f"bad config: {e}"})
+            self.send_json(400, {"message": f"bad request: {e}"})
             return
+        routes[self.path](change)
+
+    def the_list(self):
+        """The container list, made on first use (under the lock)."""
+        cfg = self.server.cfg
+        if cfg.get("list") is None:
+            cfg["list"] = make_containers(
+                int(cfg["containers"]), int(cfg["unlabelled"]),
+                cfg["prefix"], cfg["workload"])
+        return cfg["list"]
+
+    def post_container(self, change):
+        with self.server.lock:
+            lst = self.the_list()
+            if "add" in change:
+                lst.append(change["add"])
+                self.send_json(200, {"containers": len(lst)})
+                return
+            hit = [c for c in lst if c["Id"] == change.get("id")]
+            if not hit:
+                self.send_json(404, {"message": "no such container"})
+                return
+            if change.get("remove"):
+                lst.remove(hit[0])
+            else:
+                hit[0].update(change.get("set", {}))
+            self.send_json(200, {"containers": len(lst)})
+
+    def broadcast(self, chunks, delay_ms, then):
+        with self.server.lock:
+            streams = list(self.server.streams)
+        for i, chunk in enumerate(chunks):
+            if i > 0 and delay_ms:
+                time.sleep(delay_ms / 1000.0)
+            for q in streams:
+                q.put(("data", chunk))
+        for q in streams:
+            if then in ("end", "close"):
+                q.put((then, None))
+        return len(streams)
+
+    def post_events(self, change):
+        chunks = [c.encode("latin-1") for c in change.get("chunks", [])]
+        n = self.broadcast(chunks, change.get("delay_ms", 0),
+                           change.get("then", "keep"))
+        self.send_json(200, {"streams": n})
+
+    def post_emit(self, change):
+        with self.server.lock:
+            hit = [c for c in self.the_list() if c["Id"] == change.get("id")]
+            prefix = self.server.cfg["prefix"]
+        if not hit:
+            self.send_json(404, {"message": "no such container"})
+            return
+        raw = (json.dumps(make_event(hit[0], change.get("action", "die"),
+                                     prefix)) + "\n").encode()
+        split = change.get("split_ms")
+        chunks = [raw[:len(raw) // 2], raw[len(raw) // 2:]] if split \
+            else [raw]
+        n = self.broadcast(chunks, split or 0, "keep")
+        self.send_json(200, {"streams": n})
+
+    def post_config(self, change):
         with self.server.lock:
             self.server.cfg.update(change)
             if {"containers", "unlabelled", "prefix",
@@ -209,7 +317,8 @@ class Handler(BaseHTTPRequestHandler):
         path = url.path
         if path == "/_fake/stats":
             with self.server.lock:
-                self.send_json(200, self.server.stats)
+                self.send_json(200, dict(self.server.stats,
+                                         streams=len(self.server.streams)))
             return
         version = None
         m = VERSION_RE.match(path)
@@ -251,7 +360,57 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/containers/json":
             self.serve_list(cfg, url.query)
             return
+        if path == "/events":
+            self.serve_events(cfg)
+            return
         self.send_json(404, {"message": "page not found"})
+
+    def write_chunk(self, data):
+        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+        self.wfile.flush()
+
+    def serve_events(self, cfg):
+        """A chunked stream fed by POST /_fake/events; ends when told to,
+        when the client goes, or when the server stops."""
+        if cfg.get("events_hang"):
+            self.hang()
+            return
+        if cfg.get("events_status"):
+            self.send_json(int(cfg["events_status"]),
+                           {"message": "fake events refused"})
+            return
+        q = queue.Queue()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Api-Version", cfg["api"])
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        self.wfile.flush()
+        with self.server.lock:
+            self.server.streams.add(q)
+        self.close_connection = True
+        try:
+            while not self.server.stopping.is_set():
+                try:
+                    kind, data = q.get(timeout=0.05)
+                except queue.Empty:
+                    r, _, _ = select.select([self.connection], [], [], 0)
+                    if r and self.connection.recv(1) == b"":
+                        return  # the client went away
+                    continue
+                if kind == "data":
+                    self.write_chunk(data)
+                elif kind == "end":
+                    self.wfile.write(b"0\r\n\r\n")
+                    self.wfile.flush()
+                    return
+                else:  # close: no final chunk, a truncated stream
+                    return
+        except OSError:
+            return
+        finally:
+            with self.server.lock:
+                self.server.streams.discard(q)
 
     def serve_list(self, cfg, query):
         if cfg.get("hang_list"):
@@ -264,16 +423,21 @@ class Handler(BaseHTTPRequestHandler):
                            {"message": "fake daemon error"})
             return
         try:
-            filters = label_filters(query)
+            filters, ids = list_filters(query)
+            limit = int(urllib.parse.parse_qs(query).get("limit", ["0"])[0])
         except ValueError as e:
             self.send_json(400, {"message": f"invalid filter: {e}"})
             return
         with self.server.lock:
-            if cfg.get("list") is None:
-                cfg["list"] = make_containers(
-                    int(cfg["containers"]), int(cfg["unlabelled"]),
-                    cfg["prefix"], cfg["workload"])
-            items = [c for c in cfg["list"] if matches(c, filters)]
+            items = [c for c in self.the_list() if matches(c, filters, ids)]
+            lists = self.server.stats["lists"]
+            kind = "ids" if ids else "probe" if limit > 0 else "full"
+            lists[kind] += 1
+            for i in ids:
+                rr = self.server.stats["reread_ids"]
+                rr[i] = rr.get(i, 0) + 1
+        if limit > 0:
+            items = sorted(items, key=lambda c: -c["Created"])[:limit]
         body_len = len(json.dumps(items).encode())
         if cfg.get("truncate"):
             self.send_json(200, items, cut=body_len // 2)
@@ -309,7 +473,7 @@ def main():
         "workload": a.workload, "truncate": a.truncate,
         "short_body": a.short_body, "hang": a.hang,
         "hang_list": a.hang_list, "status": a.status, "delay_ms": a.delay,
-        "list": None,
+        "events_status": 0, "events_hang": False, "list": None,
     }
     if a.file:
         with open(a.file) as f:

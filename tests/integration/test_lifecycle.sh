@@ -130,6 +130,12 @@ kill "$loader" 2>/dev/null
 wait "$loader" 2>/dev/null
 PIDS=()
 check "the data passes mdb_stat after SIGTERM" mdb_stat -a "$DATA" >/dev/null
+check "reconctl dump reads the stopped store's data" \
+	sh -c "'$BUILD/reconctl' dump --data-dir '$DATA' >'$T/dump.json'"
+check "... with the workloads, without secrets" \
+	test "$(jq '[.workloads[] | select(.id == "load1")] | length' "$T/dump.json")" = 1
+check "... and its head revision" \
+	test "$(jq '.rev > 0' "$T/dump.json")" = true
 start recon-store
 check "the store reopens its data" wait_for 5 reconctl probe store
 check "... with the workloads written before the stop" \

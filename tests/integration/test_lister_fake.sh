@@ -17,7 +17,7 @@ fake_start() {
 		"$@" >>"$T/fake-$name.log" 2>&1 &
 	PIDS+=($!)
 	FAKE_PID=$!
-	wait_for 5 test -S "$T/$name.sock" || bad "fake $name came up"
+	wait_for 20 test -S "$T/$name.sock" || bad "fake $name came up"
 }
 fake_stop() { stop_pid "$FAKE_PID"; }
 fake_get() { curl -s --unix-socket "$T/$1.sock" "http://fake$2"; }

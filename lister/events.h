@@ -1,0 +1,55 @@
+/*
+ * events.h: the lister's events thread. It keeps Docker's /events stream
+ * open (type container, the workload label), hands each event to the
+ * worker as a hint, and after any break reconnects with a capped,
+ * jittered exponential backoff. Each opening asks the worker for a full
+ * pass: what happened while the stream was down is only in a list.
+ */
+#ifndef RECON_EVENTS_H
+#define RECON_EVENTS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "docker.h"
+#include "worker.h"
+
+#define EVENTS_BACKOFF_MIN_MS 100   /* first reconnect */
+#define EVENTS_BACKOFF_MAX_MS 30000 /* the cap */
+#define EVENTS_STABLE_MS      60000 /* open this long: backoff starts over */
+
+struct events_conf {
+	const char *docker_host;
+	const char *prefix;
+	int64_t timeout_ms;    /* the stream must open within it */
+	struct worker *worker; /* gets hints and relists */
+};
+
+/* A copy of the thread's status, taken under its lock. */
+struct events_status {
+	bool connected;
+	bool ever_connected;
+	int64_t since_mono; /* when it opened, or went down */
+	int64_t retry_ms;   /* the wait before the next attempt */
+	char last_error[DOCKER_ERR_LEN];
+	uint64_t attempts;        /* subscriptions tried */
+	uint64_t opens;           /* subscriptions that opened */
+	uint64_t events;          /* events handed to the worker */
+	uint64_t ignored;         /* events not ours to act on */
+	uint64_t bad;             /* well-formed JSON, malformed as events */
+	uint64_t broken;          /* streams cut for bytes that are not JSON */
+	uint64_t daemon_restarts; /* the peer's pid or start time changed */
+};
+
+struct events;
+
+/* NULL on failure (logged). */
+struct events *events_new(const struct events_conf *);
+/* Starts the thread; 0, or -1 logged. */
+int events_start(struct events *);
+void events_status(struct events *, struct events_status *);
+/* Stops the thread, waiting at most wait_ms: 0 when it ended and all was
+ * freed, -1 when it is stuck (nothing freed; the caller should exit). */
+int events_stop(struct events *, int64_t wait_ms);
+
+#endif

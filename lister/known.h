@@ -1,0 +1,51 @@
+/*
+ * known.h: what the lister last read of each labelled container, as a
+ * fingerprint of the fields the index keeps. A full pass compares against
+ * it to count changes no event announced (missed_events); a re-read looks
+ * up the other containers of a workload in it.
+ */
+#ifndef RECON_KNOWN_H
+#define RECON_KNOWN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "wire.h"
+
+struct known;
+
+/* NULL when out of memory. prefix: the label prefix, for workload ids. */
+struct known *known_new(const char *prefix);
+void known_free(struct known *);
+
+/*
+ * Replaces the table with a full list, calling changed(arg, id) for each
+ * container that is new, different or no longer listed compared with the
+ * table; not for the first list, which only sets the baseline. 0, or -1
+ * when out of memory (the table is then empty, and the next list sets a
+ * new baseline).
+ */
+int known_replace(struct known *, const struct wire_container *, size_t n,
+                  void (*changed)(void *arg, const char *id), void *arg);
+
+/* A re-read: the listed containers replace their entries, the gone ids
+ * are dropped. 0, or -1 when out of memory (the table is then empty). */
+int known_update(struct known *, const struct wire_container *, size_t n,
+                 char *const *gone, size_t ngone);
+
+/* Whether c differs from what is known of it (or is not known). */
+bool known_changed(const struct known *, const struct wire_container *c);
+
+/* The workload id of a known container; NULL when not known. */
+const char *known_wid(const struct known *, const char *id);
+
+/* Whether a full list has set the baseline. */
+bool known_primed(const struct known *);
+
+/* Calls fn(arg, id) for each known container of workload wid. */
+void known_each_of(const struct known *, const char *wid,
+                   void (*fn)(void *arg, const char *id), void *arg);
+
+size_t known_count(const struct known *);
+
+#endif

@@ -1,0 +1,335 @@
+/*
+ * parse_events_test.c: parse.c's reader of Docker's /events stream: a
+ * recorded dockerd 20.10 stream fed whole, split at every byte and byte by
+ * byte; a table of single events and what each asks of the lister; and
+ * the ways a stream breaks (garbage, depth, size), none of which passes
+ * on any part of the broken event.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "parse.h"
+
+#define PFX "tinyforge."
+#define ID1 "f1612bba882a5d5d4e14012a82d66aac92b20bd0c80637ea9d06611f783a9554"
+#define ID2 "8dfafdbc3a40a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f6071829ff"
+
+/* As dockerd 20.10 wrote them (docker stop, then docker rm -f of another),
+ * labels in Actor.Attributes. */
+static const char stream[] =
+    "{\"status\":\"kill\",\"id\":\"" ID1 "\",\"from\":\"busybox\","
+    "\"Type\":\"container\",\"Action\":\"kill\",\"Actor\":{\"ID\":\"" ID1
+    "\",\"Attributes\":{\"tinyforge.role\":\"r\",\"tinyforge.workload.id\":"
+    "\"w1\",\"image\":\"busybox\",\"name\":\"x\",\"signal\":\"15\"}},"
+    "\"scope\":\"local\",\"time\":1795731304,\"timeNano\":"
+    "1795731304227121768}\n"
+    "{\"status\":\"die\",\"id\":\"" ID1 "\",\"from\":\"busybox\","
+    "\"Type\":\"container\",\"Action\":\"die\",\"Actor\":{\"ID\":\"" ID1
+    "\",\"Attributes\":{\"exitCode\":\"0\",\"tinyforge.workload.id\":"
+    "\"w1\",\"image\":\"busybox\",\"name\":\"x\"}},\"scope\":\"local\","
+    "\"time\":1795731304,\"timeNano\":1795731304297776772}\n"
+    "{\"status\":\"stop\",\"id\":\"" ID1 "\",\"from\":\"busybox\","
+    "\"Type\":\"container\",\"Action\":\"stop\",\"Actor\":{\"ID\":\"" ID1
+    "\",\"Attributes\":{\"tinyforge.workload.id\":\"w1\"}},"
+    "\"scope\":\"local\",\"time\":1795731304,\"timeNano\":"
+    "1795731304310782705}\n"
+    "{\"status\":\"destroy\",\"id\":\"" ID2 "\",\"from\":\"busybox\","
+    "\"Type\":\"container\",\"Action\":\"destroy\",\"Actor\":{\"ID\":\"" ID2
+    "\",\"Attributes\":{\"tinyforge.workload.id\":\"w/2\"}},"
+    "\"scope\":\"local\",\"time\":1795731305,\"timeNano\":"
+    "1795731305000000001}\n";
+
+struct got {
+	struct parse_event ev[8];
+	size_t n;
+};
+
+static void
+collect(void *arg, const struct parse_event *ev)
+{
+	struct got *g = arg;
+
+	assert_true(g->n < 8);
+	g->ev[g->n++] = *ev;
+}
+
+static void
+check_stream(const struct got *g)
+{
+	assert_int_equal(g->n, 4);
+	/* kill only signals: die follows if it worked */
+	assert_int_equal(g->ev[0].kind, PARSE_EV_IGNORED);
+	assert_string_equal(g->ev[0].action, "kill");
+	assert_int_equal(g->ev[1].kind, PARSE_EV_REREAD);
+	assert_int_equal(g->ev[1].expect, PARSE_EXPECT_STOPPED);
+	assert_string_equal(g->ev[1].id, ID1);
+	assert_string_equal(g->ev[1].wid, "w1");
+	assert_true(g->ev[1].time_ns == 1795731304297776772LL);
+	assert_int_equal(g->ev[2].kind, PARSE_EV_REREAD);
+	assert_string_equal(g->ev[2].action, "stop");
+	assert_int_equal(g->ev[3].kind, PARSE_EV_GONE);
+	assert_string_equal(g->ev[3].id, ID2);
+	/* "w/2" breaks the id pattern: not a workload id to go by */
+	assert_string_equal(g->ev[3].wid, "");
+}
+
+static void
+test_whole(void **state)
+{
+	struct parse_events *pe = parse_events_new(PFX);
+	struct got g = {.n = 0};
+	char err[128];
+
+	assert_non_null(pe);
+	assert_int_equal(parse_events_feed(pe, stream, strlen(stream), collect,
+	                                   &g, err, sizeof(err)),
+	                 0);
+	check_stream(&g);
+	assert_int_equal(parse_events_partial(pe), 0);
+	parse_events_free(pe);
+}
+
+/* Cut anywhere, the stream gives the same events, none early. */
+static void
+test_every_split(void **state)
+{
+	size_t len = strlen(stream), cut, first_end;
+	struct parse_events *pe;
+	struct got g;
+	char err[128];
+
+	first_end = (size_t)(strchr(stream, '\n') - stream);
+	for (cut = 0; cut <= len; cut++) {
+		pe = parse_events_new(PFX);
+		g.n = 0;
+		assert_int_equal(parse_events_feed(pe, stream, cut, collect, &g,
+		                                   err, sizeof(err)),
+		                 0);
+		if (cut < first_end) {
+			assert_int_equal(g.n, 0);
+			/* a half-read event is held, not dropped */
+			assert_int_equal(parse_events_partial(pe), cut);
+		}
+		assert_int_equal(parse_events_feed(pe, stream + cut, len - cut,
+		                                   collect, &g, err,
+		                                   sizeof(err)),
+		                 0);
+		check_stream(&g);
+		parse_events_free(pe);
+	}
+}
+
+static void
+test_byte_by_byte(void **state)
+{
+	struct parse_events *pe = parse_events_new(PFX);
+	struct got g = {.n = 0};
+	char err[128];
+	size_t i;
+
+	for (i = 0; stream[i] != '\0'; i++)
+		assert_int_equal(parse_events_feed(pe, stream + i, 1, collect,
+		                                   &g, err, sizeof(err)),
+		                 0);
+	check_stream(&g);
+	parse_events_free(pe);
+}
+
+struct ev_case {
+	const char *name, *json;
+	enum parse_ev_kind kind;
+	enum parse_expect expect;
+	const char *id, *wid;
+};
+
+static const struct ev_case ev_cases[] = {
+    {"start", "{\"Type\":\"container\",\"Action\":\"start\",\"id\":\"ab12\"}",
+     PARSE_EV_REREAD, PARSE_EXPECT_ANY, "ab12", ""},
+    {"pause", "{\"Type\":\"container\",\"Action\":\"pause\",\"id\":\"ab12\"}",
+     PARSE_EV_REREAD, PARSE_EXPECT_PAUSED, "ab12", ""},
+    {"unpause",
+     "{\"Type\":\"container\",\"Action\":\"unpause\",\"id\":\"ab12\"}",
+     PARSE_EV_REREAD, PARSE_EXPECT_UNPAUSED, "ab12", ""},
+    {"unknown action: re-read",
+     "{\"Type\":\"container\",\"Action\":\"frobnicate\",\"id\":\"ab\"}",
+     PARSE_EV_REREAD, PARSE_EXPECT_ANY, "ab", ""},
+    {"Actor.ID wins over id",
+     "{\"Type\":\"container\",\"Action\":\"create\",\"id\":\"aa\","
+     "\"Actor\":{\"ID\":\"bb\",\"Attributes\":{\"tinyforge.workload.id\":"
+     "\"w-1\"}}}",
+     PARSE_EV_REREAD, PARSE_EXPECT_ANY, "bb", "w-1"},
+    {"another prefix's label is not ours",
+     "{\"Type\":\"container\",\"Action\":\"create\",\"id\":\"aa\","
+     "\"Actor\":{\"Attributes\":{\"other.workload.id\":\"w\"}}}",
+     PARSE_EV_REREAD, PARSE_EXPECT_ANY, "aa", ""},
+    {"exec_start with its command",
+     "{\"Type\":\"container\",\"Action\":\"exec_start: sh -c x\","
+     "\"id\":\"ab\"}",
+     PARSE_EV_IGNORED, PARSE_EXPECT_ANY, "", ""},
+    {"health_status",
+     "{\"Type\":\"container\",\"Action\":\"health_status: healthy\"}",
+     PARSE_EV_IGNORED, PARSE_EXPECT_ANY, "", ""},
+    {"another object type",
+     "{\"Type\":\"network\",\"Action\":\"connect\",\"Actor\":{\"ID\":\"n\"}}",
+     PARSE_EV_IGNORED, PARSE_EXPECT_ANY, "", ""},
+    {"not an object", "[1,2]", PARSE_EV_BAD, PARSE_EXPECT_ANY, "", ""},
+    {"a bare string", "\"die\"", PARSE_EV_BAD, PARSE_EXPECT_ANY, "", ""},
+    {"no Action", "{\"Type\":\"container\",\"id\":\"ab\"}", PARSE_EV_BAD,
+     PARSE_EXPECT_ANY, "", ""},
+    {"Action not a string",
+     "{\"Type\":\"container\",\"Action\":5,\"id\":\"ab\"}", PARSE_EV_BAD,
+     PARSE_EXPECT_ANY, "", ""},
+    {"no id", "{\"Type\":\"container\",\"Action\":\"die\"}", PARSE_EV_BAD,
+     PARSE_EXPECT_ANY, "", ""},
+    {"id not hex (a regex for Docker's filter)",
+     "{\"Type\":\"container\",\"Action\":\"die\",\"id\":\".*\"}", PARSE_EV_BAD,
+     PARSE_EXPECT_ANY, "", ""},
+    {"id upper case",
+     "{\"Type\":\"container\",\"Action\":\"die\",\"id\":\"AB\"}", PARSE_EV_BAD,
+     PARSE_EXPECT_ANY, "", ""},
+    {"id with a NUL",
+     "{\"Type\":\"container\",\"Action\":\"die\",\"id\":\"ab\\u0000cd\"}",
+     PARSE_EV_BAD, PARSE_EXPECT_ANY, "", ""},
+};
+
+static void
+test_event(void **state)
+{
+	const struct ev_case *c = *state;
+	struct parse_events *pe = parse_events_new(PFX);
+	struct got g = {.n = 0};
+	char buf[512], err[128];
+
+	snprintf(buf, sizeof(buf), "%s\n", c->json);
+	assert_int_equal(parse_events_feed(pe, buf, strlen(buf), collect, &g,
+	                                   err, sizeof(err)),
+	                 0);
+	assert_int_equal(g.n, 1);
+	assert_int_equal(g.ev[0].kind, c->kind);
+	if (c->kind == PARSE_EV_BAD) {
+		assert_non_null(g.ev[0].why);
+	} else {
+		assert_int_equal(g.ev[0].expect, c->expect);
+		if (c->kind != PARSE_EV_IGNORED) {
+			assert_string_equal(g.ev[0].id, c->id);
+			assert_string_equal(g.ev[0].wid, c->wid);
+		}
+	}
+	parse_events_free(pe);
+}
+
+struct broken_case {
+	const char *name, *bytes;
+	size_t good; /* whole events before the break */
+};
+
+static const struct broken_case broken_cases[] = {
+    {"garbage", "\x01garbage\n", 0},
+    {"garbage after a good event",
+     "{\"Type\":\"container\",\"Action\":\"die\",\"id\":\"ab\"}\n}}x", 1},
+    {"garbage inside an event",
+     "{\"Type\":\"container\",\"Action\":\"destroy\",\"id\":\"ab\"}}\n", 1},
+    {"an event cut by garbage",
+     "{\"Type\":\"container\",\"Action\":\"destroy\",\"id\":\"ab\" x}", 0},
+    {"deeper than an event nests", "{\"a\":[[[[[[[[[[1]]]]]]]]]]}\n", 0},
+    {"a lone close", "]\n", 0},
+};
+
+static void
+test_broken(void **state)
+{
+	const struct broken_case *c = *state;
+	struct parse_events *pe = parse_events_new(PFX);
+	struct got g = {.n = 0};
+	char err[128] = "";
+
+	assert_int_equal(parse_events_feed(pe, c->bytes, strlen(c->bytes),
+	                                   collect, &g, err, sizeof(err)),
+	                 -1);
+	assert_true(err[0] != '\0');
+	assert_int_equal(g.n, c->good);
+	/* and nothing more is read from it */
+	assert_int_equal(
+	    parse_events_feed(pe, "{}\n", 3, collect, &g, err, sizeof(err)),
+	    -1);
+	assert_int_equal(g.n, c->good);
+	parse_events_free(pe);
+}
+
+/* One event longer than PARSE_EVENT_MAX breaks the stream, fed at once or
+ * in pieces; it never completes, so it is never passed on. */
+static void
+test_oversize(void **state)
+{
+	size_t n = PARSE_EVENT_MAX + 64, i;
+	char *big = malloc(n + 8), err[128];
+	struct parse_events *pe;
+	struct got g = {.n = 0};
+	int rc = 0;
+
+	memcpy(big, "{\"a\":\"", 6);
+	memset(big + 6, 'x', n - 6);
+	memcpy(big + n, "\"}\n", 4);
+	pe = parse_events_new(PFX);
+	assert_int_equal(
+	    parse_events_feed(pe, big, n + 3, collect, &g, err, sizeof(err)),
+	    -1);
+	assert_non_null(strstr(err, "longer than"));
+	parse_events_free(pe);
+	pe = parse_events_new(PFX);
+	for (i = 0; i < n + 3 && rc == 0; i += 4096)
+		rc = parse_events_feed(pe, big + i,
+		                       n + 3 - i < 4096 ? n + 3 - i : 4096,
+		                       collect, &g, err, sizeof(err));
+	assert_int_equal(rc, -1);
+	assert_int_equal(g.n, 0);
+	parse_events_free(pe);
+	free(big);
+}
+
+static void
+test_state_fits(void **state)
+{
+	assert_true(parse_state_fits(PARSE_EXPECT_ANY, "running"));
+	assert_true(parse_state_fits(PARSE_EXPECT_STOPPED, "exited"));
+	assert_true(parse_state_fits(PARSE_EXPECT_STOPPED, "dead"));
+	assert_true(parse_state_fits(PARSE_EXPECT_STOPPED, "restarting"));
+	assert_false(parse_state_fits(PARSE_EXPECT_STOPPED, "running"));
+	assert_false(parse_state_fits(PARSE_EXPECT_STOPPED, "paused"));
+	assert_true(parse_state_fits(PARSE_EXPECT_PAUSED, "paused"));
+	assert_true(parse_state_fits(PARSE_EXPECT_PAUSED, "exited"));
+	assert_false(parse_state_fits(PARSE_EXPECT_PAUSED, "running"));
+	assert_true(parse_state_fits(PARSE_EXPECT_UNPAUSED, "running"));
+	assert_false(parse_state_fits(PARSE_EXPECT_UNPAUSED, "paused"));
+}
+
+int
+main(void)
+{
+	struct CMUnitTest tests[64];
+	size_t n = 0, i;
+
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_whole);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_every_split);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_byte_by_byte);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_oversize);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_state_fits);
+	for (i = 0; i < sizeof(ev_cases) / sizeof(ev_cases[0]); i++) {
+		tests[n] = (struct CMUnitTest)cmocka_unit_test_prestate(
+		    test_event, (void *)&ev_cases[i]);
+		tests[n++].name = ev_cases[i].name;
+	}
+	for (i = 0; i < sizeof(broken_cases) / sizeof(broken_cases[0]); i++) {
+		tests[n] = (struct CMUnitTest)cmocka_unit_test_prestate(
+		    test_broken, (void *)&broken_cases[i]);
+		tests[n++].name = broken_cases[i].name;
+	}
+	return _cmocka_run_group_tests("parse_events", tests, n, NULL, NULL);
+}

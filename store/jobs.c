@@ -1,0 +1,377 @@
+/*
+ * jobs.c: dispatch jobs for recon-dispatcher, built from the database when
+ * sent and sent without ever blocking the store: a job the dispatcher
+ * cannot take now waits, folded with later ones of its reason, and is
+ * tried again from the poll loop.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "jobs.h"
+#include "log.h"
+#include "nngx.h"
+#include "util.h"
+
+static const char *const reason_names[JOBS_NREASONS] = {
+    [JOBS_STATE] = "state",
+    [JOBS_MANUAL] = "manual",
+    [JOBS_PASS] = "pass",
+};
+
+static bool
+str_eq(const char *a, const char *b)
+{
+	return strcmp(a != NULL ? a : "", b != NULL ? b : "") == 0;
+}
+
+static bool
+str_empty(const char *s)
+{
+	return s == NULL || *s == '\0';
+}
+
+void
+jobs_init(struct jobs *j, struct db *db, nng_socket sock, db_publish_fn next,
+          void *next_arg)
+{
+	memset(j, 0, sizeof(*j));
+	j->db = db;
+	j->sock = sock;
+	j->next = next;
+	j->next_arg = next_arg;
+}
+
+static void
+pending_clear(struct jobs_pending *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->nwids; i++)
+		free(p->wids[i]);
+	p->nwids = 0;
+	p->waiting = false;
+	p->built = false;
+	wbuf_reset(&p->msg);
+}
+
+void
+jobs_fini(struct jobs *j)
+{
+	int r;
+
+	for (r = 0; r < JOBS_NREASONS; r++) {
+		pending_clear(&j->pend[r]);
+		free(j->pend[r].wids);
+		wbuf_free(&j->pend[r].msg);
+	}
+	memset(j, 0, sizeof(*j));
+}
+
+static int
+wid_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void
+due_now(struct jobs *j)
+{
+	if (j->due_ms == 0)
+		j->due_ms = mono_ms();
+}
+
+/* Adds wid to the reason's set (kept sorted); an id already waiting is
+ * the fold. */
+static int
+pending_add(struct jobs *j, enum jobs_reason r, const char *wid)
+{
+	struct jobs_pending *p = &j->pend[r];
+	size_t lo = 0, hi = p->nwids, mid;
+	char **n, *s;
+	int c;
+
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		if ((c = strcmp(wid, p->wids[mid])) == 0) {
+			j->folded++;
+			due_now(j);
+			return 0;
+		}
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	if (p->nwids == p->capwids) {
+		size_t cap = p->capwids ? p->capwids * 2 : 8;
+		if ((n = realloc(p->wids, cap * sizeof(*n))) == NULL) {
+			log_warn("unable to note a %s job for %s",
+			         reason_names[r], wid);
+			return -1;
+		}
+		p->wids = n;
+		p->capwids = cap;
+	}
+	if ((s = strdup(wid)) == NULL) {
+		log_warn("unable to note a %s job for %s", reason_names[r],
+		         wid);
+		return -1;
+	}
+	memmove(&p->wids[lo + 1], &p->wids[lo],
+	        (p->nwids - lo) * sizeof(*p->wids));
+	p->wids[lo] = s;
+	p->nwids++;
+	if (p->waiting)
+		j->folded++;
+	p->waiting = true;
+	p->built = false;
+	due_now(j);
+	return 0;
+}
+
+bool
+jobs_state_worthy(const char *prev, const char *state)
+{
+	if (str_eq(state, "running") || str_eq(prev, state))
+		return false;
+	/* gone or dead is news from any state; leaving running for any
+	 * other state (paused, restarting, ...) is news too */
+	return str_eq(state, "missing") || str_eq(state, "stopped") ||
+	       str_eq(prev, "running");
+}
+
+void
+jobs_tap(void *arg, const void *msg, size_t len)
+{
+	struct jobs *j = arg;
+	const char *nul = memchr(msg, '\0', len);
+	char err[WIRE_ERR_LEN];
+	struct wire_event ev;
+	struct arena *a;
+	size_t off;
+
+	if (nul != NULL &&
+	    strncmp(msg, "container/", sizeof("container/") - 1) == 0) {
+		off = (size_t)(nul + 1 - (const char *)msg);
+		a = arena_new();
+		if (wire_decode_event(nul + 1, len - off, a, &ev, err) == -1)
+			log_warnx("unable to read a published event: %s", err);
+		else if (ev.type == WIRE_EV_CONTAINER &&
+		         !str_eq(ev.op, "delete") &&
+		         !str_empty(ev.row->workload_id) &&
+		         jobs_state_worthy(ev.prev_state, ev.row->state)) {
+			log_debug("row %s went from %s to %s: state job for %s",
+			          ev.row->id, ev.prev_state, ev.row->state,
+			          ev.row->workload_id);
+			pending_add(j, JOBS_STATE, ev.row->workload_id);
+		}
+		arena_free(a);
+	}
+	if (j->next != NULL)
+		j->next(j->next_arg, msg, len);
+}
+
+void
+jobs_pass(struct jobs *j)
+{
+	if (j == NULL)
+		return;
+	if (j->pend[JOBS_PASS].waiting)
+		j->folded++;
+	j->pend[JOBS_PASS].waiting = true;
+	j->pend[JOBS_PASS].built = false;
+	due_now(j);
+}
+
+int
+jobs_manual(struct jobs *j, const char *wid)
+{
+	if (j == NULL)
+		return -1;
+	if (pending_add(j, JOBS_MANUAL, wid) == -1)
+		return 0;
+	jobs_flush(j, true);
+	return j->pend[JOBS_MANUAL].waiting ? 0 : 1;
+}
+
+/* One job being built inside a read transaction. */
+struct build {
+	struct jobs_pending *p;
+	bool all; /* pass: every workload with a source_kind */
+	struct arena *a;
+	struct wire_job_item *items;
+	size_t n, cap;
+	size_t *rowcap; /* per item */
+};
+
+static bool
+build_wants(const struct build *b, const char *wid)
+{
+	if (b->all)
+		return true;
+	return b->p->nwids > 0 && bsearch(&wid, b->p->wids, b->p->nwids,
+	                                  sizeof(*b->p->wids), wid_cmp) != NULL;
+}
+
+static int
+build_workload(void *arg, struct wire_workload *w)
+{
+	struct build *b = arg;
+	size_t cap;
+
+	if (str_empty(w->source_kind) || !build_wants(b, w->id))
+		return 0;
+	if (b->n == b->cap) {
+		cap = b->cap ? b->cap * 2 : 16;
+		b->items =
+		    arena_realloc(b->a, b->items, b->cap * sizeof(*b->items),
+		                  cap * sizeof(*b->items));
+		b->rowcap =
+		    arena_realloc(b->a, b->rowcap, b->cap * sizeof(*b->rowcap),
+		                  cap * sizeof(*b->rowcap));
+		b->cap = cap;
+	}
+	b->items[b->n++].workload = *w;
+	return 0;
+}
+
+static int
+item_cmp(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct wire_job_item *)elem)->workload.id);
+}
+
+static int
+build_row(void *arg, struct wire_row *row)
+{
+	struct build *b = arg;
+	struct wire_job_item *it;
+	size_t i, cap;
+
+	if (b->n == 0 || str_empty(row->workload_id))
+		return 0;
+	/* workloads come in key order, so the items are sorted by id */
+	it = bsearch(row->workload_id, b->items, b->n, sizeof(*b->items),
+	             item_cmp);
+	if (it == NULL)
+		return 0;
+	i = (size_t)(it - b->items);
+	if (it->nrows == b->rowcap[i]) {
+		cap = b->rowcap[i] ? b->rowcap[i] * 2 : 4;
+		it->rows =
+		    arena_realloc(b->a, it->rows, it->nrows * sizeof(*it->rows),
+		                  cap * sizeof(*it->rows));
+		b->rowcap[i] = cap;
+	}
+	it->rows[it->nrows++] = *row;
+	return 0;
+}
+
+struct build_txn {
+	struct build *b;
+	enum jobs_reason reason;
+};
+
+static int
+build_body(struct dbtx *tx, void *arg)
+{
+	struct build_txn *bt = arg;
+	struct build *b = bt->b;
+	struct jobs_pending *p = b->p;
+	struct wire_dispatch d;
+	uint64_t head = db_head(tx);
+
+	if (p->built && p->built_rev == head)
+		return 0; /* nothing changed since: the job is the latest */
+	if (db_workloads_each(tx, b->a, build_workload, b) == -1 ||
+	    db_rows_each(tx, b->a, build_row, b) == -1)
+		return -1;
+	wbuf_reset(&p->msg);
+	p->built = true;
+	p->built_rev = head;
+	if (b->n == 0)
+		return 0;
+	memset(&d, 0, sizeof(d));
+	d.rev = head;
+	d.reason = (char *)reason_names[bt->reason];
+	d.items = b->items;
+	d.nitems = b->n;
+	return wire_encode_dispatch(&p->msg, &d);
+}
+
+/* Builds (unless still current) and sends one reason's job: 0 sent or
+ * nothing to send, -1 it waits. */
+static int
+flush_one(struct jobs *j, enum jobs_reason r)
+{
+	struct jobs_pending *p = &j->pend[r];
+	struct build b;
+	struct build_txn bt = {&b, r};
+	int rv;
+
+	memset(&b, 0, sizeof(b));
+	b.p = p;
+	b.all = r == JOBS_PASS;
+	b.a = arena_new();
+	rv = db_read(j->db, build_body, &bt);
+	arena_free(b.a);
+	if (rv != 0) {
+		log_warnx("unable to build a %s job: database read failed",
+		          reason_names[r]);
+		return -1;
+	}
+	if (p->msg.len == 0) {
+		/* no workload of the job has a source_kind (any more) */
+		pending_clear(p);
+		return 0;
+	}
+	if (nngx_send_nb(j->sock, p->msg.data, p->msg.len) == -1) {
+		j->refused++;
+		return -1;
+	}
+	j->sent++;
+	log_debug("sent a %s job at rev %llu (%zu bytes)", reason_names[r],
+	          (unsigned long long)p->built_rev, p->msg.len);
+	pending_clear(p);
+	return 0;
+}
+
+int
+jobs_flush(struct jobs *j, bool force)
+{
+	int64_t now = mono_ms();
+	bool left = false;
+	int r;
+
+	if (j->due_ms == 0 || (!force && now < j->due_ms))
+		return 0;
+	for (r = 0; r < JOBS_NREASONS; r++)
+		if (j->pend[r].waiting &&
+		    flush_one(j, (enum jobs_reason)r) == -1)
+			left = true;
+	if (!left) {
+		if (j->stalled)
+			log_info("the dispatcher takes jobs again");
+		j->stalled = false;
+		j->due_ms = 0;
+		return 0;
+	}
+	if (!j->stalled)
+		log_info("the dispatcher takes no jobs now: they wait, "
+		         "folded, and are retried every %d ms",
+		         JOBS_RETRY_MS);
+	j->stalled = true;
+	j->due_ms = now + JOBS_RETRY_MS;
+	return -1;
+}
+
+int64_t
+jobs_timeout(const struct jobs *j)
+{
+	int64_t d;
+
+	if (j->due_ms == 0)
+		return -1;
+	d = j->due_ms - mono_ms();
+	return d > 0 ? d : 0;
+}

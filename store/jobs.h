@@ -1,0 +1,76 @@
+/*
+ * jobs.h: the store's dispatch jobs for recon-dispatcher (SPEC §8, R11):
+ * reason pass after each applied complete snapshot, state when a
+ * workload's container stops running, manual on request.
+ */
+#ifndef RECON_JOBS_H
+#define RECON_JOBS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <nng/nng.h>
+
+#include "db.h"
+#include "wire.h"
+
+#define JOBS_RETRY_MS                                                          \
+	500 /* how often a job the dispatcher refused is retried */
+
+enum jobs_reason { JOBS_STATE, JOBS_MANUAL, JOBS_PASS, JOBS_NREASONS };
+
+/*
+ * What waits to be sent for one reason. Jobs are built from the database
+ * when they are sent, not when they are asked for, so whatever folds
+ * into a waiting job goes with the latest records: pass names every
+ * workload with a source_kind, the others a set of workload ids.
+ */
+struct jobs_pending {
+	bool waiting;
+	char **wids; /* sorted, unique (state, manual) */
+	size_t nwids, capwids;
+	struct wbuf msg;    /* the encoded job, kept while it is refused */
+	uint64_t built_rev; /* head the message was built at */
+	bool built;
+};
+
+struct jobs {
+	struct db *db;
+	nng_socket sock;    /* PUSH to the dispatcher's jobs */
+	db_publish_fn next; /* where published events go on to */
+	void *next_arg;
+	struct jobs_pending pend[JOBS_NREASONS];
+	int64_t due_ms;        /* mono time of the next try; 0: none waits */
+	uint64_t sent, folded; /* jobs sent; requests folded into waiting */
+	uint64_t refused;      /* sends the dispatcher did not take */
+	bool stalled;          /* the last send was refused (logged once) */
+};
+
+/* Sets up j to send on sock; published events go on to next(next_arg). */
+void jobs_init(struct jobs *j, struct db *db, nng_socket sock,
+               db_publish_fn next, void *next_arg);
+void jobs_fini(struct jobs *j);
+
+/*
+ * A db_publish_fn (arg: struct jobs *) that watches committed container
+ * events for a row that stopped running — it became missing or stopped,
+ * or left running for any other state — notes a state job for its
+ * workload, and hands every message on unchanged.
+ */
+void jobs_tap(void *arg, const void *msg, size_t len);
+/* R11: a pass job is due (j NULL: no-op). */
+void jobs_pass(struct jobs *j);
+/* A manual job for wid, tried at once: 1 sent, 0 waiting for the
+ * dispatcher, -1 when j is NULL. */
+int jobs_manual(struct jobs *j, const char *wid);
+/* Whether a row's change from prev to state makes a state job. */
+bool jobs_state_worthy(const char *prev, const char *state);
+
+/* Sends what waits once its time has come (force: now). 0, or -1 when
+ * something still waits. */
+int jobs_flush(struct jobs *j, bool force);
+/* ms until jobs_flush has something to try; -1 when nothing waits. */
+int64_t jobs_timeout(const struct jobs *j);
+
+#endif

@@ -1,0 +1,170 @@
+/*
+ * load.c: recon-load, a tool for tests and benchmarks: pushes snapshots of
+ * made-up containers on recon-store's ingest socket as a lister would, each
+ * flipping every container between running and exited, so that each
+ * snapshot makes one container event per container plus one sys/pass.
+ * With --plugin-error it sends one plugin_result instead.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "flags.h"
+#include "log.h"
+#include "nngx.h"
+#include "util.h"
+#include "wire.h"
+
+static char *run_dir, *ingest_url, *prefix, *host, *workloads, *plugin_error;
+static int64_t ncontainers, nsnapshots, rate, gen0;
+
+static struct flag flagtab[] = {
+    {"run-dir", 0, "RECON_RUN_DIR", FLAG_STR, &run_dir, "/run/recon",
+     "directory of the store's sockets"},
+    {"ingest-url", 0, "RECON_INGEST_URL", FLAG_STR, &ingest_url, NULL,
+     "ingest socket (default ipc://RUN_DIR/ingest)"},
+    {"label-prefix", 0, "RECON_LABEL_PREFIX", FLAG_STR, &prefix, "tinyforge.",
+     "prefix of the labels"},
+    {"host", 0, NULL, FLAG_STR, &host, "load", "lister host name to send as"},
+    {"workloads", 'w', NULL, FLAG_STR, &workloads, "load",
+     "comma-separated stack workload ids the containers go to, in turn"},
+    {"containers", 'c', NULL, FLAG_INT, &ncontainers, "1000",
+     "containers per snapshot"},
+    {"snapshots", 'n', NULL, FLAG_INT, &nsnapshots, "10", "snapshots to send"},
+    {"rate", 'r', NULL, FLAG_INT, &rate, "0",
+     "snapshots per second (0: as fast as the store takes them)"},
+    {"gen", 0, NULL, FLAG_INT, &gen0, "1", "gen of the first snapshot"},
+    {"plugin-error", 0, NULL, FLAG_STR, &plugin_error, NULL,
+     "send one failed plugin_result of the first workload with this text"},
+    FLAG_END,
+};
+
+/* Splits the comma-separated list in place. */
+static char **
+split(char *list, size_t *n)
+{
+	char **v = NULL, *w, *save = NULL;
+
+	*n = 0;
+	for (w = strtok_r(list, ",", &save); w != NULL;
+	     w = strtok_r(NULL, ",", &save)) {
+		if ((v = realloc(v, (*n + 1) * sizeof(*v))) == NULL)
+			fatal(EXIT_TEMP, "unable to split the workload list");
+		v[(*n)++] = w;
+	}
+	return v;
+}
+
+static void
+push(nng_socket s, const struct wbuf *b)
+{
+	/* blocks while the store is away; nng redials */
+	if (nngx_send_timeout(s, b->data, b->len, 3600 * 1000) == -1)
+		fatalx(EXIT_TEMP, "unable to push to the store");
+}
+
+static void
+send_plugin_result(nng_socket s, const char *wid)
+{
+	struct wire_plugin_result pr = {
+	    .workload_id = (char *)wid,
+	    .reason = "manual",
+	    .ok = false,
+	    .error = plugin_error,
+	    .started_at = now_ms(),
+	    .duration_ms = 1,
+	};
+	struct wbuf b = {0};
+
+	if (wire_encode_plugin_result(&b, &pr) == -1)
+		fatalx(EXIT_TEMP, "unable to encode a plugin result");
+	push(s, &b);
+	wbuf_free(&b);
+}
+
+int
+main(int argc, char **argv)
+{
+	char url[1024], key_id[512], key_role[512], (*ids)[32], (*roles)[32];
+	struct wire_container *cs;
+	struct wire_kv *labels;
+	struct wire_snapshot snap;
+	struct wbuf b = {0};
+	struct timespec ts;
+	int64_t i, k, t0;
+	char **wids;
+	size_t nw;
+	nng_socket s;
+
+	if (flags_parse("recon-load", "[options]", flagtab, argc, argv, NULL) ==
+	    -1)
+		return EXIT_USAGE;
+	log_init("recon-load", "text", 0);
+	if (ncontainers < 1 || nsnapshots < 0 || rate < 0)
+		fatalx(EXIT_USAGE, "bad --containers, --snapshots or --rate");
+	wids = split(workloads, &nw);
+	if (nw == 0)
+		fatalx(EXIT_USAGE, "bad --workloads: none");
+	if (nngx_url(url, sizeof(url), ingest_url, run_dir, "ingest") == -1 ||
+	    nngx_dial(&s, NNGX_PUSH, url, 64u << 20) == -1)
+		return EXIT_TEMP;
+	if (plugin_error != NULL) {
+		send_plugin_result(s, wids[0]);
+		goto out;
+	}
+	snprintf(key_id, sizeof(key_id), "%sworkload.id", prefix);
+	snprintf(key_role, sizeof(key_role), "%srole", prefix);
+	cs = calloc((size_t)ncontainers, sizeof(*cs));
+	labels = calloc((size_t)ncontainers * 2, sizeof(*labels));
+	ids = calloc((size_t)ncontainers, sizeof(*ids));
+	roles = calloc((size_t)ncontainers, sizeof(*roles));
+	if (cs == NULL || labels == NULL || ids == NULL || roles == NULL)
+		fatal(EXIT_TEMP, "unable to make the containers");
+	for (i = 0; i < ncontainers; i++) {
+		snprintf(ids[i], sizeof(ids[i]), "%s-%06lld", host,
+		         (long long)i);
+		snprintf(roles[i], sizeof(roles[i]), "r%lld", (long long)i);
+		labels[2 * i] = (struct wire_kv){key_id, wids[i % (int64_t)nw]};
+		labels[2 * i + 1] = (struct wire_kv){key_role, roles[i]};
+		cs[i].id = ids[i];
+		cs[i].image = "recon-load:latest";
+		cs[i].created = 1700000000 + i;
+		cs[i].labels = &labels[2 * i];
+		cs[i].nlabels = 2;
+	}
+	t0 = mono_ms();
+	for (k = 0; k < nsnapshots; k++) {
+		for (i = 0; i < ncontainers; i++)
+			cs[i].state = (k + i) % 2 == 0 ? "running" : "exited";
+		memset(&snap, 0, sizeof(snap));
+		snap.host = host;
+		snap.gen = (uint64_t)(gen0 + k);
+		snap.taken_at = now_ms();
+		snap.complete = true;
+		snap.containers = cs;
+		snap.ncontainers = (size_t)ncontainers;
+		wbuf_reset(&b);
+		if (wire_encode_snapshot(&b, &snap) == -1)
+			fatalx(EXIT_TEMP, "unable to encode a snapshot");
+		push(s, &b);
+		/* --rate: snapshot k + 1 is due (k + 1) / rate s after t0 */
+		while (rate > 0 && mono_ms() - t0 < (k + 1) * 1000 / rate) {
+			ts.tv_sec = 0;
+			ts.tv_nsec = 1000000;
+			nanosleep(&ts, NULL);
+		}
+	}
+	free(cs);
+	free(labels);
+	free(ids);
+	free(roles);
+out:
+	/* nng drops what is still queued when the socket closes */
+	sleep(1);
+	wbuf_free(&b);
+	free(wids);
+	nng_close(s);
+	return 0;
+}
