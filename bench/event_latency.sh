@@ -21,8 +21,11 @@ export RECON_RUN_DIR=$T/run RECON_DATA_DIR=$T/data RECON_LABEL_PREFIX=$PREFIX
 
 cleanup() {
 	local p
-	for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
-	wait 2>/dev/null
+	# the readers first (the last started), then the lister and the store
+	for ((p = ${#PIDS[@]} - 1; p >= 0; p--)); do
+		kill -TERM "${PIDS[p]}" 2>/dev/null
+		wait "${PIDS[p]}" 2>/dev/null
+	done
 	docker rm -f "bench$$" >/dev/null 2>&1
 	rm -rf "$T"
 }
@@ -53,15 +56,16 @@ printf '{"id":"%s","name":"%s","kind":"stack"}' $W $W |
 "$BUILD/recon-lister" --interval 5m 2>"$T/lister.log" &
 PIDS+=($!)
 
-# The raw reader: Docker's own stream, same filter as the lister's.
+# The raw reader: Docker's own stream, same filter as the lister's. The
+# readers are the background jobs (their stampers end at their EOF).
 filter=$(python3 -c 'import json, sys, urllib.parse
 print(urllib.parse.quote(json.dumps({"type": ["container"],
     "label": [sys.argv[1] + "workload.id"]})))' "$PREFIX")
-curl -sN --unix-socket $SOCK "http://docker/v1.41/events?filters=$filter" |
-	stamp "$T/raw.txt" &
+curl -sN --unix-socket $SOCK "http://docker/v1.41/events?filters=$filter" \
+	> >(stamp "$T/raw.txt") &
 PIDS+=($!)
 # The index: every change the store publishes.
-"$BUILD/reconctl" watch --json -w $W | stamp "$T/index.txt" &
+"$BUILD/reconctl" watch --json -w $W > >(stamp "$T/index.txt") &
 PIDS+=($!)
 
 # poll.py SOCK CID READY: from now until Docker's own list shows CID not
