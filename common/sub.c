@@ -135,19 +135,6 @@ queue_push(struct recon_sub *s, struct entry *e)
 	return 0;
 }
 
-/* Does topic belong to workload wid (container/<wid>/..., workload/<wid>)? */
-static bool
-topic_of(const char *topic, const char *wid)
-{
-	size_t n = strlen(wid);
-
-	if (strncmp(topic, "container/", 10) == 0)
-		return strncmp(topic + 10, wid, n) == 0 && topic[10 + n] == '/';
-	if (strncmp(topic, "workload/", 9) == 0)
-		return strcmp(topic + 9, wid) == 0;
-	return false;
-}
-
 static bool
 followed(const struct recon_sub *s, const char *topic)
 {
@@ -156,7 +143,7 @@ followed(const struct recon_sub *s, const char *topic)
 	if (s->nfollow == 0)
 		return true;
 	for (i = 0; i < s->nfollow; i++)
-		if (topic_of(topic, s->follow[i]))
+		if (wire_topic_in_workload(topic, s->follow[i]))
 			return true;
 	return false;
 }

@@ -1869,3 +1869,15 @@ wire_decode_events_reply(const void *buf, size_t len, struct arena *a,
 	*nevents = 0;
 	return -1;
 }
+
+bool
+wire_topic_in_workload(const char *topic, const char *wid)
+{
+	size_t n = strlen(wid);
+
+	if (strncmp(topic, "container/", 10) == 0)
+		return strncmp(topic + 10, wid, n) == 0 && topic[10 + n] == '/';
+	if (strncmp(topic, "workload/", 9) == 0)
+		return strcmp(topic + 9, wid) == 0;
+	return false;
+}

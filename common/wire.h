@@ -266,6 +266,10 @@ int wire_reply_counters(struct wbuf *, const char *key,
 /* The whole health reply, ok included. */
 int wire_reply_health(struct wbuf *, const struct wire_health *);
 
+/* Does an event topic belong to workload wid (container/<wid>/<row_id> or
+ * workload/<wid>)? The one reading of SPEC §3's topic grammar. */
+bool wire_topic_in_workload(const char *topic, const char *wid);
+
 /* A reply's `ok` and, when false, its error code and message (arena). */
 int wire_decode_reply_status(const void *, size_t, struct arena *, bool *ok,
                              char **code, char **message, char *err);

@@ -388,18 +388,6 @@ struct event_list {
 	const char *wid;
 };
 
-static bool
-topic_of_workload(const char *topic, const char *wid)
-{
-	size_t n = strlen(wid);
-
-	if (strncmp(topic, "container/", 10) == 0)
-		return strncmp(topic + 10, wid, n) == 0 && topic[10 + n] == '/';
-	if (strncmp(topic, "workload/", 9) == 0)
-		return strcmp(topic + 9, wid) == 0;
-	return false;
-}
-
 static int
 event_list_add(void *arg, uint64_t rev, const char *topic, const void *body,
                size_t len)
@@ -408,7 +396,7 @@ event_list_add(void *arg, uint64_t rev, const char *topic, const void *body,
 	size_t cap;
 	char *d;
 
-	if (l->wid != NULL && !topic_of_workload(topic, l->wid))
+	if (l->wid != NULL && !wire_topic_in_workload(topic, l->wid))
 		return 0;
 	if (l->n == l->limit)
 		return 1;
