@@ -1439,15 +1439,32 @@ fill_defaults(struct cur *c, const struct schema *s, void *rec)
 	}
 }
 
-static const struct field *
-lookup(const struct schema *s, const char *k, size_t klen)
+/* A schema key (NUL-terminated) equals the klen bytes at k, which may
+ * hold anything; never reads past either. */
+static bool
+key_is(const char *fk, const char *k, size_t klen)
 {
 	size_t i;
 
+	for (i = 0; i < klen; i++)
+		if (fk[i] == '\0' || fk[i] != k[i])
+			return false;
+	return fk[klen] == '\0';
+}
+
+static const struct field *
+lookup(const struct schema *s, const char *k, size_t klen, size_t *hint)
+{
+	size_t i;
+
+	/* our own encoder writes fields in schema order: try the next one */
+	if (*hint < s->nfields && key_is(s->fields[*hint].key, k, klen))
+		return &s->fields[(*hint)++];
 	for (i = 0; i < s->nfields; i++)
-		if (strlen(s->fields[i].key) == klen &&
-		    memcmp(s->fields[i].key, k, klen) == 0)
+		if (key_is(s->fields[i].key, k, klen)) {
+			*hint = i + 1;
 			return &s->fields[i];
+		}
 	return NULL;
 }
 
@@ -1455,8 +1472,8 @@ lookup(const struct schema *s, const char *k, size_t klen)
 static int
 dec_t(struct cur *c, const struct schema *s)
 {
-	const char *v;
-	size_t vlen;
+	const char *v = NULL;
+	size_t vlen = 0;
 
 	push_key(c, "t", 1);
 	if (rd_strraw(c, &v, &vlen) == -1)
@@ -1475,7 +1492,7 @@ dec_record(struct cur *c, const struct schema *s, void *rec)
 	uint64_t seen = 0; /* a bit per field; no schema has 64 */
 	bool tseen = false;
 	const char *k;
-	size_t klen, fi;
+	size_t klen, fi, hint = 0;
 	uint32_t i, n;
 
 	if (rd_map(c, &n) == -1 || enter(c) == -1)
@@ -1491,7 +1508,7 @@ dec_record(struct cur *c, const struct schema *s, void *rec)
 				return -1;
 			continue;
 		}
-		if ((f = lookup(s, k, klen)) == NULL) {
+		if ((f = lookup(s, k, klen, &hint)) == NULL) {
 			/* Unknown: skipped, bounded. Its duplicates are
 			 * harmless since no reader ever sees it. */
 			push_key(c, k, klen);
@@ -1504,7 +1521,7 @@ dec_record(struct cur *c, const struct schema *s, void *rec)
 		if (seen & (uint64_t)1 << fi)
 			return fail(c, "duplicate key \"%s\"", f->key);
 		seen |= (uint64_t)1 << fi;
-		push_key(c, f->key, strlen(f->key));
+		push_key(c, f->key, klen);
 		if (dec_field(c, f, rec) == -1)
 			return -1;
 		pop(c);

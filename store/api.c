@@ -605,8 +605,7 @@ container_put_body(struct dbtx *tx, void *arg)
 		row.created_at = now_ms();
 	}
 	if (db_row_put(tx, &row) == -1 ||
-	    db_docker_rebind(tx, row.id, old.container_id, row.container_id) ==
-	        -1 ||
+	    db_docker_rebind(tx, row.id, old.container_id, &row) == -1 ||
 	    container_event(tx, "upsert", &row, r == 1 ? old.state : "") == -1)
 		return -1;
 	c->rev = db_head(tx);

@@ -32,10 +32,21 @@ struct db {
 	void *publish_arg;
 };
 
+/* A host's last complete pass, cached for one transaction. */
+struct host_seen {
+	char host[WIRE_ID_MAX + 1];
+	int64_t at;     /* the snapshot's taken_at */
+	int64_t stored; /* the store's clock when it was applied */
+};
+
+#define HOST_SEEN_CACHE 8
+
 struct dbtx {
 	struct db *db;
 	MDB_txn *txn;
 	bool write;
+	struct host_seen seen[HOST_SEEN_CACHE];
+	size_t nseen;
 	bool map_full;    /* a put hit MDB_MAP_FULL: grow and rerun */
 	uint64_t head;    /* revision of the last change, this txn's view */
 	uint64_t head0;   /* head when the txn began */
@@ -494,6 +505,101 @@ db_workload_del(struct dbtx *tx, const char *id)
 	return del_record(tx, tx->db->workloads, id, "a workload");
 }
 
+/* meta key of a host's last complete pass: "seen/<host>" */
+static int
+seen_key(char *buf, size_t len, const char *host)
+{
+	return xsnprintf(buf, len, "seen/%s", host);
+}
+
+/* A host's last pass (zeros if none); stays valid for the transaction. */
+static struct host_seen
+host_seen(struct dbtx *tx, const char *host)
+{
+	struct host_seen hs = {"", 0, 0};
+	char kb[WIRE_ID_MAX + 8];
+	MDB_val k, v;
+	size_t i;
+	int rc;
+
+	if (host == NULL || *host == '\0' || strlen(host) > WIRE_ID_MAX ||
+	    seen_key(kb, sizeof(kb), host) == -1)
+		return hs;
+	for (i = 0; i < tx->nseen; i++)
+		if (strcmp(tx->seen[i].host, host) == 0)
+			return tx->seen[i];
+	memcpy(hs.host, host, strlen(host) + 1);
+	k = key_of(kb);
+	rc = mdb_get(tx->txn, tx->db->meta, &k, &v);
+	if (rc == 0 && v.mv_size == 16) {
+		hs.at = (int64_t)be64_get(v.mv_data);
+		hs.stored = (int64_t)be64_get((unsigned char *)v.mv_data + 8);
+	} else if (rc != 0 && rc != MDB_NOTFOUND)
+		log_warnx("unable to read %s: %s", kb, mdb_strerror(rc));
+	if (tx->nseen < HOST_SEEN_CACHE)
+		tx->seen[tx->nseen++] = hs;
+	return hs;
+}
+
+int64_t
+db_host_seen(struct dbtx *tx, const char *host)
+{
+	return host_seen(tx, host).at;
+}
+
+int
+db_host_seen_set(struct dbtx *tx, const char *host, int64_t at)
+{
+	struct host_seen hs;
+	char kb[WIRE_ID_MAX + 8];
+	unsigned char b[16];
+	MDB_val k, v = {16, b};
+	size_t i;
+	int rc;
+
+	if (!key_ok(host) || strlen(host) > WIRE_ID_MAX ||
+	    seen_key(kb, sizeof(kb), host) == -1) {
+		log_error("unable to record a pass: bad host name");
+		return -1;
+	}
+	if (at <= (hs = host_seen(tx, host)).at)
+		return 0;
+	hs.at = at;
+	hs.stored = now_ms();
+	k = key_of(kb);
+	be64_put(b, (uint64_t)hs.at);
+	be64_put(b + 8, (uint64_t)hs.stored);
+	if ((rc = mdb_put(tx->txn, tx->db->meta, &k, &v, 0)) != 0)
+		return tx_fail(tx, rc, "write", "a host's pass time");
+	for (i = 0; i < tx->nseen; i++)
+		if (strcmp(tx->seen[i].host, host) == 0)
+			tx->seen[i] = hs;
+	return 0;
+}
+
+/*
+ * A bound, present row of a host was seen by every complete pass of that
+ * host since it was written (else R7 would have made it missing), so its
+ * last_seen_at is at least the host's last pass. Passes rely on this and
+ * do not rewrite rows whose only change would be last_seen_at. A row
+ * created (both times are the store's clock) after that pass was not seen
+ * by it. A row the deployer re-binds between passes shows the last pass
+ * until the next one sees it or sweeps it.
+ */
+static int
+row_derive(struct dbtx *tx, struct wire_row *row)
+{
+	struct host_seen hs;
+
+	if (row->container_id == NULL || *row->container_id == '\0' ||
+	    row->state == NULL || strcmp(row->state, "missing") == 0)
+		return 1;
+	hs = host_seen(tx, row->host);
+	if (hs.at > row->last_seen_at && hs.stored >= row->created_at)
+		row->last_seen_at = hs.at;
+	return 1;
+}
+
 int
 db_row_get(struct dbtx *tx, const char *id, struct arena *a,
            struct wire_row *row)
@@ -508,7 +614,79 @@ db_row_get(struct dbtx *tx, const char *id, struct arena *a,
 		log_error("unable to decode stored row %s: %s", id, err);
 		return -1;
 	}
-	return 1;
+	return row_derive(tx, row);
+}
+
+static void
+digest_str(uint64_t *h, const char *s)
+{
+	for (s = s != NULL ? s : ""; *s != '\0'; s++)
+		*h = (*h ^ (unsigned char)*s) * 1099511628211u;
+	*h = (*h ^ 0xff) * 1099511628211u; /* no byte of a string */
+}
+
+uint64_t
+db_row_digest(const struct wire_row *row)
+{
+	uint64_t h = 14695981039346656037u;
+	char port[24];
+
+	digest_str(&h, row->workload_id);
+	digest_str(&h, row->workload_kind);
+	digest_str(&h, row->role);
+	digest_str(&h, row->container_id);
+	digest_str(&h, row->image_ref);
+	digest_str(&h, row->host);
+	digest_str(&h, row->state);
+	snprintf(port, sizeof(port), "%lld", (long long)row->port);
+	digest_str(&h, port);
+	return h != 0 ? h : 1;
+}
+
+/* by_docker's value: the row id, then optionally one NUL byte and the
+ * 8-byte big-endian digest of that row's Docker-derived fields. */
+static int
+docker_put(struct dbtx *tx, const char *docker_id, const char *row_id,
+           uint64_t digest)
+{
+	unsigned char b[WIRE_ID_MAX + 9];
+	size_t n = strlen(row_id);
+	MDB_val k, v = {n, b};
+	int rc;
+
+	if (!key_ok(docker_id) || n == 0 || n > WIRE_ID_MAX) {
+		log_error("unable to index a Docker id: bad key");
+		return -1;
+	}
+	memcpy(b, row_id, n);
+	if (digest != 0) {
+		b[n] = '\0';
+		be64_put(b + n + 1, digest);
+		v.mv_size = n + 9;
+	}
+	k = key_of(docker_id);
+	if ((rc = mdb_put(tx->txn, tx->db->by_docker, &k, &v, 0)) != 0)
+		return tx_fail(tx, rc, "write", "a Docker id");
+	return 0;
+}
+
+/* Keeps the digest in by_docker in step with a row just written or about
+ * to be deleted (row NULL): only when by_docker names this row. */
+static int
+docker_digest(struct dbtx *tx, const char *docker_id, const char *row_id,
+              const struct wire_row *row)
+{
+	char cur[WIRE_ID_MAX + 1];
+	uint64_t d, want = row != NULL ? db_row_digest(row) : 0;
+	int r;
+
+	if (!key_ok(docker_id))
+		return 0;
+	if ((r = db_docker_find(tx, docker_id, cur, &d)) <= 0)
+		return r;
+	if (strcmp(cur, row_id) != 0 || d == want)
+		return 0;
+	return docker_put(tx, docker_id, row_id, want);
 }
 
 int
@@ -523,49 +701,69 @@ db_row_put(struct dbtx *tx, const struct wire_row *row)
 		log_error("unable to encode row %s", row->id);
 		return -1;
 	}
-	return put_record(tx, tx->db->rows, row->id, "a row");
+	if (put_record(tx, tx->db->rows, row->id, "a row") == -1)
+		return -1;
+	return docker_digest(tx, row->container_id, row->id, row);
 }
 
 int
 db_row_del(struct dbtx *tx, const char *id)
 {
+	struct arena *a;
+	struct wire_row row;
+	int r;
+
+	/* its by_docker entry, if any, must stop vouching for it */
+	a = arena_new();
+	r = db_row_get(tx, id, a, &row);
+	if (r == 1)
+		r = docker_digest(tx, row.container_id, id, NULL);
+	arena_free(a);
+	if (r == -1)
+		return -1;
 	return del_record(tx, tx->db->rows, id, "a row");
+}
+
+int
+db_docker_find(struct dbtx *tx, const char *docker_id, char *rowid,
+               uint64_t *digest)
+{
+	const unsigned char *nul;
+	size_t n;
+	MDB_val v;
+	int r;
+
+	if (digest != NULL)
+		*digest = 0;
+	r = get_record(tx, tx->db->by_docker, docker_id, &v, "a Docker id");
+	if (r <= 0)
+		return r;
+	n = v.mv_size;
+	if ((nul = memchr(v.mv_data, '\0', v.mv_size)) != NULL) {
+		n = (size_t)(nul - (const unsigned char *)v.mv_data);
+		if (v.mv_size == n + 9 && digest != NULL)
+			*digest = be64_get(nul + 1);
+	}
+	if (n == 0 || n > WIRE_ID_MAX) {
+		log_error("unable to use stored Docker id %s: bad row id",
+		          docker_id);
+		return 0;
+	}
+	memcpy(rowid, v.mv_data, n);
+	rowid[n] = '\0';
+	return 1;
 }
 
 int
 db_docker_get(struct dbtx *tx, const char *docker_id, char *rowid)
 {
-	MDB_val v;
-	int r;
-
-	r = get_record(tx, tx->db->by_docker, docker_id, &v, "a Docker id");
-	if (r <= 0)
-		return r;
-	if (v.mv_size == 0 || v.mv_size > WIRE_ID_MAX) {
-		log_error("unable to use stored Docker id %s: bad row id",
-		          docker_id);
-		return 0;
-	}
-	memcpy(rowid, v.mv_data, v.mv_size);
-	rowid[v.mv_size] = '\0';
-	return 1;
+	return db_docker_find(tx, docker_id, rowid, NULL);
 }
 
 int
 db_docker_put(struct dbtx *tx, const char *docker_id, const char *row_id)
 {
-	MDB_val k, v;
-	int rc;
-
-	if (!key_ok(docker_id) || !key_ok(row_id)) {
-		log_error("unable to index a Docker id: bad key");
-		return -1;
-	}
-	k = key_of(docker_id);
-	v = key_of(row_id);
-	if ((rc = mdb_put(tx->txn, tx->db->by_docker, &k, &v, 0)) != 0)
-		return tx_fail(tx, rc, "write", "a Docker id");
-	return 0;
+	return docker_put(tx, docker_id, row_id, 0);
 }
 
 int
@@ -582,9 +780,11 @@ str_eq(const char *a, const char *b)
 
 int
 db_docker_rebind(struct dbtx *tx, const char *row_id, const char *old_cid,
-                 const char *new_cid)
+                 const struct wire_row *now)
 {
+	const char *new_cid = now != NULL ? now->container_id : NULL;
 	char cur[WIRE_ID_MAX + 1];
+	uint64_t d;
 	int r;
 
 	if (key_ok(old_cid) && !str_eq(old_cid, new_cid)) {
@@ -595,10 +795,12 @@ db_docker_rebind(struct dbtx *tx, const char *row_id, const char *old_cid,
 			return -1;
 	}
 	if (key_ok(new_cid)) {
-		if ((r = db_docker_get(tx, new_cid, cur)) == -1)
+		if ((r = db_docker_find(tx, new_cid, cur, &d)) == -1)
 			return -1;
-		if (r == 0 || strcmp(cur, row_id) != 0)
-			return db_docker_put(tx, new_cid, row_id);
+		if (r == 0 || strcmp(cur, row_id) != 0 ||
+		    d != db_row_digest(now))
+			return docker_put(tx, new_cid, row_id,
+			                  db_row_digest(now));
 	}
 	return 0;
 }
@@ -608,6 +810,7 @@ struct each_ctx {
 	db_workload_fn wfn;
 	db_row_fn rfn;
 	void *arg;
+	db_key_fn skip; /* rows whose key it accepts are not decoded */
 };
 
 static int
@@ -617,8 +820,8 @@ each_call(struct each_ctx *ec, void *rec)
 }
 
 static int
-each_decode(const struct each_ctx *ec, const MDB_val *v, struct arena *a,
-            void **rec, char *err)
+each_decode(struct dbtx *tx, const struct each_ctx *ec, const MDB_val *v,
+            struct arena *a, void **rec, char *err)
 {
 	if (ec->wfn != NULL) {
 		*rec = arena_alloc(a, sizeof(struct wire_workload));
@@ -626,7 +829,10 @@ each_decode(const struct each_ctx *ec, const MDB_val *v, struct arena *a,
 		                            err);
 	}
 	*rec = arena_alloc(a, sizeof(struct wire_row));
-	return wire_decode_row(v->mv_data, v->mv_size, a, *rec, err);
+	if (wire_decode_row(v->mv_data, v->mv_size, a, *rec, err) == -1)
+		return -1;
+	row_derive(tx, *rec);
+	return 0;
 }
 
 /* Walks dbi, decoding each value into keep or a per-record arena. */
@@ -645,8 +851,10 @@ each(struct dbtx *tx, MDB_dbi dbi, struct arena *keep, struct each_ctx *ec,
 		return tx_fail(tx, rc, "read", what);
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
 	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (ec->skip != NULL && ec->skip(ec->arg, k.mv_data, k.mv_size))
+			continue;
 		a = keep != NULL ? keep : arena_new();
-		if (each_decode(ec, &v, a, &rec, err) == -1) {
+		if (each_decode(tx, ec, &v, a, &rec, err) == -1) {
 			log_error("unable to decode a stored %s (key %.*s): %s",
 			          what,
 			          (int)(k.mv_size > 128 ? 128 : k.mv_size),
@@ -669,7 +877,7 @@ int
 db_workloads_each(struct dbtx *tx, struct arena *keep, db_workload_fn fn,
                   void *arg)
 {
-	struct each_ctx ec = {fn, NULL, arg};
+	struct each_ctx ec = {fn, NULL, arg, NULL};
 
 	return each(tx, tx->db->workloads, keep, &ec, "workload");
 }
@@ -677,9 +885,17 @@ db_workloads_each(struct dbtx *tx, struct arena *keep, db_workload_fn fn,
 int
 db_rows_each(struct dbtx *tx, struct arena *keep, db_row_fn fn, void *arg)
 {
-	struct each_ctx ec = {NULL, fn, arg};
+	struct each_ctx ec = {NULL, fn, arg, NULL};
 
 	return each(tx, tx->db->rows, keep, &ec, "row");
+}
+
+int
+db_rows_each_unless(struct dbtx *tx, db_key_fn skip, db_row_fn fn, void *arg)
+{
+	struct each_ctx ec = {NULL, fn, arg, skip};
+
+	return each(tx, tx->db->rows, NULL, &ec, "row");
 }
 
 static int

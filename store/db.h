@@ -6,10 +6,14 @@
  * On-disk layout (one LMDB environment in --data-dir, five named DBs):
  *   workloads  workload id -> msgpack workload record (secrets included)
  *   rows       row id      -> msgpack container row
- *   by_docker  Docker id   -> row id (the row bound to that container)
+ *   by_docker  Docker id   -> row id (the row bound to that container),
+ *              then NUL and the 8-byte digest of that row's
+ *              Docker-derived fields (db_docker_find)
  *   changes    8-byte big-endian rev -> topic, one NUL byte, msgpack event
  *              body (exactly the nng message published on `events`)
- *   meta       "head" -> 8-byte big-endian revision of the last change
+ *   meta       "head" -> 8-byte big-endian revision of the last change;
+ *              "seen/<host>" -> 8-byte big-endian ms of the host's last
+ *              complete pass
  */
 #ifndef RECON_DB_H
 #define RECON_DB_H
@@ -77,13 +81,27 @@ int db_row_put(struct dbtx *, const struct wire_row *);
 int db_row_del(struct dbtx *, const char *id);
 /* by_docker: row id into rowid (WIRE_ID_MAX + 1 bytes). */
 int db_docker_get(struct dbtx *, const char *docker_id, char *rowid);
+/*
+ * As db_docker_get, and *digest gets the digest of that row's
+ * Docker-derived fields as stored (0: not known). db.c keeps it in step
+ * with every write and delete of the row, so a pass that computes the
+ * same digest for the container knows the row needs no change without
+ * reading it.
+ */
+int db_docker_find(struct dbtx *, const char *docker_id, char *rowid,
+                   uint64_t *digest);
+/* The digest of a row's Docker-derived fields (R4 minus last_seen_at);
+ * never 0. */
+uint64_t db_row_digest(const struct wire_row *);
 int db_docker_put(struct dbtx *, const char *docker_id, const char *row_id);
 int db_docker_del(struct dbtx *, const char *docker_id);
 /* Keeps by_docker in step when row_id's container changes from old_cid
- * to new_cid (either may be NULL or ""): the old mapping goes if it still
- * points at row_id, the new one is written. 0 / -1. */
+ * to now->container_id (either may be NULL or ""; now NULL: the row is
+ * unbound or gone): the old mapping goes if it still points at row_id,
+ * the new one is written with the digest of now, the row as it is
+ * stored. 0 / -1. */
 int db_docker_rebind(struct dbtx *, const char *row_id, const char *old_cid,
-                     const char *new_cid);
+                     const struct wire_row *now);
 
 /*
  * Iteration in key order. fn returns 0 to go on, 1 to stop, -1 on error
@@ -97,6 +115,21 @@ typedef int (*db_row_fn)(void *arg, struct wire_row *);
 int db_workloads_each(struct dbtx *, struct arena *keep, db_workload_fn,
                       void *arg);
 int db_rows_each(struct dbtx *, struct arena *keep, db_row_fn, void *arg);
+/* As db_rows_each (keep NULL), but rows whose key skip accepts are passed
+ * over without being decoded. Keys come in LMDB's order, which for row ids
+ * is strcmp's. The key is not NUL-terminated. */
+typedef bool (*db_key_fn)(void *arg, const char *key, size_t len);
+int db_rows_each_unless(struct dbtx *, db_key_fn skip, db_row_fn fn, void *arg);
+
+/*
+ * The time of a host's last complete pass (0 if none), and recording it
+ * (kept only when later than the one stored). A row read back through
+ * db_row_get or db_rows_each that is bound to a container and not missing
+ * has a last_seen_at of at least its host's last pass: a pass does not
+ * rewrite rows whose only change would be last_seen_at.
+ */
+int64_t db_host_seen(struct dbtx *, const char *host);
+int db_host_seen_set(struct dbtx *, const char *host, int64_t at);
 
 /*
  * The change log. db_event assigns ev->rev (the next revision), writes

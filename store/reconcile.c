@@ -19,7 +19,16 @@ struct cand {
 	char *row_id;
 	const struct wire_container *c;
 	const struct wire_workload *w;
-	const char *role; /* "" when no role label */
+	size_t row_len;
+	const char *role;     /* "" when no role label */
+	struct wire_row *old; /* R4: the row bound to c, as read; or NULL */
+	bool same;            /* R4: that row needs no change (not read) */
+};
+
+/* A pass's workload look-ups: many containers share a workload. */
+struct wslot {
+	const char *id;          /* NULL: empty slot */
+	struct wire_workload *w; /* NULL: no such workload (R2) */
 };
 
 /* One snapshot or delta being applied. The inputs stay put; everything
@@ -40,8 +49,12 @@ struct pass {
 	struct arena *a;
 	struct cand *cands;
 	size_t ncands;
-	char **swept; /* R7: rows to turn missing */
+	struct cand **won; /* R6: each row's pick, open addressing by row id */
+	size_t wonmask;    /* its size - 1, a power of two */
+	char **swept;      /* R7: rows to turn missing */
 	size_t nswept;
+	struct wslot *wc; /* open addressing, a power of two */
+	size_t wcap, wn;
 	struct recon_result r;
 };
 
@@ -91,6 +104,73 @@ label(const struct wire_container *c, const char *key)
 	return NULL;
 }
 
+static size_t
+str_hash(const char *s, size_t n)
+{
+	size_t h = 2166136261u, i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 16777619u;
+	return h;
+}
+
+static struct wslot *
+wslot_find(struct wslot *t, size_t cap, const char *id)
+{
+	size_t i = str_hash(id, strlen(id)) & (cap - 1);
+
+	while (t[i].id != NULL && strcmp(t[i].id, id) != 0)
+		i = (i + 1) & (cap - 1);
+	return &t[i];
+}
+
+/* The workload named wid, read once per pass: 1 found (*w set), 0 no
+ * such workload, -1 error. */
+static int
+workload_of(struct pass *p, struct dbtx *tx, const char *wid,
+            struct wire_workload **w)
+{
+	struct wslot *slot, *old = p->wc;
+	size_t i, ocap = p->wcap;
+	int r;
+
+	if (p->wn * 2 >= p->wcap) {
+		p->wcap = ocap != 0 ? ocap * 2 : 64;
+		p->wc = arena_alloc(p->a, p->wcap * sizeof(*p->wc));
+		for (i = 0; i < ocap; i++)
+			if (old[i].id != NULL)
+				*wslot_find(p->wc, p->wcap, old[i].id) = old[i];
+	}
+	slot = wslot_find(p->wc, p->wcap, wid);
+	if (slot->id == NULL) {
+		slot->w = arena_alloc(p->a, sizeof(*slot->w));
+		if ((r = db_workload_get(tx, wid, p->a, slot->w)) == -1)
+			return -1;
+		if (r == 0)
+			slot->w = NULL;
+		slot->id = wid;
+		p->wn++;
+	}
+	*w = slot->w;
+	return *w != NULL;
+}
+
+/* R4's Docker-derived fields of the row for container c (all but
+ * last_seen_at). */
+static void
+derive(const struct pass *p, const struct wire_workload *w, const char *role,
+       const struct wire_container *c, struct wire_row *row)
+{
+	row->workload_id = w->id;
+	row->workload_kind = w->kind;
+	row->role = (char *)role;
+	row->container_id = c->id;
+	row->image_ref = c->image != NULL ? c->image : "";
+	row->host = (char *)p->host;
+	row->state = (char *)recon_state_map(c->state);
+	row->port = c->nports > 0 ? c->ports[0] : 0; /* R10 */
+}
+
 /*
  * R1-R6 for one container: finds the row it belongs to, or counts why it
  * is ignored. An empty role or kind label counts as absent (compose and
@@ -103,8 +183,10 @@ resolve(struct pass *p, struct dbtx *tx, const struct wire_container *c)
 	const char *wid, *kind, *role;
 	char bound[WIRE_ID_MAX + 1], rid[3 * WIRE_ID_MAX];
 	struct wire_workload *w;
-	struct wire_row row;
+	struct wire_row *row = NULL, want;
 	struct cand *cd;
+	uint64_t digest = 0;
+	bool same = false;
 	int r;
 
 	if ((wid = label(c, st->key_id)) == NULL) {
@@ -123,8 +205,7 @@ resolve(struct pass *p, struct dbtx *tx, const struct wire_container *c)
 		p->r.ignored_invalid++;
 		return 0;
 	}
-	w = arena_alloc(p->a, sizeof(*w));
-	if ((r = db_workload_get(tx, wid, p->a, w)) == -1)
+	if ((r = workload_of(p, tx, wid, &w)) == -1)
 		return -1;
 	if (r == 0) {
 		log_debug("container %s: no workload %s: ignored", c->id, wid);
@@ -139,14 +220,27 @@ resolve(struct pass *p, struct dbtx *tx, const struct wire_container *c)
 		return 0;
 	}
 	rid[0] = '\0';
-	if ((r = db_docker_get(tx, c->id, bound)) == -1)
+	if ((r = db_docker_find(tx, c->id, bound, &digest)) == -1)
 		return -1;
-	if (r == 1) {
+	if (r == 1 && p->sweep && digest != 0) {
+		/* R4, the common case: the row bound to this container has
+		 * the fields it would get (and exists: db.c drops the digest
+		 * with the row). last_seen_at follows from the pass. */
+		memset(&want, 0, sizeof(want));
+		derive(p, w, role, c, &want);
+		same = db_row_digest(&want) == digest;
+	}
+	if (same)
+		memcpy(rid, bound, strlen(bound) + 1);
+	else if (r == 1) {
 		/* R4: the row bound to this container, if it still exists */
-		if ((r = db_row_get(tx, bound, p->a, &row)) == -1)
+		row = arena_alloc(p->a, sizeof(*row));
+		if ((r = db_row_get(tx, bound, p->a, row)) == -1)
 			return -1;
 		if (r == 1)
-			snprintf(rid, sizeof(rid), "%s", bound);
+			memcpy(rid, bound, strlen(bound) + 1);
+		else
+			row = NULL;
 	}
 	if (rid[0] == '\0') {
 		if (str_eq(w->kind, "project")) {
@@ -169,42 +263,59 @@ resolve(struct pass *p, struct dbtx *tx, const struct wire_container *c)
 	}
 	cd = &p->cands[p->ncands++];
 	cd->row_id = arena_strdup(p->a, rid);
+	cd->row_len = strlen(rid);
 	cd->c = c;
 	cd->w = w;
 	cd->role = role;
+	cd->old = row;
+	cd->same = same;
 	return 0;
 }
 
-/* Orders candidates by row, then R6's preference: running first, then
- * the most recently created, then (for determinism) the greater id. */
-static int
-cand_cmp(const void *x, const void *y)
-{
-	const struct cand *a = x, *b = y;
-	int r, ra, rb;
-
-	if ((r = strcmp(a->row_id, b->row_id)) != 0)
-		return r;
-	ra = str_eq(a->c->state, "running");
-	rb = str_eq(b->c->state, "running");
-	if (ra != rb)
-		return rb - ra;
-	if (a->c->created != b->c->created)
-		return a->c->created > b->c->created ? -1 : 1;
-	return -strcmp(a->c->id, b->c->id);
-}
-
-static int
-row_cmp_id(const void *key, const void *elem)
-{
-	return strcmp(key, ((const struct cand *)elem)->row_id);
-}
-
+/* R6's preference between two candidates for one row: running first,
+ * then the most recently created, then (for determinism) the greater id. */
 static bool
-is_target(const struct pass *p, const char *row_id)
+cand_better(const struct cand *a, const struct cand *b)
 {
-	return bsearch(row_id, p->cands, p->ncands, sizeof(*p->cands),
-	               row_cmp_id) != NULL;
+	int ra = str_eq(a->c->state, "running");
+	int rb = str_eq(b->c->state, "running");
+
+	if (ra != rb)
+		return ra;
+	if (a->c->created != b->c->created)
+		return a->c->created > b->c->created;
+	return strcmp(a->c->id, b->c->id) > 0;
+}
+
+/* The slot of the row id given by (key, len): its pick, or an empty one. */
+static struct cand **
+won_slot(const struct pass *p, const char *key, size_t len)
+{
+	size_t i = str_hash(key, len) & p->wonmask;
+	struct cand *cd;
+
+	while ((cd = p->won[i]) != NULL &&
+	       (cd->row_len != len || memcmp(cd->row_id, key, len) != 0))
+		i = (i + 1) & p->wonmask;
+	return &p->won[i];
+}
+
+/* R6: picks one candidate per row. */
+static void
+pick(struct pass *p)
+{
+	struct cand **slot;
+	size_t i, cap = 16;
+
+	while (cap < 2 * p->ncands)
+		cap *= 2;
+	p->won = arena_alloc(p->a, cap * sizeof(*p->won));
+	p->wonmask = cap - 1;
+	for (i = 0; i < p->ncands; i++) {
+		slot = won_slot(p, p->cands[i].row_id, p->cands[i].row_len);
+		if (*slot == NULL || cand_better(&p->cands[i], *slot))
+			*slot = &p->cands[i];
+	}
 }
 
 /* The Docker-derived fields whose change makes a revision (R4 minus
@@ -236,16 +347,25 @@ row_event(struct dbtx *tx, const char *op, struct wire_row *row,
 	return db_event(tx, &ev);
 }
 
-/* R4/R6: writes the winner of a row's candidates. */
+/*
+ * R4/R6: writes the winner of a row's candidates. In a complete snapshot
+ * a row whose only change would be last_seen_at is not rewritten: the
+ * host's pass time, recorded at the end of the pass, stands for it (see
+ * db_host_seen).
+ */
 static int
 upsert(struct pass *p, struct dbtx *tx, const struct cand *cd)
 {
 	const struct wire_container *c = cd->c;
 	struct wire_row old, row;
 	bool changed;
-	int r;
+	int r = 1;
 
-	if ((r = db_row_get(tx, cd->row_id, p->a, &old)) == -1)
+	if (cd->same)
+		return 0;
+	if (cd->old != NULL)
+		old = *cd->old;
+	else if ((r = db_row_get(tx, cd->row_id, p->a, &old)) == -1)
 		return -1;
 	if (r == 1)
 		row = old; /* deployer-owned fields and created_at stay */
@@ -255,21 +375,16 @@ upsert(struct pass *p, struct dbtx *tx, const struct cand *cd)
 		row.id = cd->row_id;
 		row.created_at = now_ms();
 	}
-	row.workload_id = cd->w->id;
-	row.workload_kind = cd->w->kind;
-	row.role = (char *)cd->role;
-	row.container_id = c->id;
-	row.image_ref = c->image != NULL ? c->image : "";
-	row.host = (char *)p->host;
-	row.state = (char *)recon_state_map(c->state);
-	row.port = c->nports > 0 ? c->ports[0] : 0; /* R10 */
+	derive(p, cd->w, cd->role, c, &row);
 	row.last_seen_at = p->seen_at;
 	changed = r == 0 || derived_differ(&old, &row);
-	if (changed || old.last_seen_at != row.last_seen_at) {
+	if (changed || (!p->sweep && old.last_seen_at < row.last_seen_at)) {
 		if (db_row_put(tx, &row) == -1)
 			return -1;
 	}
-	if (db_docker_rebind(tx, row.id, old.container_id, c->id) == -1)
+	/* bound through by_docker and still naming c: the index is right */
+	if ((cd->old == NULL || !str_eq(old.container_id, c->id)) &&
+	    db_docker_rebind(tx, row.id, old.container_id, &row) == -1)
 		return -1;
 	if (!changed)
 		return 0;
@@ -296,6 +411,13 @@ mark_missing(struct pass *p, struct dbtx *tx, const char *row_id)
 	return row_event(tx, "missing", &row, prev);
 }
 
+/* R7: rows the snapshot named are passed over undecoded. */
+static bool
+sweep_skip(void *arg, const char *key, size_t len)
+{
+	return *won_slot(arg, key, len) != NULL;
+}
+
 /* R7: picks this host's bound, present rows the snapshot did not name. */
 static int
 sweep_pick(void *arg, struct wire_row *row)
@@ -303,7 +425,7 @@ sweep_pick(void *arg, struct wire_row *row)
 	struct pass *p = arg;
 
 	if (!str_eq(row->host, p->host) || str_empty(row->container_id) ||
-	    str_eq(row->state, STATE_MISSING) || is_target(p, row->id))
+	    str_eq(row->state, STATE_MISSING))
 		return 0;
 	p->swept = arena_realloc(p->a, p->swept, p->nswept * sizeof(char *),
 	                         (p->nswept + 1) * sizeof(char *));
@@ -365,20 +487,22 @@ pass_run(struct dbtx *tx, void *arg)
 	p->r.seen = p->ncs;
 	p->ncands = p->nswept = 0;
 	p->swept = NULL;
+	p->wc = NULL;
+	p->wcap = p->wn = 0;
 	p->cands = arena_alloc(p->a, (p->ncs + 1) * sizeof(*p->cands));
 	for (i = 0; i < p->ncs; i++)
 		if (resolve(p, tx, &p->cs[i]) == -1)
 			return -1;
-	qsort(p->cands, p->ncands, sizeof(*p->cands), cand_cmp);
+	pick(p);
 	for (i = 0; i < p->ncands; i++) {
-		if (i > 0 &&
-		    strcmp(p->cands[i].row_id, p->cands[i - 1].row_id) == 0)
-			continue; /* R6: the first of a row's group won */
+		if (*won_slot(p, p->cands[i].row_id, p->cands[i].row_len) !=
+		    &p->cands[i])
+			continue; /* R6: another container won this row */
 		if (upsert(p, tx, &p->cands[i]) == -1)
 			return -1;
 	}
 	if (p->sweep) {
-		if (db_rows_each(tx, NULL, sweep_pick, p) == -1)
+		if (db_rows_each_unless(tx, sweep_skip, sweep_pick, p) == -1)
 			return -1;
 		for (i = 0; i < p->nswept; i++)
 			if (mark_missing(p, tx, p->swept[i]) == -1)
@@ -387,6 +511,9 @@ pass_run(struct dbtx *tx, void *arg)
 	for (i = 0; i < p->ngone; i++)
 		if (gone_one(p, tx, p->gone[i]) == -1)
 			return -1;
+	/* after the sweep: the rows it turned missing keep their old time */
+	if (p->sweep && db_host_seen_set(tx, p->host, p->seen_at) == -1)
+		return -1;
 	p->r.duration_us = mono_us() - p->t0;
 	if (p->pass_event && pass_event(p, tx) == -1)
 		return -1;

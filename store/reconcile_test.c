@@ -131,7 +131,7 @@ put_row_body(struct dbtx *tx, void *arg)
 
 	if (db_row_put(tx, row) == -1)
 		return -1;
-	return db_docker_rebind(tx, row->id, NULL, row->container_id);
+	return db_docker_rebind(tx, row->id, NULL, row);
 }
 
 static void
@@ -680,6 +680,85 @@ unchanged_snapshot_is_quiet(void **state)
 }
 
 static int
+del_row_body(struct dbtx *tx, void *arg)
+{
+	return db_row_del(tx, arg) == -1 ? -1 : 0;
+}
+
+/*
+ * A pass that finds nothing to change reads no row: by_docker vouches for
+ * the row's Docker-derived fields with a digest. Every other write of the
+ * row must keep that digest true, and last_seen_at, not rewritten, must
+ * still read right.
+ */
+static void
+quiet_passes_stay_right(void **state)
+{
+	struct fx *fx = *state;
+	struct wire_container c[2];
+	struct wire_row rw;
+
+	workload(fx, "k1", "stack");
+	c[0] = ctr(fx, "d1", "running", 1, "k1", NULL, "x");
+	c[1] = ctr(fx, "d2", "running", 1, "k1", NULL, "y");
+	assert_int_equal(apply(fx, snap("h", 1, true, c, 2)).changed, 2);
+	assert_int_equal(apply(fx, snap("h", 2, true, c, 2)).changed, 0);
+
+	/* the deployer overwrites a Docker-derived field: the pass restores
+	 * it (R4) */
+	assert_int_equal(row(fx, "k1:x", &rw), 1);
+	rw.state = "stopped";
+	put_row(fx, &rw);
+	assert_int_equal(apply(fx, snap("h", 3, true, c, 2)).changed, 1);
+	assert_int_equal(row(fx, "k1:x", &rw), 1);
+	assert_string_equal(rw.state, "running");
+
+	/* a row deleted behind the index's back is made again (R6) */
+	assert_int_equal(db_write(fx->db, del_row_body, "k1:y"), 0);
+	assert_int_equal(row(fx, "k1:y", &rw), 0);
+	assert_int_equal(apply(fx, snap("h", 4, true, c, 2)).changed, 1);
+	assert_int_equal(row(fx, "k1:y", &rw), 1);
+
+	/* the workload's kind changes: every bound row follows (R4) */
+	workload(fx, "k1", "project");
+	assert_int_equal(apply(fx, snap("h", 5, true, c, 2)).changed, 2);
+	assert_int_equal(row(fx, "k1:y", &rw), 1);
+	assert_string_equal(rw.workload_kind, "project");
+	assert_int_equal(apply(fx, snap("h", 6, true, c, 2)).changed, 0);
+	assert_int_equal(rw.last_seen_at, 1700000000005);
+	assert_int_equal(row(fx, "k1:y", &rw), 1);
+	assert_int_equal(rw.last_seen_at, 1700000000006);
+
+	/* swept: it keeps the time of the last pass that saw it */
+	assert_int_equal(apply(fx, snap("h", 7, true, c, 1)).missing, 1);
+	assert_int_equal(row(fx, "k1:y", &rw), 1);
+	assert_string_equal(rw.state, "missing");
+	assert_int_equal(rw.last_seen_at, 1700000000006);
+	assert_int_equal(row(fx, "k1:x", &rw), 1);
+	assert_int_equal(rw.last_seen_at, 1700000000007);
+	/* and comes back when its container does */
+	assert_int_equal(apply(fx, snap("h", 8, true, c, 2)).changed, 1);
+	assert_int_equal(row(fx, "k1:y", &rw), 1);
+	assert_string_equal(rw.state, "running");
+
+	/* a delta writes the time it saw the container */
+	{
+		struct wire_delta d;
+		struct recon_result r;
+
+		memset(&d, 0, sizeof(d));
+		d.host = "h";
+		d.gen = 9;
+		d.containers = c;
+		d.ncontainers = 1;
+		assert_int_equal(recon_apply_delta(&fx->st, &d, 0, &r), 0);
+		assert_int_equal(r.changed, 0);
+		assert_int_equal(row(fx, "k1:x", &rw), 1);
+		assert_true(rw.last_seen_at > 1700000000008);
+	}
+}
+
+static int
 log_collect(void *arg, uint64_t rev, const char *topic, const void *body,
             size_t len)
 {
@@ -1050,6 +1129,8 @@ main(void)
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(r9_state_mapping, setup, teardown),
 	    cmocka_unit_test_setup_teardown(r10_first_public_port, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(quiet_passes_stay_right, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(unchanged_snapshot_is_quiet, setup,
 	                                    teardown),
