@@ -343,6 +343,8 @@ tx_begin(struct db *db, struct dbtx *tx, bool write)
 	return 0;
 }
 
+static int trim_log(struct dbtx *);
+
 static int
 tx_put_head(struct dbtx *tx)
 {
@@ -373,7 +375,9 @@ db_write(struct db *db, db_txn_fn fn, void *arg)
 		if (tx_begin(db, &tx, true) == -1)
 			return -1;
 		r = fn(&tx, arg);
-		if (r == 0 && tx_put_head(&tx) == -1)
+		/* the log is trimmed once per transaction, not per event */
+		if (r == 0 && tx.head != tx.head0 &&
+		    (tx_put_head(&tx) == -1 || trim_log(&tx) == -1))
 			r = -1;
 		if (r != 0) {
 			mdb_txn_abort(tx.txn);
@@ -628,8 +632,8 @@ digest_str(uint64_t *h, const char *s)
 uint64_t
 db_row_digest(const struct wire_row *row)
 {
-	uint64_t h = 14695981039346656037u;
-	char port[24];
+	uint64_t h = 14695981039346656037u, port = (uint64_t)row->port;
+	int i;
 
 	digest_str(&h, row->workload_id);
 	digest_str(&h, row->workload_kind);
@@ -638,8 +642,8 @@ db_row_digest(const struct wire_row *row)
 	digest_str(&h, row->image_ref);
 	digest_str(&h, row->host);
 	digest_str(&h, row->state);
-	snprintf(port, sizeof(port), "%lld", (long long)row->port);
-	digest_str(&h, port);
+	for (i = 0; i < 8; i++, port >>= 8)
+		h = (h ^ (port & 0xff)) * 1099511628211u;
 	return h != 0 ? h : 1;
 }
 
@@ -996,7 +1000,7 @@ db_event(struct dbtx *tx, struct wire_event *ev)
 	if ((rc = mdb_put(tx->txn, tx->db->changes, &k, &v, MDB_APPEND)) != 0)
 		return tx_fail(tx, rc, "write", "the change log");
 	tx->head = ev->rev;
-	return trim_log(tx);
+	return 0;
 }
 
 uint64_t
