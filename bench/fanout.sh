@@ -37,8 +37,14 @@ echo '{"id":"bench","name":"bench","kind":"stack"}' |
 
 echo "# $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg); ${SECS}s per row;" \
 	"snapshots of 50 containers (51 events each); delay = receipt - the" \
-	"event's \`at\` (ms, stamped inside the write transaction, before commit)"
-"$B/recon-fanout" -n 1 -r 0 -s "$SECS"
+	"event's \`at\` (ms, stamped inside the write transaction, before commit;" \
+	"raw: the send time); cores: CPU seconds per second of each part"
+# each recon row follows its baseline: the same subscribers and bursts on
+# bare nng PUB/SUB between two processes (what ipc itself can carry here)
+"$B/recon-fanout" --raw -n 1 -r 0 -s "$SECS"
+"$B/recon-fanout" -n 1 -r 0 -s "$SECS" --store-pid "$STORE" --header 0
 for n in 1 10 100; do
-	"$B/recon-fanout" -n "$n" -r 5000 -s "$SECS" --header 0
+	"$B/recon-fanout" --raw -n "$n" -r 5000 -s "$SECS" --header 0
+	"$B/recon-fanout" -n "$n" -r 5000 -s "$SECS" --store-pid "$STORE" \
+		--header 0
 done

@@ -32,8 +32,9 @@
 #define SUB_FILL_LIMIT 1000        /* events asked for per events.since */
 #define SUB_RECV_BUF   8192        /* published messages nng queues (max) */
 /* A quiet stream is checked against the log this long after its last
- * message (a lost tail), then every SUB_HEARTBEAT_MS (a lost connection,
- * a store that restarted). */
+ * new message (a lost tail), or after the last check while only copies
+ * already had arrive (a subscriber behind its own queue), then every
+ * SUB_HEARTBEAT_MS (a lost connection, a store that restarted). */
 #define SUB_TAIL_MS      100
 #define SUB_HEARTBEAT_MS 1000
 #define SUB_RETRY_MS     250 /* after a failed events.since */
@@ -53,6 +54,7 @@ struct entry {
 struct recon_sub {
 	char *events_url, *ctl_url;
 	nng_socket events, ctl;
+	nng_aio *rx; /* reused for every receive: nng_recvmsg allocates one */
 	bool open;
 	int recv_fd;
 	/* nng's pipe callbacks run on its threads: counters, and a byte in
@@ -69,6 +71,7 @@ struct recon_sub {
 	bool started, compacted;
 	bool need_fill; /* the position may be behind: ask the log */
 	bool probing;   /* the pending fill is a check of a quiet stream */
+	bool stale;     /* copies already had arrived since the last check */
 	uint64_t upto; /* every followed event <= upto is delivered or queued */
 	struct entry *q; /* queued, in revision order */
 	size_t qhead, qlen, qcap;
@@ -367,6 +370,11 @@ sockets_open(struct recon_sub *s)
 		return -1;
 	}
 	s->open = true;
+	if ((rv = nng_aio_alloc(&s->rx, NULL, NULL)) != 0) {
+		sub_err(s, "unable to set up the sockets: %s",
+		        nng_strerror(rv));
+		return -1;
+	}
 	/* a bigger queue only makes gap fills rarer; nng caps it */
 	nng_socket_set_int(s->events, NNG_OPT_RECVBUF, SUB_RECV_BUF);
 	if ((rv = nng_socket_set_size(s->events, NNG_OPT_RECVMAXSZ,
@@ -618,11 +626,11 @@ static int
 take(struct recon_sub *s, nng_msg *m)
 {
 	const char *body = nng_msg_body(m), *nul;
-	size_t len = nng_msg_len(m);
+	char err[WIRE_ERR_LEN];
+	size_t len = nng_msg_len(m), blen;
 	struct entry e;
 	uint64_t rev;
 
-	s->last_rx_ms = mono_ms();
 	nul = memchr(body, '\0', len < SUB_TOPIC_MAX ? len : SUB_TOPIC_MAX);
 	if (nul == NULL) {
 		s->st.errors++;
@@ -631,27 +639,39 @@ take(struct recon_sub *s, nng_msg *m)
 	}
 	if (!followed(s, body))
 		return 0;
-	if (entry_make(s, &e, body, nul + 1, len - (size_t)(nul + 1 - body)) ==
-	    -1)
+	/* only an event handed over is decoded in full: a subscriber that
+	 * fell behind drops many copies it already has or will fill */
+	blen = len - (size_t)(nul + 1 - body);
+	if (wire_peek_rev(nul + 1, blen, &rev, err) == -1) {
+		s->st.errors++;
+		log_warnx("dropping a malformed event (%.64s): %s", body, err);
 		return 0;
-	rev = e.ev.rev;
+	}
 	if (rev <= s->upto) {
+		/* no sign of new life: a subscriber behind a full queue
+		 * of these still checks the log's tail soon */
 		s->st.duplicates++;
-		entry_free(&e);
+		s->stale = true;
 		return 0;
 	}
-	if (s->need_fill) {
-		/* the fill under way brings it */
-		entry_free(&e);
-		return 0;
-	}
+	s->last_rx_ms = mono_ms();
+	if (s->need_fill)
+		return 0; /* the fill under way brings it */
 	if (rev != s->upto + 1) {
 		/* a gap; following workloads, the revisions in between may
 		 * all be other workloads' events, but only the log knows */
 		s->st.gaps++;
 		s->need_fill = true;
-		entry_free(&e);
 		return 1;
+	}
+	if (entry_make(s, &e, body, nul + 1, blen) == -1)
+		return 0;
+	if (e.ev.rev != rev) {
+		/* a second `rev` key; decode and peek disagree */
+		s->st.errors++;
+		log_warnx("dropping a malformed event (%.64s): two revs", body);
+		entry_free(&e);
+		return 0;
 	}
 	if (queue_push(s, &e) == -1) {
 		entry_free(&e);
@@ -670,8 +690,12 @@ take_published(struct recon_sub *s)
 	int rv, r;
 
 	for (;;) {
-		rv = nng_recvmsg(s->events, &m, NNG_FLAG_NONBLOCK);
-		if (rv == NNG_EAGAIN)
+		/* no callback: it completes before nng_recv_aio returns */
+		nng_aio_set_timeout(s->rx, NNG_DURATION_ZERO);
+		nng_recv_aio(s->events, s->rx);
+		nng_aio_wait(s->rx);
+		rv = nng_aio_result(s->rx);
+		if (rv == NNG_ETIMEDOUT)
 			return 0;
 		if (rv != 0) {
 			s->st.errors++;
@@ -679,6 +703,8 @@ take_published(struct recon_sub *s)
 			          nng_strerror(rv));
 			return 0;
 		}
+		m = nng_aio_get_msg(s->rx);
+		nng_aio_set_msg(s->rx, NULL);
 		r = take(s, m);
 		nng_msg_free(m);
 		if (r == 1)
@@ -744,6 +770,8 @@ check_at(const struct recon_sub *s)
 {
 	if (s->last_rx_ms > s->last_check_ms)
 		return s->last_rx_ms + SUB_TAIL_MS;
+	if (s->stale)
+		return s->last_check_ms + SUB_TAIL_MS;
 	return s->last_check_ms + SUB_HEARTBEAT_MS;
 }
 
@@ -770,7 +798,7 @@ fill_next(struct recon_sub *s, int64_t now)
 	s->down = false;
 	if (s->probing)
 		s->st.probes++;
-	s->probing = false;
+	s->probing = s->stale = false;
 	s->last_check_ms = mono_ms();
 	return 0;
 }
@@ -963,6 +991,8 @@ recon_sub_close(struct recon_sub *s)
 			return;
 		}
 	}
+	if (s->rx != NULL)
+		nng_aio_free(s->rx);
 	queue_clear(s);
 	free(s->q);
 	entry_free(&s->cur);

@@ -8,8 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <msgpack.h>
-
 #include "wire.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -297,26 +295,33 @@ static const struct {
 
 /* ---- output buffer ---- */
 
+/* Room for n more bytes. */
 static void
-wbuf_append(struct wbuf *b, const void *p, size_t n)
+wbuf_grow(struct wbuf *b, size_t n)
 {
 	size_t ncap;
 	char *d;
 
+	if (b->cap - b->len >= n)
+		return;
+	ncap = b->cap ? b->cap : 256;
+	while (ncap - b->len < n) {
+		if (ncap > SIZE_MAX / 2)
+			abort();
+		ncap *= 2;
+	}
+	if ((d = realloc(b->data, ncap)) == NULL)
+		abort();
+	b->data = d;
+	b->cap = ncap;
+}
+
+static void
+wbuf_append(struct wbuf *b, const void *p, size_t n)
+{
 	if (n == 0)
 		return;
-	if (b->cap - b->len < n) {
-		ncap = b->cap ? b->cap : 256;
-		while (ncap - b->len < n) {
-			if (ncap > SIZE_MAX / 2)
-				abort();
-			ncap *= 2;
-		}
-		if ((d = realloc(b->data, ncap)) == NULL)
-			abort();
-		b->data = d;
-		b->cap = ncap;
-	}
+	wbuf_grow(b, n);
 	memcpy(b->data + b->len, p, n);
 	b->len += n;
 }
@@ -335,35 +340,154 @@ wbuf_free(struct wbuf *b)
 	b->len = b->cap = 0;
 }
 
-static int
-wbuf_write(void *data, const char *buf, size_t len)
+/* ---- msgpack writer ----
+ * Straight into the buffer, choosing the same (smallest) forms as
+ * msgpack-c's packer; wire_test checks the two byte for byte. msgpack-c's
+ * packer hands every header and body to a callback, which made encoding
+ * most of the cost of a store write. */
+
+struct pk {
+	struct wbuf *b;
+};
+
+static void
+pk_init(struct pk *pk, struct wbuf *b)
 {
-	wbuf_append(data, buf, len);
-	return 0;
+	pk->b = b;
+}
+
+/* n bytes at the end of the buffer, to be filled in */
+static unsigned char *
+pk_room(struct pk *pk, size_t n)
+{
+	struct wbuf *b = pk->b;
+	unsigned char *p;
+
+	if (b->cap - b->len < n)
+		wbuf_grow(b, n);
+	p = (unsigned char *)b->data + b->len;
+	b->len += n;
+	return p;
+}
+
+static void
+pk_be(unsigned char *p, uint64_t v, int n)
+{
+	while (n-- > 0) {
+		p[n] = (unsigned char)(v & 0xff);
+		v >>= 8;
+	}
+}
+
+/* A code byte followed by n big-endian bytes of v. */
+static void
+pk_code(struct pk *pk, unsigned char code, uint64_t v, int n)
+{
+	unsigned char *p = pk_room(pk, 1 + (size_t)n);
+
+	p[0] = code;
+	pk_be(p + 1, v, n);
+}
+
+static void
+pk_uint64(struct pk *pk, uint64_t v)
+{
+	if (v < 128)
+		*pk_room(pk, 1) = (unsigned char)v;
+	else if (v < 1u << 8)
+		pk_code(pk, 0xcc, v, 1);
+	else if (v < 1u << 16)
+		pk_code(pk, 0xcd, v, 2);
+	else if (v < 1ull << 32)
+		pk_code(pk, 0xce, v, 4);
+	else
+		pk_code(pk, 0xcf, v, 8);
+}
+
+static void
+pk_int64(struct pk *pk, int64_t v)
+{
+	if (v >= -32 && v < 128)
+		*pk_room(pk, 1) = (unsigned char)(v & 0xff); /* fixint */
+	else if (v >= 0)
+		pk_uint64(pk, (uint64_t)v);
+	else if (v >= -(1 << 7))
+		pk_code(pk, 0xd0, (uint64_t)v, 1);
+	else if (v >= -(1 << 15))
+		pk_code(pk, 0xd1, (uint64_t)v, 2);
+	else if (v >= -(1ll << 31))
+		pk_code(pk, 0xd2, (uint64_t)v, 4);
+	else
+		pk_code(pk, 0xd3, (uint64_t)v, 8);
+}
+
+/* A map or array header: fix form below 16 entries. */
+static void
+pk_count(struct pk *pk, unsigned char fix, unsigned char c16, size_t n)
+{
+	if (n < 16)
+		*pk_room(pk, 1) = (unsigned char)(fix | n);
+	else if (n < 1u << 16)
+		pk_code(pk, c16, n, 2);
+	else
+		pk_code(pk, (unsigned char)(c16 + 1), n, 4);
+}
+
+static void
+pk_map(struct pk *pk, size_t n)
+{
+	pk_count(pk, 0x80, 0xde, n);
+}
+
+static void
+pk_array(struct pk *pk, size_t n)
+{
+	pk_count(pk, 0x90, 0xdc, n);
+}
+
+static void
+pk_strn(struct pk *pk, const char *s, size_t n)
+{
+	unsigned char *p;
+
+	if (n < 32) {
+		p = pk_room(pk, 1 + n);
+		*p++ = (unsigned char)(0xa0 | n);
+	} else if (n < 1u << 8) {
+		p = pk_room(pk, 2 + n);
+		p[0] = 0xd9;
+		p[1] = (unsigned char)n;
+		p += 2;
+	} else if (n < 1u << 16) {
+		p = pk_room(pk, 3 + n);
+		p[0] = 0xda;
+		pk_be(p + 1, n, 2);
+		p += 3;
+	} else {
+		p = pk_room(pk, 5 + n);
+		p[0] = 0xdb;
+		pk_be(p + 1, n, 4);
+		p += 5;
+	}
+	if (n > 0)
+		memcpy(p, s, n);
+}
+
+static void
+pk_str(struct pk *pk, const char *s)
+{
+	pk_strn(pk, s, s != NULL ? strlen(s) : 0);
+}
+
+static void
+pk_bool(struct pk *pk, bool v)
+{
+	*pk_room(pk, 1) = v ? 0xc3 : 0xc2;
 }
 
 /* ---- encoder ---- */
 
 #define ENC_SECRETS 0x1
-
-static void
-pk_str(msgpack_packer *pk, const char *s)
-{
-	size_t n = s ? strlen(s) : 0;
-
-	msgpack_pack_str(pk, n);
-	if (n > 0)
-		msgpack_pack_str_body(pk, s, n);
-}
-
-static void
-pk_bool(msgpack_packer *pk, bool v)
-{
-	if (v)
-		msgpack_pack_true(pk);
-	else
-		msgpack_pack_false(pk);
-}
 
 #define AT(base, off, type) ((type *)(void *)((char *)(base) + (off)))
 #define CAT(base, off, type)                                                   \
@@ -403,12 +527,11 @@ field_written(const struct schema *s, const struct field *f, const void *rec,
 	return !s->sparse || field_set(f, rec);
 }
 
-static int enc_record(msgpack_packer *, const struct schema *, const void *,
+static int enc_record(struct pk *, const struct schema *, const void *,
                       unsigned);
 
 static int
-enc_field(msgpack_packer *pk, const struct field *f, const void *rec,
-          unsigned opts)
+enc_field(struct pk *pk, const struct field *f, const void *rec, unsigned opts)
 {
 	size_t i, n = 0;
 	const void *arr = NULL;
@@ -427,28 +550,28 @@ enc_field(msgpack_packer *pk, const struct field *f, const void *rec,
 		pk_str(pk, *CAT(rec, f->off, const char *));
 		return 0;
 	case FT_I64:
-		msgpack_pack_int64(pk, *CAT(rec, f->off, int64_t));
+		pk_int64(pk, *CAT(rec, f->off, int64_t));
 		return 0;
 	case FT_U64:
-		msgpack_pack_uint64(pk, *CAT(rec, f->off, uint64_t));
+		pk_uint64(pk, *CAT(rec, f->off, uint64_t));
 		return 0;
 	case FT_BOOL:
 		pk_bool(pk, *CAT(rec, f->off, bool));
 		return 0;
 	case FT_LABELS:
-		msgpack_pack_map(pk, n);
+		pk_map(pk, n);
 		for (i = 0; i < n; i++) {
 			pk_str(pk, ((const struct wire_kv *)arr)[i].key);
 			pk_str(pk, ((const struct wire_kv *)arr)[i].val);
 		}
 		return 0;
 	case FT_I64ARR:
-		msgpack_pack_array(pk, n);
+		pk_array(pk, n);
 		for (i = 0; i < n; i++)
-			msgpack_pack_int64(pk, ((const int64_t *)arr)[i]);
+			pk_int64(pk, ((const int64_t *)arr)[i]);
 		return 0;
 	case FT_STRARR:
-		msgpack_pack_array(pk, n);
+		pk_array(pk, n);
 		for (i = 0; i < n; i++)
 			pk_str(pk, ((char *const *)arr)[i]);
 		return 0;
@@ -460,7 +583,7 @@ enc_field(msgpack_packer *pk, const struct field *f, const void *rec,
 		return enc_record(pk, f->sub, *CAT(rec, f->off, const void *),
 		                  opts);
 	case FT_RECARR:
-		msgpack_pack_array(pk, n);
+		pk_array(pk, n);
 		for (i = 0; i < n; i++)
 			if (enc_record(pk, f->sub,
 			               (const char *)arr + i * f->sub->size,
@@ -472,7 +595,7 @@ enc_field(msgpack_packer *pk, const struct field *f, const void *rec,
 }
 
 static int
-enc_record(msgpack_packer *pk, const struct schema *s, const void *rec,
+enc_record(struct pk *pk, const struct schema *s, const void *rec,
            unsigned opts)
 {
 	size_t i, n = s->t ? 1 : 0;
@@ -483,7 +606,7 @@ enc_record(msgpack_packer *pk, const struct schema *s, const void *rec,
 	for (i = 0; i < s->nfields; i++)
 		if (field_written(s, &s->fields[i], rec, opts))
 			n++;
-	msgpack_pack_map(pk, n);
+	pk_map(pk, n);
 	if (s->t) {
 		pk_str(pk, "t");
 		pk_str(pk, s->t);
@@ -503,13 +626,13 @@ enc_record(msgpack_packer *pk, const struct schema *s, const void *rec,
 static int
 enc_top(struct wbuf *b, const struct schema *s, const void *rec, unsigned opts)
 {
-	msgpack_packer pk;
+	struct pk pk;
 	size_t len0;
 
 	if (b == NULL || rec == NULL)
 		return -1;
 	len0 = b->len;
-	msgpack_packer_init(&pk, b, wbuf_write);
+	pk_init(&pk, b);
 	if (enc_record(&pk, s, rec, opts) == -1) {
 		b->len = len0;
 		return -1;
@@ -570,25 +693,19 @@ wire_encode_row(struct wbuf *b, const struct wire_row *m)
 
 /* ---- replies ---- */
 
-static void
-pk_init(msgpack_packer *pk, struct wbuf *b)
-{
-	msgpack_packer_init(pk, b, wbuf_write);
-}
-
 int
 wire_reply_error(struct wbuf *b, const char *code, const char *message)
 {
-	msgpack_packer pk;
+	struct pk pk;
 
 	if (b == NULL)
 		return -1;
 	pk_init(&pk, b);
-	msgpack_pack_map(&pk, 2);
+	pk_map(&pk, 2);
 	pk_str(&pk, "ok");
-	msgpack_pack_false(&pk);
+	pk_bool(&pk, false);
 	pk_str(&pk, "error");
-	msgpack_pack_map(&pk, 2);
+	pk_map(&pk, 2);
 	pk_str(&pk, "code");
 	pk_str(&pk, code);
 	pk_str(&pk, "message");
@@ -599,20 +716,20 @@ wire_reply_error(struct wbuf *b, const char *code, const char *message)
 int
 wire_reply_begin(struct wbuf *b, size_t nextra)
 {
-	msgpack_packer pk;
+	struct pk pk;
 
 	if (b == NULL || nextra >= UINT32_MAX)
 		return -1;
 	pk_init(&pk, b);
-	msgpack_pack_map(&pk, 1 + nextra);
+	pk_map(&pk, 1 + nextra);
 	pk_str(&pk, "ok");
-	msgpack_pack_true(&pk);
+	pk_bool(&pk, true);
 	return 0;
 }
 
 /* Writes key and returns a packer for its value. */
 static int
-reply_key(msgpack_packer *pk, struct wbuf *b, const char *key)
+reply_key(struct pk *pk, struct wbuf *b, const char *key)
 {
 	if (b == NULL || key == NULL)
 		return -1;
@@ -624,18 +741,18 @@ reply_key(msgpack_packer *pk, struct wbuf *b, const char *key)
 int
 wire_reply_u64(struct wbuf *b, const char *key, uint64_t v)
 {
-	msgpack_packer pk;
+	struct pk pk;
 
 	if (reply_key(&pk, b, key) == -1)
 		return -1;
-	msgpack_pack_uint64(&pk, v);
+	pk_uint64(&pk, v);
 	return 0;
 }
 
 int
 wire_reply_str(struct wbuf *b, const char *key, const char *v)
 {
-	msgpack_packer pk;
+	struct pk pk;
 
 	if (reply_key(&pk, b, key) == -1)
 		return -1;
@@ -648,7 +765,7 @@ static int
 reply_records(struct wbuf *b, const char *key, const struct schema *s,
               const void *recs, size_t n, unsigned opts)
 {
-	msgpack_packer pk;
+	struct pk pk;
 	size_t i, len0;
 
 	if (b == NULL || (n > 0 && recs == NULL))
@@ -656,7 +773,7 @@ reply_records(struct wbuf *b, const char *key, const struct schema *s,
 	len0 = b->len;
 	if (reply_key(&pk, b, key) == -1)
 		return -1;
-	msgpack_pack_array(&pk, n);
+	pk_array(&pk, n);
 	for (i = 0; i < n; i++)
 		if (enc_record(&pk, s, (const char *)recs + i * s->size,
 		               opts) == -1) {
@@ -670,7 +787,7 @@ static int
 reply_record(struct wbuf *b, const char *key, const struct schema *s,
              const void *rec, unsigned opts)
 {
-	msgpack_packer pk;
+	struct pk pk;
 	size_t len0;
 
 	if (b == NULL || rec == NULL)
@@ -717,27 +834,27 @@ int
 wire_reply_raw_array(struct wbuf *b, const char *key, const struct wbuf *items,
                      size_t n)
 {
-	msgpack_packer pk;
+	struct pk pk;
 
 	if (n > 0 && (items == NULL || items->len == 0))
 		return -1;
 	if (reply_key(&pk, b, key) == -1)
 		return -1;
-	msgpack_pack_array(&pk, n);
+	pk_array(&pk, n);
 	if (items != NULL)
 		wbuf_append(b, items->data, items->len);
 	return 0;
 }
 
 static void
-pk_counters(msgpack_packer *pk, const struct wire_counter *c, size_t n)
+pk_counters(struct pk *pk, const struct wire_counter *c, size_t n)
 {
 	size_t i;
 
-	msgpack_pack_map(pk, n);
+	pk_map(pk, n);
 	for (i = 0; i < n; i++) {
 		pk_str(pk, c[i].name);
-		msgpack_pack_uint64(pk, c[i].value);
+		pk_uint64(pk, c[i].value);
 	}
 }
 
@@ -745,7 +862,7 @@ int
 wire_reply_counters(struct wbuf *b, const char *key,
                     const struct wire_counter *c, size_t n)
 {
-	msgpack_packer pk;
+	struct pk pk;
 
 	if (n > 0 && c == NULL)
 		return -1;
@@ -758,30 +875,30 @@ wire_reply_counters(struct wbuf *b, const char *key,
 int
 wire_reply_health(struct wbuf *b, const struct wire_health *h)
 {
-	msgpack_packer pk;
+	struct pk pk;
 	size_t i;
 
 	if (b == NULL || h == NULL || (h->nchecks > 0 && h->checks == NULL) ||
 	    (h->ncounters > 0 && h->counters == NULL))
 		return -1;
 	pk_init(&pk, b);
-	msgpack_pack_map(&pk, 8);
+	pk_map(&pk, 8);
 	pk_str(&pk, "ok");
-	msgpack_pack_true(&pk);
+	pk_bool(&pk, true);
 	pk_str(&pk, "name");
 	pk_str(&pk, h->name);
 	pk_str(&pk, "pid");
-	msgpack_pack_int64(&pk, h->pid);
+	pk_int64(&pk, h->pid);
 	pk_str(&pk, "version");
 	pk_str(&pk, h->version);
 	pk_str(&pk, "uptime_s");
-	msgpack_pack_int64(&pk, h->uptime_s);
+	pk_int64(&pk, h->uptime_s);
 	pk_str(&pk, "ready");
 	pk_bool(&pk, h->ready);
 	pk_str(&pk, "checks");
-	msgpack_pack_array(&pk, h->nchecks);
+	pk_array(&pk, h->nchecks);
 	for (i = 0; i < h->nchecks; i++) {
-		msgpack_pack_map(&pk, 3);
+		pk_map(&pk, 3);
 		pk_str(&pk, "name");
 		pk_str(&pk, h->checks[i].name);
 		pk_str(&pk, "ok");
@@ -1897,4 +2014,30 @@ wire_topic_in_workload(const char *topic, const char *wid)
 	if (strncmp(topic, "workload/", 9) == 0)
 		return strcmp(topic + 9, wid) == 0;
 	return false;
+}
+
+int
+wire_peek_rev(const void *buf, size_t len, uint64_t *rev, char *err)
+{
+	struct cur c;
+	const char *k;
+	size_t klen;
+	uint32_t i, n;
+
+	cur_init(&c, buf, len, NULL, "event", err);
+	if (buf == NULL)
+		return fail(&c, "no message");
+	if (rd_map(&c, &n) == -1 || enter(&c) == -1)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (rd_key(&c, &k, &klen) == -1)
+			return -1;
+		push_key(&c, k, klen);
+		if (klen == 3 && memcmp(k, "rev", 3) == 0)
+			return rd_u64(&c, rev);
+		if (skip(&c, WIRE_DEPTH_MAX) == -1)
+			return -1;
+		pop(&c);
+	}
+	return fail(&c, "missing key \"rev\"");
 }

@@ -217,6 +217,9 @@ int wire_decode_dispatch(const void *, size_t, struct arena *,
                          struct wire_dispatch *, char *err);
 int wire_decode_event(const void *, size_t, struct arena *, struct wire_event *,
                       char *err);
+/* Reads an event's `rev` without decoding the rest (a subscriber drops
+ * the copies it already has this cheaply); -1 if there is none. */
+int wire_peek_rev(const void *, size_t, uint64_t *rev, char *err);
 int wire_decode_request(const void *, size_t, struct arena *,
                         struct wire_request *, char *err);
 /* Records as the store keeps them in LMDB (same map as on the wire). */

@@ -1941,6 +1941,138 @@ test_arena(void **state)
 	arena_free(NULL);
 }
 
+/* wire_peek_rev finds `rev` wherever it sits, and is as strict as the
+ * decoder about what it reads to get there. */
+static void
+test_peek_rev(void **state)
+{
+	static const struct {
+		const char *msg;
+		int rc;
+		uint64_t rev;
+	} cases[] = {
+	    {"{rev:42}", 0, 42},
+	    {"{t:'container', zz:[1, {a:[2, 3]}, 'x'], rev:7, at:1}", 0, 7},
+	    {"{t:'pass', rev:xcfffffffffffffffff}", 0, UINT64_MAX},
+	    {"{t:'pass'}", -1, 0},
+	    {"{t:'pass', rev:'7'}", -1, 0},
+	    {"{t:'pass', rev:-1}", -1, 0},
+	    {"[1, 2]", -1, 0},
+	    {"{1:2, rev:3}", -1, 0},
+	};
+	char err[WIRE_ERR_LEN];
+	struct wbuf b = {0};
+	uint64_t rev;
+	size_t i, cut;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		wbuf_reset(&b);
+		mp(&b, cases[i].msg);
+		rev = 0;
+		assert_int_equal(wire_peek_rev(b.data, b.len, &rev, err),
+		                 cases[i].rc);
+		if (cases[i].rc == 0)
+			assert_true(rev == cases[i].rev);
+		else
+			assert_true(err[0] != '\0');
+	}
+	/* a real event, and every truncation of it short of its rev */
+	wbuf_reset(&b);
+	assert_int_equal(wire_encode_event(&b, &ev_container_fx), 0);
+	assert_int_equal(wire_peek_rev(b.data, b.len, &rev, err), 0);
+	assert_true(rev == ev_container_fx.rev);
+	for (cut = 0; cut < 8 && cut < b.len; cut++)
+		assert_int_equal(wire_peek_rev(b.data, cut, &rev, err), -1);
+	assert_int_equal(wire_peek_rev(NULL, 0, &rev, err), -1);
+	wbuf_free(&b);
+}
+
+/* msgpack-c re-packs what it unpacks in the smallest forms: our writer
+ * must have chosen the same bytes, at every size boundary. */
+static void
+same_as_msgpack_c(const struct wbuf *b)
+{
+	msgpack_unpacked u;
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	size_t off = 0;
+
+	msgpack_unpacked_init(&u);
+	assert_int_equal(msgpack_unpack_next(&u, b->data, b->len, &off),
+	                 MSGPACK_UNPACK_SUCCESS);
+	assert_int_equal(off, b->len);
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	assert_int_equal(msgpack_pack_object(&pk, u.data), 0);
+	assert_int_equal(sb.size, b->len);
+	assert_memory_equal(sb.data, b->data, b->len);
+	msgpack_sbuffer_destroy(&sb);
+	msgpack_unpacked_destroy(&u);
+}
+
+static void
+test_packer_forms(void **state)
+{
+	static const int64_t ints[] = {0,          1,
+	                               31,         32,
+	                               127,        128,
+	                               255,        256,
+	                               65535,      65536,
+	                               4294967295, 4294967296,
+	                               INT64_MAX,  -1,
+	                               -32,        -33,
+	                               -128,       -129,
+	                               -32768,     -32769,
+	                               INT32_MIN,  -2147483649LL,
+	                               INT64_MIN};
+	static const size_t lens[] = {0, 1, 31, 32, 255, 256, 65535, 65536};
+	static const size_t counts[] = {0, 1, 15, 16, 65535, 65536};
+	struct wire_container *cs;
+	struct wire_snapshot sn;
+	struct wire_row r;
+	struct wbuf b = {0};
+	char *str;
+	size_t i;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	r.id = "w:x";
+	for (i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
+		r.port = ints[i];
+		r.last_seen_at = -ints[i] / 3;
+		wbuf_reset(&b);
+		assert_int_equal(wire_encode_row(&b, &r), 0);
+		same_as_msgpack_c(&b);
+	}
+	str = malloc(65537);
+	assert_non_null(str);
+	memset(str, 'a', 65536);
+	for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		str[lens[i]] = '\0';
+		r.image_ref = str;
+		wbuf_reset(&b);
+		assert_int_equal(wire_encode_row(&b, &r), 0);
+		same_as_msgpack_c(&b);
+		str[lens[i]] = 'a';
+	}
+	free(str);
+	/* array counts (containers) and map counts (each one's labels) */
+	cs = calloc(65536, sizeof(*cs));
+	assert_non_null(cs);
+	memset(&sn, 0, sizeof(sn));
+	sn.host = "h";
+	sn.containers = cs;
+	for (i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
+		sn.ncontainers = counts[i];
+		wbuf_reset(&b);
+		assert_int_equal(wire_encode_snapshot(&b, &sn), 0);
+		same_as_msgpack_c(&b);
+	}
+	free(cs);
+	wbuf_free(&b);
+}
+
 int
 main(void)
 {
@@ -1953,6 +2085,8 @@ main(void)
 	    cmocka_unit_test(test_error_text),
 	    cmocka_unit_test(test_truncation),
 	    cmocka_unit_test(test_huge_counts),
+	    cmocka_unit_test(test_peek_rev),
+	    cmocka_unit_test(test_packer_forms),
 	    cmocka_unit_test(test_deep),
 	    cmocka_unit_test(test_label_dups),
 	    cmocka_unit_test(test_peek),

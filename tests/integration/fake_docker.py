@@ -10,7 +10,7 @@ Standard library only. Usage:
                  [--containers N] [--unlabelled M] [--prefix tinyforge.]
                  [--workload W] [--file LIST.json]
                  [--truncate | --short-body | --hang | --hang-list
-                  | --status CODE] [--delay MS]
+                  | --status CODE] [--delay MS] [--cache-list]
 
 Routes:
   GET /_ping, /version (unversioned, always answered unless --hang)
@@ -89,7 +89,7 @@ def make_containers(n, unlabelled, prefix, workload):
             labels[prefix + "role"] = f"r{i}"
         ports = [{"PrivatePort": 22, "Type": "tcp"}]
         if i % 2 == 0:
-            pub = 20000 + i
+            pub = 20000 + i % 45000  # a port number at any N
             ports = [
                 {"IP": "0.0.0.0", "PrivatePort": 80, "PublicPort": pub,
                  "Type": "tcp"},
@@ -447,6 +447,43 @@ class Handler(BaseHTTPRequestHandler):
             self.send_json(200, items)
 
 
+class CachingHandler(Handler):
+    """--cache-list: the plain filtered list (no limit, no id filter, no
+    failure mode) is rendered once per query and kept until a POST changes
+    anything, so a benchmark's readers cost the server only the write of
+    the same bytes, not Python's JSON encoding of N containers."""
+
+    def do_POST(self):
+        super().do_POST()
+        with self.server.lock:
+            self.server.bodies.clear()
+
+    def serve_list(self, cfg, query):
+        modes = ("hang_list", "delay_ms", "status", "truncate", "short_body")
+        try:
+            filters, ids = list_filters(query)
+        except ValueError:
+            filters, ids = None, None
+        if (filters is None or ids or any(cfg.get(k) for k in modes) or
+                "limit" in urllib.parse.parse_qs(query)):
+            super().serve_list(cfg, query)
+            return
+        with self.server.lock:
+            self.server.stats["lists"]["full"] += 1
+            body = self.server.bodies.get(query)
+            if body is None:
+                body = json.dumps([c for c in self.the_list()
+                                   if matches(c, filters, ids)]).encode()
+                self.server.bodies[query] = body
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Api-Version", cfg["api"])
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+        self.wfile.flush()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("socket")
@@ -463,6 +500,8 @@ def main():
     ap.add_argument("--hang-list", action="store_true")
     ap.add_argument("--status", type=int, default=0)
     ap.add_argument("--delay", type=int, default=0, metavar="MS")
+    ap.add_argument("--cache-list", action="store_true",
+                    help="render the plain list once (for benchmarks)")
     a = ap.parse_args()
     for v in (a.api, a.min_api):
         if not re.match(r"^\d+\.\d+$", v):
@@ -483,6 +522,9 @@ def main():
     if os.path.exists(a.socket):
         os.unlink(a.socket)
     srv = Server(a.socket, cfg)
+    if a.cache_list:
+        srv.RequestHandlerClass = CachingHandler
+        srv.bodies = {}
 
     def stop(signum, frame):
         srv.stopping.set()
