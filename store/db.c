@@ -132,6 +132,26 @@ db_grow(struct db *db)
 	return 0;
 }
 
+/*
+ * Grows the map before a write when more than half of it is in use: a
+ * write that fills the map is aborted and run again after growing, which
+ * for a first pass over many containers means doing all of it twice.
+ * Best effort: MDB_MAP_FULL stays the backstop.
+ */
+static void
+grow_early(struct db *db)
+{
+	MDB_envinfo info;
+	MDB_stat st;
+
+	if (db->map_size >= db->max_map_size ||
+	    mdb_env_info(db->env, &info) != 0 ||
+	    mdb_env_stat(db->env, &st) != 0)
+		return;
+	if (((uint64_t)info.me_last_pgno + 1) * st.ms_psize > db->map_size / 2)
+		db_grow(db);
+}
+
 static uint64_t
 round_page(uint64_t n)
 {
@@ -371,6 +391,7 @@ db_write(struct db *db, db_txn_fn fn, void *arg)
 		log_error("unable to write: the database is open read-only");
 		return -1;
 	}
+	grow_early(db);
 	for (;;) {
 		if (tx_begin(db, &tx, true) == -1)
 			return -1;
