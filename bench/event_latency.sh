@@ -174,4 +174,5 @@ EOF
 echo "lister: $("$BUILD/reconctl" probe lister --json 2>/dev/null |
 	python3 -c 'import json, sys; c = json.load(sys.stdin)["counters"]
 print(", ".join("%s %d" % (k, c[k]) for k in ("events", "rereads",
-      "stale_reads", "deltas_sent", "passes", "missed_events")))')"
+      "stale_reads", "event_applied", "event_overruled", "deltas_sent",
+      "passes", "missed_events")))')"

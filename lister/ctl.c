@@ -98,6 +98,8 @@ ctl_health(struct ctl *c, const struct wire_request *req, struct wbuf *b)
 	    {"hint_overflows", st.hint_overflows},
 	    {"rereads", st.rereads},
 	    {"stale_reads", st.stale_reads},
+	    {"event_applied", st.event_applied},
+	    {"event_overruled", st.event_overruled},
 	    {"reread_failures", st.reread_failures},
 	    {"deltas_sent", st.deltas_sent},
 	    {"heartbeats", st.heartbeats},

@@ -127,7 +127,8 @@ on_event(void *arg, const struct parse_event *ev)
 		log_debug("docker event %s %.12s (%s)", ev->action, ev->id,
 		          ev->wid[0] ? ev->wid : "?");
 		worker_hint(e->conf.worker, ev->id, ev->wid,
-		            ev->kind == PARSE_EV_GONE, (int)ev->expect);
+		            ev->kind == PARSE_EV_GONE, (int)ev->expect,
+		            (int)ev->sets);
 		pthread_mutex_lock(&e->mu);
 		e->st.events++;
 		pthread_mutex_unlock(&e->mu);

@@ -41,13 +41,17 @@ append(struct hints *h)
 
 int
 hints_add(struct hints *h, const char *id, const char *wid, bool gone,
-          int expect, int64_t due)
+          int expect, int sets, int64_t due)
 {
 	struct hint *e;
 
 	if ((e = find(h, id)) != NULL) {
 		e->gone |= gone;
-		e->expect = expect;
+		if (expect != 0)
+			e->expect = expect;
+		if (sets != 0)
+			e->sets = sets;
+		e->apply_gone |= gone;
 		e->tries = 0;
 		if (due < e->due) /* a retry waiting longer than a window */
 			e->due = due;
@@ -63,6 +67,9 @@ hints_add(struct hints *h, const char *id, const char *wid, bool gone,
 	e->gone = gone;
 	e->expect = expect;
 	e->tries = 0;
+	e->sets = sets;
+	e->apply_gone = gone;
+	e->applied = false;
 	return 0;
 }
 
@@ -71,14 +78,53 @@ hints_retry(struct hints *h, const struct hint *old, int64_t due)
 {
 	struct hint *e;
 
-	if (find(h, old->id) != NULL)
+	if ((e = find(h, old->id)) != NULL) {
+		if (e->expect == 0)
+			e->expect = old->expect;
+		e->applied |= old->applied;
 		return 0;
+	}
 	if ((e = append(h)) == NULL)
 		return -1;
 	*e = *old;
 	e->tries++;
 	e->due = due;
+	e->sets = 0;
+	e->apply_gone = false;
 	return 0;
+}
+
+const struct hint *
+hints_get(const struct hints *h, const char *id)
+{
+	return find(h, id);
+}
+
+bool
+hints_pending(const struct hints *h)
+{
+	size_t i;
+
+	for (i = 0; i < h->n; i++)
+		if (h->v[i].sets != 0 || h->v[i].apply_gone)
+			return true;
+	return false;
+}
+
+size_t
+hints_take_pending(struct hints *h, struct hint *out, size_t max)
+{
+	size_t i, got = 0;
+
+	for (i = 0; i < h->n && got < max; i++) {
+		if (h->v[i].sets == 0 && !h->v[i].apply_gone)
+			continue;
+		out[got++] = h->v[i];
+		h->v[i].sets = 0;
+		h->v[i].apply_gone = false;
+		h->v[i].applied = true;
+	}
+	return got;
 }
 
 int64_t

@@ -1,7 +1,8 @@
 /*
- * known.c: a sorted array of (Docker id, workload id, fingerprint). The
- * fingerprint is FNV-1a over the fields a snapshot carries, so a change
- * of any of them, and only of them, counts.
+ * known.c: a sorted array of (Docker id, workload id, fingerprint, the
+ * record itself). The fingerprint is FNV-1a over the fields a snapshot
+ * carries, so a change of any of them, and only of them, counts; the
+ * record is what an event's state is applied to.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -14,6 +15,10 @@ struct known_ent {
 	char *id;
 	char *wid;
 	uint64_t fp;
+	struct wire_container *c; /* one allocation, strings inside */
+	int64_t *run_ports;       /* its ports when last seen running */
+	size_t nrun;
+	bool ran; /* seen running or paused: run_ports is known */
 };
 
 struct known {
@@ -88,14 +93,24 @@ known_new(const char *prefix)
 }
 
 static void
+ent_free(struct known_ent *e)
+{
+	free(e->id);
+	free(e->wid);
+	free(e->c);
+	free(e->run_ports);
+	e->id = e->wid = NULL;
+	e->c = NULL;
+	e->run_ports = NULL;
+}
+
+static void
 ents_free(struct known_ent *v, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < n; i++) {
-		free(v[i].id);
-		free(v[i].wid);
-	}
+	for (i = 0; i < n; i++)
+		ent_free(&v[i]);
 	free(v);
 }
 
@@ -124,13 +139,110 @@ ent_cmp(const void *a, const void *b)
 	              ((const struct known_ent *)b)->id);
 }
 
+static size_t
+str_size(const char *s)
+{
+	return s != NULL ? strlen(s) + 1 : 1;
+}
+
+static char *
+str_put(char **p, const char *s)
+{
+	char *r = *p;
+	size_t n = str_size(s);
+
+	memcpy(r, s != NULL ? s : "", n);
+	*p += n;
+	return r;
+}
+
+/* A deep copy of c in one malloc block: the struct, labels, ports, then
+ * the strings. NULL when out of memory. */
+static struct wire_container *
+rec_copy(const struct wire_container *c)
+{
+	struct wire_container *r;
+	size_t i, sz;
+	char *p;
+
+	sz = sizeof(*r) + c->nlabels * sizeof(*r->labels) +
+	     c->nports * sizeof(*r->ports) + str_size(c->id) +
+	     str_size(c->image) + str_size(c->state);
+	for (i = 0; i < c->nlabels; i++)
+		sz += str_size(c->labels[i].key) + str_size(c->labels[i].val);
+	if ((r = malloc(sz)) == NULL)
+		return NULL;
+	*r = *c;
+	p = (char *)(r + 1);
+	r->labels = c->nlabels ? (struct wire_kv *)p : NULL;
+	p += c->nlabels * sizeof(*r->labels);
+	r->ports = c->nports ? (int64_t *)p : NULL;
+	if (c->nports)
+		memcpy(r->ports, c->ports, c->nports * sizeof(*r->ports));
+	p += c->nports * sizeof(*r->ports);
+	r->id = str_put(&p, c->id);
+	r->image = str_put(&p, c->image);
+	r->state = str_put(&p, c->state);
+	for (i = 0; i < c->nlabels; i++) {
+		r->labels[i].key = str_put(&p, c->labels[i].key);
+		r->labels[i].val = str_put(&p, c->labels[i].val);
+	}
+	return r;
+}
+
+static bool
+is_up(const char *state)
+{
+	return state != NULL &&
+	       (strcmp(state, "running") == 0 || strcmp(state, "paused") == 0);
+}
+
+/* Docker lists a container's ports only while it runs (or is paused):
+ * remembered, they are what a start brings back. */
+static int
+note_ports(struct known_ent *e, const struct wire_container *c)
+{
+	int64_t *v = NULL;
+
+	if (!is_up(c->state))
+		return 0;
+	if (c->nports > 0 && (v = malloc(c->nports * sizeof(*v))) == NULL)
+		return -1;
+	if (c->nports > 0)
+		memcpy(v, c->ports, c->nports * sizeof(*v));
+	free(e->run_ports);
+	e->run_ports = v;
+	e->nrun = c->nports;
+	e->ran = true;
+	return 0;
+}
+
 static int
 ent_set(struct known *k, struct known_ent *e, const struct wire_container *c)
 {
+	memset(e, 0, sizeof(*e));
 	e->id = strdup(c->id);
 	e->wid = strdup(wid_of(k, c));
 	e->fp = fingerprint(c);
-	return e->id != NULL && e->wid != NULL ? 0 : -1;
+	e->c = rec_copy(c);
+	if (e->id == NULL || e->wid == NULL || e->c == NULL ||
+	    note_ports(e, c) == -1)
+		return -1;
+	return 0;
+}
+
+/* A new reading of a known container: what it ran with stays known. */
+static int
+ent_reset(struct known_ent *e, const struct wire_container *c)
+{
+	struct wire_container *r;
+
+	if ((r = rec_copy(c)) == NULL)
+		return -1;
+	free(e->c);
+	e->c = r;
+	e->fp = fingerprint(c);
+	return note_ports(e, c);
 }
 
 /* The index of id, or where it would go (*found false). */
@@ -169,7 +281,7 @@ known_replace(struct known *k, const struct wire_container *cs, size_t n,
 	}
 	for (i = 0; i < n; i++)
 		if (ent_set(k, &v[i], &cs[i]) == -1) {
-			ents_free(v, n);
+			ents_free(v, i + 1);
 			clear(k);
 			return -1;
 		}
@@ -177,8 +289,7 @@ known_replace(struct known *k, const struct wire_container *cs, size_t n,
 	/* Docker ids are unique; should a list repeat one, keep the first. */
 	for (i = m = 0; i < n; i++) {
 		if (m > 0 && strcmp(v[i].id, v[m - 1].id) == 0) {
-			free(v[i].id);
-			free(v[i].wid);
+			ent_free(&v[i]);
 			continue;
 		}
 		v[m++] = v[i];
@@ -197,6 +308,21 @@ known_replace(struct known *k, const struct wire_container *cs, size_t n,
 			j++;
 		}
 	}
+	/* What each container last ran with outlives a list that shows it
+	 * stopped. */
+	for (i = j = 0; i < k->n && j < m;) {
+		r = strcmp(k->v[i].id, v[j].id);
+		if (r == 0 && !v[j].ran && k->v[i].ran) {
+			v[j].run_ports = k->v[i].run_ports;
+			v[j].nrun = k->v[i].nrun;
+			v[j].ran = true;
+			k->v[i].run_ports = NULL;
+		}
+		if (r <= 0)
+			i++;
+		if (r >= 0)
+			j++;
+	}
 	ents_free(k->v, k->n);
 	k->v = v;
 	k->n = m;
@@ -213,20 +339,16 @@ upsert(struct known *k, const struct wire_container *c)
 	bool found;
 
 	at = find(k, c->id, &found);
-	if (found) {
-		k->v[at].fp = fingerprint(c);
-		return 0;
-	}
+	if (found)
+		return ent_reset(&k->v[at], c);
 	if (ent_set(k, &e, c) == -1) {
-		free(e.id);
-		free(e.wid);
+		ent_free(&e);
 		return -1;
 	}
 	if (k->n == k->cap) {
 		cap = k->cap ? k->cap * 2 : 16;
 		if ((v = realloc(k->v, cap * sizeof(*v))) == NULL) {
-			free(e.id);
-			free(e.wid);
+			ent_free(&e);
 			return -1;
 		}
 		k->v = v;
@@ -247,8 +369,7 @@ drop(struct known *k, const char *id)
 	at = find(k, id, &found);
 	if (!found)
 		return;
-	free(k->v[at].id);
-	free(k->v[at].wid);
+	ent_free(&k->v[at]);
 	memmove(&k->v[at], &k->v[at + 1], (k->n - at - 1) * sizeof(*k->v));
 	k->n--;
 }
@@ -298,6 +419,74 @@ known_each_of(const struct known *k, const char *wid,
 	for (i = 0; i < k->n; i++)
 		if (strcmp(k->v[i].wid, wid) == 0)
 			fn(arg, k->v[i].id);
+}
+
+/* A copy of r in the arena. */
+static void
+rec_to_arena(const struct wire_container *r, struct arena *a,
+             struct wire_container *out)
+{
+	size_t i;
+
+	*out = *r;
+	out->id = arena_strdup(a, r->id);
+	out->image = arena_strdup(a, r->image);
+	out->state = arena_strdup(a, r->state);
+	out->labels = arena_alloc(a, (r->nlabels + 1) * sizeof(*out->labels));
+	for (i = 0; i < r->nlabels; i++) {
+		out->labels[i].key = arena_strdup(a, r->labels[i].key);
+		out->labels[i].val = arena_strdup(a, r->labels[i].val);
+	}
+	out->ports = arena_alloc(a, (r->nports + 1) * sizeof(*out->ports));
+	if (r->nports > 0)
+		memcpy(out->ports, r->ports, r->nports * sizeof(*out->ports));
+}
+
+int
+known_record(const struct known *k, const char *id, struct arena *a,
+             struct wire_container *out)
+{
+	size_t at;
+	bool found;
+
+	at = find(k, id, &found);
+	if (!found)
+		return -1;
+	rec_to_arena(k->v[at].c, a, out);
+	return 0;
+}
+
+int
+known_derive(const struct known *k, const char *id, const char *state,
+             struct arena *a, struct wire_container *out)
+{
+	const struct known_ent *e;
+	size_t at;
+	bool found;
+
+	at = find(k, id, &found);
+	if (!found)
+		return -1;
+	e = &k->v[at];
+	if (strcmp(state, "running") == 0 && !is_up(e->c->state)) {
+		/* A start: the ports are those it last ran with, if known. */
+		if (!e->ran)
+			return -1;
+		rec_to_arena(e->c, a, out);
+		out->ports =
+		    arena_alloc(a, (e->nrun + 1) * sizeof(*out->ports));
+		if (e->nrun > 0)
+			memcpy(out->ports, e->run_ports,
+			       e->nrun * sizeof(*out->ports));
+		out->nports = e->nrun;
+	} else {
+		rec_to_arena(e->c, a, out);
+		/* Docker lists no ports for a container that is not up. */
+		if (!is_up(state))
+			out->nports = 0;
+	}
+	out->state = arena_strdup(a, state);
+	return 0;
 }
 
 bool

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "arena.h"
 #include "wire.h"
 
 struct known;
@@ -38,6 +39,19 @@ bool known_changed(const struct known *, const struct wire_container *c);
 
 /* The workload id of a known container; NULL when not known. */
 const char *known_wid(const struct known *, const char *id);
+
+/* A copy in a of what is known of id: 0, or -1 when not known. */
+int known_record(const struct known *, const char *id, struct arena *,
+                 struct wire_container *out);
+
+/*
+ * The record an event says id now has: the known one with Docker's state
+ * word state, and the ports Docker would list in it (none unless running
+ * or paused; for a start, those it last ran with). 0, or -1 when id is
+ * not known or, for a start, its ports are not (it was never seen up).
+ */
+int known_derive(const struct known *, const char *id, const char *state,
+                 struct arena *, struct wire_container *out);
 
 /* Whether a full list has set the baseline. */
 bool known_primed(const struct known *);

@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "arena.h"
 #include "known.h"
 
 #define PFX "p."
@@ -153,13 +154,101 @@ test_update(void **state)
 	known_free(k);
 }
 
+/* The records kept are deep copies: what an event is applied to. */
+static void
+test_record(void **state)
+{
+	struct known *k = known_new(PFX);
+	struct arena *a = arena_new();
+	struct wire_container cs[3], c;
+	char id[] = "c1", img[] = "img";
+	struct seen s = {.n = 0};
+
+	fill(cs);
+	cs[0].id = id;
+	cs[0].image = img;
+	assert_int_equal(known_replace(k, cs, 3, note, &s), 0);
+	id[0] = img[0] = 'x'; /* the caller's buffers are not kept */
+	assert_int_equal(known_record(k, "c1", a, &c), 0);
+	assert_string_equal(c.id, "c1");
+	assert_string_equal(c.image, "img");
+	assert_string_equal(c.state, "running");
+	assert_true(c.created == 100);
+	assert_int_equal(c.nlabels, 2);
+	assert_string_equal(c.labels[1].key, "p.role");
+	assert_string_equal(c.labels[1].val, "r");
+	assert_int_equal(c.nports, 2);
+	assert_true(c.ports[1] == 9090);
+	assert_false(known_changed(k, &c));
+	assert_int_equal(known_record(k, "c9", a, &c), -1);
+	arena_free(a);
+	known_free(k);
+}
+
+/* An event's state on a known record: ports as Docker lists them in that
+ * state; a start needs the ports the container last ran with. */
+static void
+test_derive(void **state)
+{
+	struct known *k = known_new(PFX);
+	struct arena *a = arena_new();
+	struct wire_container cs[3], c;
+	struct seen s = {.n = 0};
+
+	fill(cs);
+	assert_int_equal(known_replace(k, cs, 3, note, &s), 0);
+	/* die: exited, no ports, the rest as known */
+	assert_int_equal(known_derive(k, "c1", "exited", a, &c), 0);
+	assert_string_equal(c.state, "exited");
+	assert_int_equal(c.nports, 0);
+	assert_string_equal(c.image, "img");
+	assert_int_equal(c.nlabels, 2);
+	assert_true(known_changed(k, &c));
+	/* pause keeps the ports */
+	assert_int_equal(known_derive(k, "c1", "paused", a, &c), 0);
+	assert_int_equal(c.nports, 2);
+	/* a start of a container never seen up: nothing to build on */
+	assert_int_equal(known_derive(k, "c2", "running", a, &c), -1);
+	assert_int_equal(known_derive(k, "c9", "exited", a, &c), -1);
+	/* c1 applied exited; a later list shows it exited too: a start
+	 * brings back the ports it ran with */
+	assert_int_equal(known_derive(k, "c1", "exited", a, &c), 0);
+	assert_int_equal(known_update(k, &c, 1, NULL, 0), 0);
+	cs[0].state = "exited";
+	cs[0].nports = 0;
+	assert_int_equal(known_replace(k, cs, 3, note, &s), 0);
+	assert_int_equal(known_derive(k, "c1", "running", a, &c), 0);
+	assert_string_equal(c.state, "running");
+	assert_int_equal(c.nports, 2);
+	assert_true(c.ports[0] == 8080 && c.ports[1] == 9090);
+	/* applied, it is what a list of the running container shows */
+	assert_int_equal(known_update(k, &c, 1, NULL, 0), 0);
+	cs[0].state = "running";
+	cs[0].nports = 2;
+	assert_false(known_changed(k, &cs[0]));
+	/* c2 seen running once (a re-read), then exited: it can start */
+	c = cs[1];
+	c.state = "running";
+	c.ports = &ports[1];
+	c.nports = 1;
+	assert_int_equal(known_update(k, &c, 1, NULL, 0), 0);
+	c.state = "exited";
+	c.nports = 0;
+	assert_int_equal(known_update(k, &c, 1, NULL, 0), 0);
+	assert_int_equal(known_derive(k, "c2", "running", a, &c), 0);
+	assert_int_equal(c.nports, 1);
+	assert_true(c.ports[0] == 9090);
+	arena_free(a);
+	known_free(k);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_replace),
-	    cmocka_unit_test(test_fields),
-	    cmocka_unit_test(test_update),
+	    cmocka_unit_test(test_replace), cmocka_unit_test(test_fields),
+	    cmocka_unit_test(test_update),  cmocka_unit_test(test_record),
+	    cmocka_unit_test(test_derive),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

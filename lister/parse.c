@@ -355,33 +355,36 @@ static const struct {
 	const char *action;
 	enum parse_ev_kind kind;
 	enum parse_expect expect;
+	enum parse_sets sets;
 } ev_actions[] = {
-    {"destroy", PARSE_EV_GONE, PARSE_EXPECT_ANY},
-    {"die", PARSE_EV_REREAD, PARSE_EXPECT_STOPPED},
-    {"stop", PARSE_EV_REREAD, PARSE_EXPECT_STOPPED},
-    {"pause", PARSE_EV_REREAD, PARSE_EXPECT_PAUSED},
-    {"unpause", PARSE_EV_REREAD, PARSE_EXPECT_UNPAUSED},
+    {"destroy", PARSE_EV_GONE, PARSE_EXPECT_ANY, PARSE_SETS_NONE},
+    {"die", PARSE_EV_REREAD, PARSE_EXPECT_STOPPED, PARSE_SETS_EXITED},
+    {"stop", PARSE_EV_REREAD, PARSE_EXPECT_STOPPED, PARSE_SETS_EXITED},
+    {"pause", PARSE_EV_REREAD, PARSE_EXPECT_PAUSED, PARSE_SETS_PAUSED},
+    {"unpause", PARSE_EV_REREAD, PARSE_EXPECT_UNPAUSED, PARSE_SETS_RUNNING},
+    {"start", PARSE_EV_REREAD, PARSE_EXPECT_STARTED, PARSE_SETS_RUNNING},
+    {"restart", PARSE_EV_REREAD, PARSE_EXPECT_STARTED, PARSE_SETS_RUNNING},
     /*
      * No change to what the index keeps (state, image, labels, ports).
      * kill only sends a signal: if the container dies, "die" follows, and
      * a re-read between the two would read it still running.
      */
-    {"kill", PARSE_EV_IGNORED, PARSE_EXPECT_ANY},
-    {"attach", PARSE_EV_IGNORED, PARSE_EXPECT_ANY},
-    {"detach", PARSE_EV_IGNORED, PARSE_EXPECT_ANY},
-    {"resize", PARSE_EV_IGNORED, PARSE_EXPECT_ANY},
-    {"top", PARSE_EV_IGNORED, PARSE_EXPECT_ANY},
-    {"copy", PARSE_EV_IGNORED, PARSE_EXPECT_ANY},
-    {"archive-path", PARSE_EV_IGNORED, PARSE_EXPECT_ANY},
-    {"extract-to-dir", PARSE_EV_IGNORED, PARSE_EXPECT_ANY},
-    {"export", PARSE_EV_IGNORED, PARSE_EXPECT_ANY},
-    {"commit", PARSE_EV_IGNORED, PARSE_EXPECT_ANY},
-    {"health_status", PARSE_EV_IGNORED, PARSE_EXPECT_ANY},
-    {"exec_create", PARSE_EV_IGNORED, PARSE_EXPECT_ANY},
-    {"exec_start", PARSE_EV_IGNORED, PARSE_EXPECT_ANY},
-    {"exec_die", PARSE_EV_IGNORED, PARSE_EXPECT_ANY},
-    {"exec_detach", PARSE_EV_IGNORED, PARSE_EXPECT_ANY},
-    {"prune", PARSE_EV_IGNORED, PARSE_EXPECT_ANY},
+    {"kill", PARSE_EV_IGNORED, PARSE_EXPECT_ANY, PARSE_SETS_NONE},
+    {"attach", PARSE_EV_IGNORED, PARSE_EXPECT_ANY, PARSE_SETS_NONE},
+    {"detach", PARSE_EV_IGNORED, PARSE_EXPECT_ANY, PARSE_SETS_NONE},
+    {"resize", PARSE_EV_IGNORED, PARSE_EXPECT_ANY, PARSE_SETS_NONE},
+    {"top", PARSE_EV_IGNORED, PARSE_EXPECT_ANY, PARSE_SETS_NONE},
+    {"copy", PARSE_EV_IGNORED, PARSE_EXPECT_ANY, PARSE_SETS_NONE},
+    {"archive-path", PARSE_EV_IGNORED, PARSE_EXPECT_ANY, PARSE_SETS_NONE},
+    {"extract-to-dir", PARSE_EV_IGNORED, PARSE_EXPECT_ANY, PARSE_SETS_NONE},
+    {"export", PARSE_EV_IGNORED, PARSE_EXPECT_ANY, PARSE_SETS_NONE},
+    {"commit", PARSE_EV_IGNORED, PARSE_EXPECT_ANY, PARSE_SETS_NONE},
+    {"health_status", PARSE_EV_IGNORED, PARSE_EXPECT_ANY, PARSE_SETS_NONE},
+    {"exec_create", PARSE_EV_IGNORED, PARSE_EXPECT_ANY, PARSE_SETS_NONE},
+    {"exec_start", PARSE_EV_IGNORED, PARSE_EXPECT_ANY, PARSE_SETS_NONE},
+    {"exec_die", PARSE_EV_IGNORED, PARSE_EXPECT_ANY, PARSE_SETS_NONE},
+    {"exec_detach", PARSE_EV_IGNORED, PARSE_EXPECT_ANY, PARSE_SETS_NONE},
+    {"prune", PARSE_EV_IGNORED, PARSE_EXPECT_ANY, PARSE_SETS_NONE},
 };
 
 struct parse_events {
@@ -392,17 +395,36 @@ struct parse_events {
 };
 
 static enum parse_ev_kind
-action_kind(const char *action, enum parse_expect *expect)
+action_kind(const char *action, enum parse_expect *expect,
+            enum parse_sets *sets)
 {
 	size_t i;
 
 	*expect = PARSE_EXPECT_ANY;
+	*sets = PARSE_SETS_NONE;
 	for (i = 0; i < sizeof(ev_actions) / sizeof(ev_actions[0]); i++)
 		if (strcmp(action, ev_actions[i].action) == 0) {
 			*expect = ev_actions[i].expect;
+			*sets = ev_actions[i].sets;
 			return ev_actions[i].kind;
 		}
 	return PARSE_EV_REREAD;
+}
+
+const char *
+parse_sets_state(enum parse_sets s)
+{
+	switch (s) {
+	case PARSE_SETS_RUNNING:
+		return "running";
+	case PARSE_SETS_EXITED:
+		return "exited";
+	case PARSE_SETS_PAUSED:
+		return "paused";
+	case PARSE_SETS_NONE:
+		break;
+	}
+	return "";
 }
 
 bool
@@ -416,6 +438,11 @@ parse_state_fits(enum parse_expect e, const char *state)
 		return strcmp(state, "running") != 0;
 	case PARSE_EXPECT_UNPAUSED:
 		return strcmp(state, "paused") != 0;
+	case PARSE_EXPECT_STARTED:
+		/* A container that exits at once says so with a later die. */
+		return strcmp(state, "created") != 0 &&
+		       strcmp(state, "exited") != 0 &&
+		       strcmp(state, "dead") != 0;
 	case PARSE_EXPECT_ANY:
 		break;
 	}
@@ -468,7 +495,7 @@ event_decode(json_object *o, const char *key, struct parse_event *ev)
 		ev->kind = PARSE_EV_IGNORED;
 		return;
 	}
-	if ((ev->kind = action_kind(ev->action, &ev->expect)) ==
+	if ((ev->kind = action_kind(ev->action, &ev->expect, &ev->sets)) ==
 	    PARSE_EV_IGNORED)
 		return;
 	if ((actor = member(o, "Actor", json_type_object)) != NULL) {

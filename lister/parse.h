@@ -71,11 +71,28 @@ enum parse_expect {
 	PARSE_EXPECT_STOPPED,  /* die, stop: neither running nor paused */
 	PARSE_EXPECT_PAUSED,   /* pause: not running */
 	PARSE_EXPECT_UNPAUSED, /* unpause: not paused */
+	PARSE_EXPECT_STARTED,  /* start, restart: neither created nor exited */
 };
+
+/*
+ * The state an event defines, which the worker applies at once to a
+ * container it knows (SPEC §6's hint, read as: apply what the event says,
+ * then re-read to confirm). destroy defines "gone" through PARSE_EV_GONE.
+ */
+enum parse_sets {
+	PARSE_SETS_NONE,
+	PARSE_SETS_RUNNING, /* start, restart, unpause */
+	PARSE_SETS_EXITED,  /* die, stop */
+	PARSE_SETS_PAUSED,  /* pause */
+};
+
+/* Docker's state word for a parse_sets ("" for NONE). */
+const char *parse_sets_state(enum parse_sets);
 
 struct parse_event {
 	enum parse_ev_kind kind;
 	enum parse_expect expect;
+	enum parse_sets sets;
 	char action[32];           /* Docker's Action, cut at ':' */
 	char id[WIRE_ID_MAX + 1];  /* Actor.ID, lowercase hex */
 	char wid[WIRE_ID_MAX + 1]; /* <prefix>workload.id, "" if none */

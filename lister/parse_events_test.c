@@ -151,7 +151,7 @@ struct ev_case {
 
 static const struct ev_case ev_cases[] = {
     {"start", "{\"Type\":\"container\",\"Action\":\"start\",\"id\":\"ab12\"}",
-     PARSE_EV_REREAD, PARSE_EXPECT_ANY, "ab12", ""},
+     PARSE_EV_REREAD, PARSE_EXPECT_STARTED, "ab12", ""},
     {"pause", "{\"Type\":\"container\",\"Action\":\"pause\",\"id\":\"ab12\"}",
      PARSE_EV_REREAD, PARSE_EXPECT_PAUSED, "ab12", ""},
     {"unpause",
@@ -308,6 +308,70 @@ test_state_fits(void **state)
 	assert_false(parse_state_fits(PARSE_EXPECT_PAUSED, "running"));
 	assert_true(parse_state_fits(PARSE_EXPECT_UNPAUSED, "running"));
 	assert_false(parse_state_fits(PARSE_EXPECT_UNPAUSED, "paused"));
+	assert_true(parse_state_fits(PARSE_EXPECT_STARTED, "running"));
+	assert_true(parse_state_fits(PARSE_EXPECT_STARTED, "paused"));
+	assert_true(parse_state_fits(PARSE_EXPECT_STARTED, "restarting"));
+	assert_false(parse_state_fits(PARSE_EXPECT_STARTED, "exited"));
+	assert_false(parse_state_fits(PARSE_EXPECT_STARTED, "created"));
+	assert_false(parse_state_fits(PARSE_EXPECT_STARTED, "dead"));
+}
+
+/* The state each action defines (applied at once by the worker), and
+ * that its expectation accepts that very state and rejects the one it
+ * left. */
+static void
+test_action_sets(void **state)
+{
+	static const struct {
+		const char *action;
+		enum parse_ev_kind kind;
+		enum parse_sets sets;
+		const char *before; /* the state the event ends */
+	} cases[] = {
+	    {"die", PARSE_EV_REREAD, PARSE_SETS_EXITED, "running"},
+	    {"stop", PARSE_EV_REREAD, PARSE_SETS_EXITED, "running"},
+	    {"pause", PARSE_EV_REREAD, PARSE_SETS_PAUSED, "running"},
+	    {"unpause", PARSE_EV_REREAD, PARSE_SETS_RUNNING, "paused"},
+	    {"start", PARSE_EV_REREAD, PARSE_SETS_RUNNING, "exited"},
+	    {"restart", PARSE_EV_REREAD, PARSE_SETS_RUNNING, "created"},
+	    {"destroy", PARSE_EV_GONE, PARSE_SETS_NONE, NULL},
+	    {"create", PARSE_EV_REREAD, PARSE_SETS_NONE, NULL},
+	    {"rename", PARSE_EV_REREAD, PARSE_SETS_NONE, NULL},
+	    {"kill", PARSE_EV_IGNORED, PARSE_SETS_NONE, NULL},
+	    {"oom", PARSE_EV_REREAD, PARSE_SETS_NONE, NULL},
+	};
+	struct parse_events *pe = parse_events_new(PFX);
+	struct got g;
+	char buf[512], err[128];
+	size_t i;
+
+	assert_string_equal(parse_sets_state(PARSE_SETS_NONE), "");
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		g.n = 0;
+		snprintf(buf, sizeof(buf),
+		         "{\"Type\":\"container\",\"Action\":\"%s\","
+		         "\"Actor\":{\"ID\":\"ab\",\"Attributes\":"
+		         "{\"tinyforge.workload.id\":\"w\"}}}\n",
+		         cases[i].action);
+		assert_int_equal(parse_events_feed(pe, buf, strlen(buf),
+		                                   collect, &g, err,
+		                                   sizeof(err)),
+		                 0);
+		assert_int_equal(g.n, 1);
+		assert_int_equal(g.ev[0].kind, cases[i].kind);
+		assert_int_equal(g.ev[0].sets, cases[i].sets);
+		if (cases[i].sets == PARSE_SETS_NONE) {
+			if (cases[i].kind != PARSE_EV_GONE)
+				assert_int_equal(g.ev[0].expect,
+				                 PARSE_EXPECT_ANY);
+			continue;
+		}
+		assert_string_equal(g.ev[0].wid, "w");
+		assert_true(parse_state_fits(g.ev[0].expect,
+		                             parse_sets_state(cases[i].sets)));
+		assert_false(parse_state_fits(g.ev[0].expect, cases[i].before));
+	}
+	parse_events_free(pe);
 }
 
 int
@@ -321,6 +385,7 @@ main(void)
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_byte_by_byte);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_oversize);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_state_fits);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_action_sets);
 	for (i = 0; i < sizeof(ev_cases) / sizeof(ev_cases[0]); i++) {
 		tests[n] = (struct CMUnitTest)cmocka_unit_test_prestate(
 		    test_event, (void *)&ev_cases[i]);

@@ -41,7 +41,7 @@
  * seed), which the store's stale check (gen below the last applied
  * snapshot's, same pipe) never drops.
  */
-enum job { JOB_NONE, JOB_PASS, JOB_REREAD, JOB_HEARTBEAT };
+enum job { JOB_NONE, JOB_APPLY, JOB_PASS, JOB_REREAD, JOB_HEARTBEAT };
 
 /* A change some list found that no event announced yet. */
 struct suspect {
@@ -221,12 +221,12 @@ suspects_expire(struct worker *w, int64_t now)
 
 void
 worker_hint(struct worker *w, const char *id, const char *wid, bool gone,
-            int expect)
+            int expect, int sets)
 {
 	pthread_mutex_lock(&w->mu);
 	w->st.hints++;
 	suspect_clear(w, id);
-	if (hints_add(&w->hints, id, wid, gone, expect,
+	if (hints_add(&w->hints, id, wid, gone, expect, sets,
 	              mono_ms() + WORKER_COALESCE_MS) == -1) {
 		/* A pass reads everything the hints would have. */
 		w->st.hint_overflows++;
@@ -355,56 +355,106 @@ ctr_pcmp(const void *a, const void *b)
 /*
  * Docker logs die, stop, pause and unpause before the lists it answers
  * show them (dockerd 20.10 writes the exit to the view lists read after
- * the die event and the container's cleanup: some 50 ms here). A hint
- * whose container was listed in a state that cannot follow its event
- * goes back for another read a little later, unless a newer event came
- * meanwhile; after WORKER_RETRIES the next pass has the last word.
+ * the die event and the container's cleanup: 10-100 ms here), so a list
+ * may predate an event that came before it. h is a hint of the batch
+ * (mine) or one still waiting; when the list shows its container in a
+ * state that cannot follow its event (or, its destroy applied, at all):
+ * mine goes back for another read a little later, unless a newer event
+ * came, and after WORKER_RETRIES the list has the last word; and where
+ * the index already holds the event's state (applied), the listed record
+ * is replaced by the known one, or dropped for a destroy, so that a stale
+ * read never flips the row back.
  */
 static void
-recheck(struct worker *w, struct arena *a, const struct hint *hs, size_t nh,
-        const struct wire_container *cs, size_t ncs)
+hold_one(struct worker *w, struct arena *a, const struct hint *h, bool mine,
+         struct wire_container **idx, struct wire_container *cs, size_t ncs,
+         bool *drop)
 {
-	const struct wire_container **idx, **hit, *kp;
-	struct wire_container key;
-	size_t i, n = 0;
+	struct wire_container key, *kp = &key, **hit, rec;
 	int64_t due;
+	size_t k;
 
-	for (i = 0; i < nh; i++)
-		if (hs[i].expect != PARSE_EXPECT_ANY && !hs[i].gone)
-			n++;
-	if (n == 0 || ncs == 0)
+	key.id = (char *)h->id;
+	if ((hit = bsearch(&kp, idx, ncs, sizeof(*idx), ctr_pcmp)) == NULL)
 		return;
-	idx = arena_alloc(a, ncs * sizeof(*idx));
-	for (i = 0; i < ncs; i++)
-		idx[i] = &cs[i];
-	qsort(idx, ncs, sizeof(*idx), ctr_pcmp);
-	kp = &key;
-	for (i = 0; i < nh; i++) {
-		if (hs[i].expect == PARSE_EXPECT_ANY || hs[i].gone)
-			continue;
-		key.id = (char *)hs[i].id;
-		if ((hit = bsearch(&kp, idx, ncs, sizeof(*idx), ctr_pcmp)) ==
-		        NULL ||
-		    parse_state_fits(hs[i].expect, (*hit)->state))
-			continue;
-		if (hs[i].tries >= WORKER_RETRIES) {
-			log_warnx("container %.12s still listed %s after its "
-			          "event: left to the next pass",
-			          hs[i].id, (*hit)->state);
-			continue;
+	k = (size_t)(*hit - cs);
+	if (h->gone ? !h->applied : parse_state_fits(h->expect, cs[k].state))
+		return;
+	if (mine && h->tries >= WORKER_RETRIES) {
+		/* The list has the last word: it may flip the row back. */
+		log_warnx("container %.12s still listed %s after its event: "
+		          "taking the list's word",
+		          h->id, cs[k].state);
+		if (h->applied) {
+			pthread_mutex_lock(&w->mu);
+			w->st.event_overruled++;
+			pthread_mutex_unlock(&w->mu);
 		}
-		due = mono_ms() + (hs[i].tries < 10 ? WORKER_RETRY_MS
-		                                    : (int64_t)WORKER_RETRY_MS
-		                                          << (hs[i].tries - 9));
+		return;
+	}
+	if (mine) {
+		/* Read again a little later, unless a newer event came. */
+		due = mono_ms() + (h->tries < 10 ? WORKER_RETRY_MS
+		                                 : (int64_t)WORKER_RETRY_MS
+		                                       << (h->tries - 9));
 		log_debug("container %.12s listed %s after its event: "
 		          "reading it again",
-		          hs[i].id, (*hit)->state);
+		          h->id, cs[k].state);
 		pthread_mutex_lock(&w->mu);
 		w->st.stale_reads++;
-		if (hints_retry(&w->hints, &hs[i], due) == -1)
+		if (hints_retry(&w->hints, h, due) == -1)
 			w->resync = true;
 		pthread_mutex_unlock(&w->mu);
 	}
+	if (!h->applied)
+		return; /* the index still holds what this list says */
+	/* The index holds the event's state: send it that again, not the
+	 * stale reading that would flip the row back. */
+	if (h->gone)
+		drop[k] = true;
+	else if (known_record(w->known, h->id, a, &rec) == 0)
+		cs[k] = rec;
+}
+
+/*
+ * Holds a list (a pass's, or a re-read's) against the events it may
+ * predate: hold_one for the batch's hints and the waiting ones. Replaces
+ * or drops elements of cs in place; *ncs shrinks by the dropped.
+ */
+static void
+recheck(struct worker *w, struct arena *a, const struct hint *hs, size_t nh,
+        struct wire_container *cs, size_t *ncs)
+{
+	struct wire_container **idx;
+	struct hint *wait = NULL;
+	bool *drop;
+	size_t i, j, nw = 0;
+
+	if (*ncs == 0)
+		return;
+	pthread_mutex_lock(&w->mu);
+	if (w->hints.n > 0) {
+		wait = arena_alloc(a, w->hints.n * sizeof(*wait));
+		for (i = 0; i < w->hints.n; i++)
+			if (w->hints.v[i].applied)
+				wait[nw++] = w->hints.v[i];
+	}
+	pthread_mutex_unlock(&w->mu);
+	if (nh == 0 && nw == 0)
+		return;
+	idx = arena_alloc(a, *ncs * sizeof(*idx));
+	drop = arena_alloc(a, *ncs * sizeof(*drop));
+	for (i = 0; i < *ncs; i++)
+		idx[i] = &cs[i];
+	qsort(idx, *ncs, sizeof(*idx), ctr_pcmp);
+	for (i = 0; i < nh; i++)
+		hold_one(w, a, &hs[i], true, idx, cs, *ncs, drop);
+	for (i = 0; i < nw; i++)
+		hold_one(w, a, &wait[i], false, idx, cs, *ncs, drop);
+	for (i = j = 0; i < *ncs; i++)
+		if (!drop[i])
+			cs[j++] = cs[i];
+	*ncs = j;
 }
 
 /* The ids some event announced since the pass began taking hints. */
@@ -487,8 +537,9 @@ worker_pass(struct worker *w, const struct hint *covered, size_t ncovered)
 		return -1;
 	}
 	list_ok(w);
+	/* Before known takes the list: it must take the held records. */
+	recheck(w, a, covered, ncovered, r.containers, &r.ncontainers);
 	pass_missed(w, a, covered, ncovered, &r);
-	recheck(w, a, covered, ncovered, r.containers, r.ncontainers);
 	memset(&s, 0, sizeof(s));
 	s.host = (char *)w->conf.host_name;
 	s.gen = ++w->gen;
@@ -701,15 +752,13 @@ worker_reread(struct worker *w, const struct hint *batch, size_t nb)
 		pthread_mutex_lock(&w->mu);
 		w->st.reread_failures++;
 		for (i = 0; i < nb; i++)
-			if (hints_add(&w->hints, batch[i].id, batch[i].wid,
-			              batch[i].gone, batch[i].expect,
-			              mono_ms()) == -1)
+			if (hints_retry(&w->hints, &batch[i], mono_ms()) == -1)
 				break;
 		pthread_mutex_unlock(&w->mu);
 		return -1;
 	}
 	reread_missed(w, batch, nb, &d);
-	recheck(w, a, batch, nb, d.containers, d.ncontainers);
+	recheck(w, a, batch, nb, d.containers, &d.ncontainers);
 	if (known_update(w->known, d.containers, d.ncontainers, d.gone,
 	                 d.ngone) == -1)
 		log_warnx("unable to remember the re-read containers: out of "
@@ -735,6 +784,140 @@ worker_reread(struct worker *w, const struct hint *batch, size_t nb)
 	}
 	wbuf_free(&b);
 	return 0;
+}
+
+/* The records an applied event sends: grows, later entries replace. */
+struct recs {
+	struct arena *a;
+	struct wire_container *v;
+	size_t n, cap;
+	const struct known *known;
+};
+
+static struct wire_container *
+recs_find(struct recs *r, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++)
+		if (strcmp(r->v[i].id, id) == 0)
+			return &r->v[i];
+	return NULL;
+}
+
+static void
+recs_put(struct recs *r, const struct wire_container *c)
+{
+	struct wire_container *e;
+
+	if ((e = recs_find(r, c->id)) != NULL) {
+		*e = *c;
+		return;
+	}
+	if (r->n == r->cap) {
+		r->v = arena_realloc(r->a, r->v, r->cap * sizeof(*r->v),
+		                     2 * r->cap * sizeof(*r->v));
+		r->cap *= 2;
+	}
+	r->v[r->n++] = *c;
+}
+
+/* known_each_of: a sibling goes in as known, unless already in. */
+static void
+recs_sibling(void *arg, const char *id)
+{
+	struct recs *r = arg;
+	struct wire_container c;
+
+	if (recs_find(r, id) == NULL &&
+	    known_record(r->known, id, r->a, &c) == 0)
+		recs_put(r, &c);
+}
+
+/*
+ * Applies the events of hs at once. Docker logs die (stop, pause) before
+ * its lists show them (see hold_one), some 10-100 ms: re-reading alone,
+ * the index trails Docker's own event by that much. So the state an event
+ * defines is applied to what the lister knows of the container (image,
+ * created, labels from the last list or re-read; its ports as Docker
+ * lists them in that state) and pushed now. This is SPEC 6's "hint to
+ * re-read" kept: the re-read still follows, hold_one keeps a stale one
+ * from flipping the row back, and a list that goes on contradicting the
+ * event past WORKER_RETRIES reads has the last word. A container never
+ * listed has no record to build on: only its re-read reads it. Like a
+ * re-read, the delta holds the workload's other known containers (R6).
+ */
+static void
+worker_apply(struct worker *w, const struct hint *hs, size_t nh)
+{
+	struct arena *a;
+	struct wire_delta d;
+	struct wire_container c, *e;
+	struct recs r;
+	struct wbuf b = {0};
+	const char *wid;
+	size_t i, j, napplied = 0;
+
+	if ((a = arena_new()) == NULL)
+		return;
+	memset(&d, 0, sizeof(d));
+	memset(&r, 0, sizeof(r));
+	r.a = a;
+	r.cap = 8;
+	r.v = arena_alloc(a, r.cap * sizeof(*r.v));
+	r.known = w->known;
+	d.gone = arena_alloc(a, (nh + 1) * sizeof(*d.gone));
+	for (i = 0; i < nh; i++) {
+		if ((wid = known_wid(w->known, hs[i].id)) == NULL)
+			continue;
+		if (hs[i].apply_gone) {
+			d.gone[d.ngone++] = arena_strdup(a, hs[i].id);
+		} else if (hs[i].sets != 0 &&
+		           known_derive(w->known, hs[i].id,
+		                        parse_sets_state(hs[i].sets), a,
+		                        &c) == 0 &&
+		           known_changed(w->known, &c)) {
+			recs_put(&r, &c);
+		} else {
+			continue;
+		}
+		napplied++;
+		log_debug("container %.12s: applying its event (%s)", hs[i].id,
+		          hs[i].apply_gone ? "destroyed"
+		                           : parse_sets_state(hs[i].sets));
+		known_each_of(w->known, wid, recs_sibling, &r);
+	}
+	if (napplied == 0) {
+		arena_free(a);
+		return;
+	}
+	/* A destroyed container is not sent as a sibling too. */
+	for (i = j = 0; i < r.n; i++) {
+		e = &r.v[i];
+		if (!among(d.gone, d.ngone, e->id))
+			r.v[j++] = *e;
+	}
+	r.n = j;
+	d.host = (char *)w->conf.host_name;
+	d.gen = w->gen;
+	d.containers = r.v;
+	d.ncontainers = r.n;
+	if (wire_encode_delta(&b, &d) == -1)
+		abort(); /* only a NULL required field, which we never pass */
+	if (known_update(w->known, d.containers, d.ncontainers, d.gone,
+	                 d.ngone) == -1)
+		log_warnx("unable to remember the applied events: out of "
+		          "memory");
+	arena_free(a);
+	pthread_mutex_lock(&w->mu);
+	w->st.event_applied += napplied;
+	pthread_mutex_unlock(&w->mu);
+	if (push(w, &b, "delta", d.gen) == 0) {
+		pthread_mutex_lock(&w->mu);
+		w->st.deltas_sent++;
+		pthread_mutex_unlock(&w->mu);
+	}
+	wbuf_free(&b);
 }
 
 /* The cheapest list Docker answers from the same code path as a pass. */
@@ -795,6 +978,13 @@ next_job(struct worker *w, size_t *nb)
 	while (!w->stop) {
 		now = mono_ms();
 		t = suspects_expire(w, now);
+		/* First: no Docker call, and a list run before it would
+		 * predate the event. */
+		if (hints_pending(&w->hints)) {
+			*nb =
+			    hints_take_pending(&w->hints, w->batch, HINTS_MAX);
+			return JOB_APPLY;
+		}
 		if (w->resync || w->relist || now >= w->pass_due) {
 			if (w->resync)
 				w->st.resyncs++;
@@ -854,6 +1044,9 @@ worker_main(void *arg)
 		switch (job) {
 		case JOB_NONE:
 			return NULL;
+		case JOB_APPLY:
+			worker_apply(w, w->batch, nb);
+			break;
 		case JOB_PASS:
 			run_pass(w, nb);
 			wake_main(w);

@@ -53,6 +53,8 @@ struct worker_status {
 	uint64_t hint_overflows;  /* hints dropped for a full pass */
 	uint64_t rereads;         /* re-read rounds that succeeded */
 	uint64_t stale_reads;     /* re-reads that contradicted their event */
+	uint64_t event_applied;   /* event states pushed before any re-read */
+	uint64_t event_overruled; /* ... that the list kept contradicting */
 	uint64_t reread_failures; /* re-read rounds that failed */
 	uint64_t deltas_sent;     /* accepted by the PUSH socket */
 	uint64_t heartbeats;      /* idle list probes that succeeded */
@@ -83,10 +85,12 @@ void worker_relist(struct worker *);
  * not say): re-read it, and the other known containers of its workload,
  * once its coalescing window is over; gone: Docker destroyed it; expect:
  * the enum parse_expect of the event, a re-read that contradicts it is
- * repeated. Safe from any thread; never blocks on Docker.
+ * repeated; sets: the enum parse_sets of the event, applied at once to a
+ * container the lister knows (as is gone). Safe from any thread; never
+ * blocks on Docker.
  */
 void worker_hint(struct worker *, const char *id, const char *wid, bool gone,
-                 int expect);
+                 int expect, int sets);
 void worker_status(struct worker *, struct worker_status *);
 /*
  * Stops the thread: cancels a Docker call in flight, closes the PUSH
