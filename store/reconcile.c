@@ -23,6 +23,7 @@ struct cand {
 	const char *role;     /* "" when no role label */
 	struct wire_row *old; /* R4: the row bound to c, as read; or NULL */
 	bool same;            /* R4: that row needs no change (not read) */
+	bool undigested;      /* R4: by_docker has no digest for it yet */
 };
 
 /* A pass's workload look-ups: many containers share a workload. */
@@ -269,6 +270,7 @@ resolve(struct pass *p, struct dbtx *tx, const struct wire_container *c)
 	cd->role = role;
 	cd->old = row;
 	cd->same = same;
+	cd->undigested = row != NULL && digest == 0;
 	return 0;
 }
 
@@ -382,8 +384,10 @@ upsert(struct pass *p, struct dbtx *tx, const struct cand *cd)
 		if (db_row_put(tx, &row) == -1)
 			return -1;
 	}
-	/* bound through by_docker and still naming c: the index is right */
-	if ((cd->old == NULL || !str_eq(old.container_id, c->id)) &&
+	/* bound through by_docker and still naming c: the index is right,
+	 * unless it has no digest yet (a database from before digests) */
+	if ((cd->old == NULL || !str_eq(old.container_id, c->id) ||
+	     cd->undigested) &&
 	    db_docker_rebind(tx, row.id, old.container_id, &row) == -1)
 		return -1;
 	if (!changed)

@@ -685,6 +685,31 @@ del_row_body(struct dbtx *tx, void *arg)
 	return db_row_del(tx, arg) == -1 ? -1 : 0;
 }
 
+/* by_docker as a database from before digests has it */
+static int
+undigest_body(struct dbtx *tx, void *arg)
+{
+	(void)arg;
+	return db_docker_put(tx, "d1", "k1:x");
+}
+
+static int
+digest_body(struct dbtx *tx, void *arg)
+{
+	char rid[WIRE_ID_MAX + 1];
+
+	return db_docker_find(tx, "d1", rid, arg) == 1 ? 0 : -1;
+}
+
+static uint64_t
+digest_of_d1(struct fx *fx)
+{
+	uint64_t d = 0;
+
+	assert_int_equal(db_read(fx->db, digest_body, &d), 0);
+	return d;
+}
+
 /*
  * A pass that finds nothing to change reads no row: by_docker vouches for
  * the row's Docker-derived fields with a digest. Every other write of the
@@ -702,7 +727,12 @@ quiet_passes_stay_right(void **state)
 	c[0] = ctr(fx, "d1", "running", 1, "k1", NULL, "x");
 	c[1] = ctr(fx, "d2", "running", 1, "k1", NULL, "y");
 	assert_int_equal(apply(fx, snap("h", 1, true, c, 2)).changed, 2);
+	assert_true(digest_of_d1(fx) != 0);
+	/* an index entry without a digest gets one from the next pass */
+	assert_int_equal(db_write(fx->db, undigest_body, NULL), 0);
+	assert_true(digest_of_d1(fx) == 0);
 	assert_int_equal(apply(fx, snap("h", 2, true, c, 2)).changed, 0);
+	assert_true(digest_of_d1(fx) != 0);
 
 	/* the deployer overwrites a Docker-derived field: the pass restores
 	 * it (R4) */
