@@ -1,8 +1,8 @@
 /*
- * parse.c: Docker's JSON into wire records. A list body is tokenised at
- * once under a depth limit; anything short of one complete, well-typed
- * array fails the list, so a bad read can never sweep rows (R8). The
- * events stream is tokenised as it arrives, one object per event.
+ * parse.c: Docker's JSON into wire records. A list body is scanned in
+ * place (jscan.c) under a depth limit; anything short of one complete,
+ * well-typed array fails the list, so a bad read can never sweep rows
+ * (R8). The events stream is tokenised as it arrives, one object per event.
  */
 #include <ctype.h>
 #include <stdbool.h>
@@ -13,12 +13,10 @@
 
 #include <json-c/json.h>
 
+#include "jscan.h"
 #include "log.h"
 #include "parse.h"
 #include "util.h"
-
-/* What a container element is, after its types were checked. */
-enum elem_verdict { ELEM_OK, ELEM_SKIP, ELEM_UNLABELLED, ELEM_BAD };
 
 /*
  * Tokenises body as one JSON value with nothing but whitespace after it.
@@ -79,198 +77,13 @@ member(json_object *o, const char *key, json_type type)
 	return v;
 }
 
-/* Whether a string fits the wire: at most max bytes, no NUL inside. */
-static bool
-wire_fits(json_object *s, size_t max)
-{
-	size_t n = (size_t)json_object_get_string_len(s);
-
-	return n <= max && strlen(json_object_get_string(s)) == n;
-}
-
-static char *
-dup_str(struct arena *a, json_object *s)
-{
-	return arena_strndup(a, json_object_get_string(s),
-	                     (size_t)json_object_get_string_len(s));
-}
-
-/* Fills c->labels with the <prefix> labels of Labels (object or null). */
-static enum elem_verdict
-elem_labels(json_object *labels, const char *prefix, struct arena *a,
-            struct wire_container *c, const char **why)
-{
-	size_t plen = strlen(prefix), n = 0, cap;
-	bool has_wid = false, skip = false;
-
-	if (labels == NULL || json_object_is_type(labels, json_type_null))
-		return ELEM_UNLABELLED;
-	if (!json_object_is_type(labels, json_type_object)) {
-		*why = "Labels is not an object";
-		return ELEM_BAD;
-	}
-	cap = (size_t)json_object_object_length(labels);
-	c->labels = arena_alloc(a, (cap ? cap : 1) * sizeof(*c->labels));
-	json_object_object_foreach(labels, key, val)
-	{
-		if (!json_object_is_type(val, json_type_string)) {
-			*why = "a label value is not a string";
-			return ELEM_BAD;
-		}
-		if (skip || strncmp(key, prefix, plen) != 0)
-			continue;
-		if (strlen(key) > WIRE_LABEL_MAX ||
-		    !wire_fits(val, WIRE_LABEL_MAX)) {
-			*why = "a label is too long or holds a NUL";
-			skip = true; /* but go on checking the types */
-			continue;
-		}
-		if (strcmp(key + plen, "workload.id") == 0)
-			has_wid = true;
-		c->labels[n].key = arena_strdup(a, key);
-		c->labels[n].val = dup_str(a, val);
-		n++;
-	}
-	c->nlabels = n;
-	if (skip)
-		return ELEM_SKIP;
-	return has_wid ? ELEM_OK : ELEM_UNLABELLED;
-}
-
-/* Fills c->ports with the PublicPorts of Ports (array or null), in order. */
-static enum elem_verdict
-elem_ports(json_object *ports, struct arena *a, struct wire_container *c,
-           const char **why)
-{
-	size_t i, n;
-	json_object *p, *pub, *priv, *type;
-	int64_t v;
-
-	if (ports == NULL || json_object_is_type(ports, json_type_null))
-		return ELEM_OK;
-	if (!json_object_is_type(ports, json_type_array)) {
-		*why = "Ports is not an array";
-		return ELEM_BAD;
-	}
-	n = json_object_array_length(ports);
-	c->ports = arena_alloc(a, (n ? n : 1) * sizeof(*c->ports));
-	for (i = 0; i < n; i++) {
-		p = json_object_array_get_idx(ports, i);
-		if (!json_object_is_type(p, json_type_object)) {
-			*why = "a Ports element is not an object";
-			return ELEM_BAD;
-		}
-		priv = member(p, "PrivatePort", json_type_int);
-		type = member(p, "Type", json_type_string);
-		if (priv == NULL || type == NULL) {
-			*why = "a Ports element lacks PrivatePort or Type";
-			return ELEM_BAD;
-		}
-		if (!json_object_object_get_ex(p, "PublicPort", &pub) ||
-		    pub == NULL)
-			continue; /* exposed, not published */
-		if (!json_object_is_type(pub, json_type_int) ||
-		    (v = json_object_get_int64(pub)) < 0 || v > 65535) {
-			*why = "a PublicPort is not a port number";
-			return ELEM_BAD;
-		}
-		if (v > 0)
-			c->ports[c->nports++] = v;
-	}
-	return ELEM_OK;
-}
-
-static enum elem_verdict
-parse_elem(json_object *e, const char *prefix, struct arena *a,
-           struct wire_container *c, const char **why)
-{
-	json_object *id, *image, *state, *created, *labels = NULL,
-	                                           *ports = NULL;
-	enum elem_verdict v, lv;
-
-	if (!json_object_is_type(e, json_type_object)) {
-		*why = "an element is not an object";
-		return ELEM_BAD;
-	}
-	id = member(e, "Id", json_type_string);
-	image = member(e, "Image", json_type_string);
-	state = member(e, "State", json_type_string);
-	created = member(e, "Created", json_type_int);
-	if (id == NULL || image == NULL || state == NULL || created == NULL) {
-		*why = "an element lacks Id, Image, State or Created, or has "
-		       "the wrong type";
-		return ELEM_BAD;
-	}
-	json_object_object_get_ex(e, "Labels", &labels);
-	json_object_object_get_ex(e, "Ports", &ports);
-	memset(c, 0, sizeof(*c));
-	/* Type errors anywhere fail the list, so check all before skipping. */
-	lv = elem_labels(labels, prefix, a, c, why);
-	if (lv == ELEM_BAD)
-		return ELEM_BAD;
-	if ((v = elem_ports(ports, a, c, why)) != ELEM_OK)
-		return v;
-	if (lv != ELEM_OK)
-		return lv;
-	if (json_object_get_string_len(id) == 0 ||
-	    !wire_fits(id, WIRE_ID_MAX) || !wire_fits(image, WIRE_LABEL_MAX) ||
-	    !wire_fits(state, WIRE_LABEL_MAX)) {
-		*why = "Id, Image or State is empty, too long or holds a NUL";
-		return ELEM_SKIP;
-	}
-	c->id = dup_str(a, id);
-	c->image = dup_str(a, image);
-	c->state = dup_str(a, state);
-	c->created = json_object_get_int64(created);
-	return ELEM_OK;
-}
-
+/* A tree of every object cost ten times the fetch; the scanner keeps
+ * only what a record needs. */
 int
 parse_list(const char *body, size_t len, const char *prefix, struct arena *a,
            struct parse_result *res, char *err, size_t errlen)
 {
-	json_object *arr, *e;
-	size_t i, n;
-	const char *why = "";
-	char idbuf[16];
-	json_object *eid;
-
-	memset(res, 0, sizeof(*res));
-	if ((arr = parse_json(body, len, err, errlen)) == NULL)
-		return -1;
-	if (!json_object_is_type(arr, json_type_array)) {
-		snprintf(err, errlen, "container list is not a JSON array");
-		json_object_put(arr);
-		return -1;
-	}
-	n = json_object_array_length(arr);
-	res->containers =
-	    arena_alloc(a, (n ? n : 1) * sizeof(*res->containers));
-	for (i = 0; i < n; i++) {
-		e = json_object_array_get_idx(arr, i);
-		switch (parse_elem(e, prefix, a,
-		                   &res->containers[res->ncontainers], &why)) {
-		case ELEM_OK:
-			res->ncontainers++;
-			break;
-		case ELEM_UNLABELLED:
-			res->unlabelled++;
-			break;
-		case ELEM_SKIP:
-			res->skipped++;
-			eid = member(e, "Id", json_type_string);
-			snprintf(idbuf, sizeof(idbuf), "%.12s",
-			         eid ? json_object_get_string(eid) : "?");
-			log_warnx("ignoring container %s: %s", idbuf, why);
-			break;
-		case ELEM_BAD:
-			snprintf(err, errlen, "container %zu: %s", i, why);
-			json_object_put(arr);
-			return -1;
-		}
-	}
-	json_object_put(arr);
-	return 0;
+	return jscan_list(body, len, prefix, a, res, err, errlen);
 }
 
 /* A version member (its form is checked by the caller); missing is ""
