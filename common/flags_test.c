@@ -3,6 +3,7 @@
  * id patterns of SPEC §5 and §8.
  */
 #include <setjmp.h>
+#include <ctype.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -117,6 +118,7 @@ static void
 test_ids(void **state)
 {
 	char long_id[130];
+	int c;
 
 	assert_true(id_valid("a"));
 	assert_true(id_valid("shop-1.web_2:db"));
@@ -130,6 +132,15 @@ test_ids(void **state)
 	long_id[128] = 'a';
 	long_id[129] = '\0';
 	assert_false(id_valid(long_id));
+	/* every byte, first and later, against the pattern */
+	for (c = 1; c < 256; c++) {
+		char one[2] = {(char)c, '\0'}, two[3] = {'a', (char)c, '\0'};
+		bool alnum = isalnum(c) && c < 128;
+
+		assert_int_equal(id_valid(one), alnum);
+		assert_int_equal(id_valid(two),
+		                 alnum || strchr("._:-", c) != NULL);
+	}
 
 	assert_true(source_kind_valid("git"));
 	assert_true(source_kind_valid("docker-compose_v2"));

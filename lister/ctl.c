@@ -81,6 +81,7 @@ ctl_health(struct ctl *c, const struct wire_request *req, struct wbuf *b)
 	    {"send_failures", st.send_failures},
 	    {"containers_last", st.containers_last},
 	    {"list_ms_last", st.list_ms_last},
+	    {"list_us_last", st.list_us_last},
 	    {"containers_skipped", st.skipped},
 	    {"containers_unlabelled", st.unlabelled},
 	    {"resyncs", st.resyncs},

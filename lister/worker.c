@@ -516,6 +516,7 @@ worker_pass(struct worker *w, const struct hint *covered, size_t ncovered)
 	size_t len;
 	char err[DOCKER_ERR_LEN];
 	int64_t t0 = mono_ms(), taken = now_ms();
+	uint64_t t0us = mono_us();
 	uint64_t failures;
 
 	pthread_mutex_lock(&w->mu);
@@ -557,6 +558,7 @@ worker_pass(struct worker *w, const struct hint *covered, size_t ncovered)
 	w->st.gen = s.gen;
 	w->st.containers_last = r.ncontainers;
 	w->st.list_ms_last = (uint64_t)(mono_ms() - t0);
+	w->st.list_us_last = mono_us() - t0us;
 	w->st.skipped += r.skipped;
 	w->st.unlabelled += r.unlabelled;
 	pthread_mutex_unlock(&w->mu);

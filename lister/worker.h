@@ -45,6 +45,7 @@ struct worker_status {
 	uint64_t send_failures;   /* snapshots and deltas dropped: no store */
 	uint64_t containers_last; /* in the latest snapshot */
 	uint64_t list_ms_last;    /* duration of the latest good list */
+	uint64_t list_us_last;    /* the same in microseconds */
 	uint64_t skipped;         /* containers unrepresentable on the wire */
 	uint64_t unlabelled;      /* returned by Docker despite the filter */
 	uint64_t resyncs;         /* passes asked for by resync or SIGHUP */
