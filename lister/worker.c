@@ -1000,8 +1000,13 @@ next_job(struct worker *w, size_t *nb)
 		due = w->pass_due < t ? w->pass_due : t;
 		if (!w->failing) {
 			if ((t = hints_next_due(&w->hints)) <= now) {
-				*nb = hints_take(&w->hints, now, w->batch,
-				                 REREAD_MAX);
+				/* the call reads the containers whose windows
+				 * end within one more window too: events
+				 * parsed a moment apart (across a millisecond,
+				 * or behind an apply) share one call */
+				*nb = hints_take(&w->hints,
+				                 now + WORKER_COALESCE_MS,
+				                 w->batch, REREAD_MAX);
 				return JOB_REREAD;
 			}
 			if (t < due)
