@@ -248,6 +248,35 @@ literal(struct scan *s, struct jval *v, const char *word, enum jkind kind)
 static int value(struct scan *, int depth, struct jval *);
 
 /*
+ * Steps past the separator after an array's '[' or '{' (*first) or its
+ * previous item: 1 with s->p at the next item, 0 past the closing
+ * bracket, -1 on an error. A ',' must be followed by an item.
+ */
+static int
+sep_step(struct scan *s, bool *first, char close, const char *expected)
+{
+	ws(s);
+	if (s->p == s->end)
+		return truncated(s);
+	if (*s->p == close) {
+		*first = false;
+		s->p++;
+		return 0;
+	}
+	if (*first) {
+		*first = false;
+		return 1;
+	}
+	if (*s->p != ',')
+		return syntax(s, s->p, expected);
+	s->p++;
+	ws(s);
+	if (s->p == s->end)
+		return truncated(s);
+	return 1;
+}
+
+/*
  * Steps to the next element of an array whose '[' (*first) or previous
  * element was just read: 1 with s->p at it, 0 past the closing ']', -1 on
  * an error. depth is the array's own.
@@ -255,28 +284,13 @@ static int value(struct scan *, int depth, struct jval *);
 static int
 arr_step(struct scan *s, int depth, bool *first)
 {
-	ws(s);
-	if (s->p == s->end)
-		return truncated(s);
-	if (*first) {
-		*first = false;
-		if (*s->p == ']') {
-			s->p++;
-			return 0;
-		}
-	} else if (*s->p == ']') {
-		s->p++;
-		return 0;
-	} else if (*s->p == ',') {
-		s->p++;
-		ws(s);
-		if (s->p == s->end)
-			return truncated(s);
-		if (*s->p == ']')
-			return syntax(s, s->p, "']' after ','");
-	} else {
-		return syntax(s, s->p, "',' or ']' expected");
-	}
+	bool was_first = *first;
+	int r;
+
+	if ((r = sep_step(s, first, ']', "',' or ']' expected")) != 1)
+		return r;
+	if (!was_first && *s->p == ']')
+		return syntax(s, s->p, "']' after ','");
 	if (depth + 1 >= s->depth_max)
 		return syntax(s, s->p, "nesting too deep");
 	return 1;
@@ -287,26 +301,10 @@ arr_step(struct scan *s, int depth, bool *first)
 static int
 obj_step(struct scan *s, int depth, bool *first, struct jval *k)
 {
-	ws(s);
-	if (s->p == s->end)
-		return truncated(s);
-	if (*first) {
-		*first = false;
-		if (*s->p == '}') {
-			s->p++;
-			return 0;
-		}
-	} else if (*s->p == '}') {
-		s->p++;
-		return 0;
-	} else if (*s->p == ',') {
-		s->p++;
-		ws(s);
-		if (s->p == s->end)
-			return truncated(s);
-	} else {
-		return syntax(s, s->p, "',' or '}' expected");
-	}
+	int r;
+
+	if ((r = sep_step(s, first, '}', "',' or '}' expected")) != 1)
+		return r;
 	if (*s->p != '"')
 		return syntax(s, s->p, "quoted member name expected");
 	if (string(s, k) == -1)
