@@ -151,22 +151,6 @@ followed(const struct recon_sub *s, const char *topic)
 	return false;
 }
 
-/* The topic the store published ev under (db.c's event_topic). */
-static int
-topic_build(char *buf, size_t len, const struct wire_event *ev)
-{
-	switch (ev->type) {
-	case WIRE_EV_CONTAINER:
-		return xsnprintf(buf, len, "container/%s/%s",
-		                 ev->row->workload_id, ev->row->id);
-	case WIRE_EV_WORKLOAD:
-		return xsnprintf(buf, len, "workload/%s", ev->workload->id);
-	case WIRE_EV_PASS:
-		return xsnprintf(buf, len, "sys/pass");
-	}
-	return -1;
-}
-
 /*
  * Decodes body into e and keeps a copy of topic, NUL, body. A NULL topic
  * (an event from the log) is rebuilt from the body. -1 if malformed.
@@ -188,7 +172,7 @@ entry_make(struct recon_sub *s, struct entry *e, const char *topic,
 		return -1;
 	}
 	if (topic == NULL) {
-		if (topic_build(tbuf, sizeof(tbuf), &e->ev) == -1) {
+		if (wire_event_topic(tbuf, sizeof(tbuf), &e->ev) == -1) {
 			s->st.errors++;
 			log_warnx("dropping event %llu: topic too long",
 			          (unsigned long long)e->ev.rev);

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define RECON_VERSION "0.1.0"
 
@@ -25,6 +26,19 @@ bool kind_valid(const char *);
 void notify_ready(int fd);
 /* mkdir -p with mode 0750 for the last component; 0 or -1 (logged). */
 int rundir_make(const char *path);
+/* NULL reads as "": records decoded from the wire or LMDB use both. */
+static inline bool
+str_eq(const char *a, const char *b)
+{
+	return strcmp(a != NULL ? a : "", b != NULL ? b : "") == 0;
+}
+
+static inline bool
+str_empty(const char *s)
+{
+	return s == NULL || *s == '\0';
+}
+
 /* snprintf that reports truncation: 0 fits, -1 truncated. */
 int xsnprintf(char *, size_t, const char *, ...)
     __attribute__((format(printf, 3, 4)));

@@ -2004,6 +2004,33 @@ wire_decode_events_reply(const void *buf, size_t len, struct arena *a,
 	return -1;
 }
 
+int
+wire_event_topic(char *buf, size_t len, const struct wire_event *ev)
+{
+	int n = -1;
+
+	switch (ev->type) {
+	case WIRE_EV_CONTAINER:
+		if (ev->row == NULL)
+			return -1;
+		n = snprintf(buf, len, "container/%s/%s",
+		             ev->row->workload_id != NULL ? ev->row->workload_id
+		                                          : "",
+		             ev->row->id != NULL ? ev->row->id : "");
+		break;
+	case WIRE_EV_WORKLOAD:
+		if (ev->workload == NULL)
+			return -1;
+		n = snprintf(buf, len, "workload/%s",
+		             ev->workload->id != NULL ? ev->workload->id : "");
+		break;
+	case WIRE_EV_PASS:
+		n = snprintf(buf, len, "sys/pass");
+		break;
+	}
+	return n >= 0 && (size_t)n < len ? 0 : -1;
+}
+
 bool
 wire_topic_in_workload(const char *topic, const char *wid)
 {

@@ -269,6 +269,10 @@ int wire_reply_counters(struct wbuf *, const char *key,
 /* The whole health reply, ok included. */
 int wire_reply_health(struct wbuf *, const struct wire_health *);
 
+/* The topic an event is published under (SPEC §3): container/<wid>/<row>,
+ * workload/<wid> or sys/pass, NUL-terminated in buf. -1 when it does not
+ * fit or the event has no record. */
+int wire_event_topic(char *buf, size_t len, const struct wire_event *);
 /* Does an event topic belong to workload wid (container/<wid>/<row_id> or
  * workload/<wid>)? The one reading of SPEC §3's topic grammar. */
 bool wire_topic_in_workload(const char *topic, const char *wid);

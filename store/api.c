@@ -31,18 +31,6 @@ struct call {
 	uint64_t rev; /* head after a write */
 };
 
-static bool
-str_eq(const char *a, const char *b)
-{
-	return strcmp(a != NULL ? a : "", b != NULL ? b : "") == 0;
-}
-
-static bool
-str_empty(const char *s)
-{
-	return s == NULL || *s == '\0';
-}
-
 static int reply_error(struct call *, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

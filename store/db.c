@@ -797,12 +797,6 @@ db_docker_del(struct dbtx *tx, const char *docker_id)
 	return del_record(tx, tx->db->by_docker, docker_id, "a Docker id");
 }
 
-static bool
-str_eq(const char *a, const char *b)
-{
-	return strcmp(a != NULL ? a : "", b != NULL ? b : "") == 0;
-}
-
 int
 db_docker_rebind(struct dbtx *tx, const char *row_id, const char *old_cid,
                  const struct wire_row *now)
@@ -923,23 +917,6 @@ db_rows_each_unless(struct dbtx *tx, db_key_fn skip, db_row_fn fn, void *arg)
 	return each(tx, tx->db->rows, NULL, &ec, "row");
 }
 
-static int
-event_topic(char *buf, size_t len, const struct wire_event *ev)
-{
-	switch (ev->type) {
-	case WIRE_EV_CONTAINER:
-		return xsnprintf(
-		    buf, len, "container/%s/%s",
-		    ev->row->workload_id != NULL ? ev->row->workload_id : "",
-		    ev->row->id);
-	case WIRE_EV_WORKLOAD:
-		return xsnprintf(buf, len, "workload/%s", ev->workload->id);
-	case WIRE_EV_PASS:
-		return xsnprintf(buf, len, "sys/pass");
-	}
-	return -1;
-}
-
 /* Drops the oldest log entries beyond the retained count. */
 static int
 trim_log(struct dbtx *tx)
@@ -981,7 +958,7 @@ db_event(struct dbtx *tx, struct wire_event *ev)
 
 	if (!tx->write)
 		abort(); /* our own bug: events only in write transactions */
-	if (event_topic(topic, sizeof(topic), ev) == -1) {
+	if (wire_event_topic(topic, sizeof(topic), ev) == -1) {
 		log_error("unable to log an event: topic too long");
 		return -1;
 	}

@@ -18,18 +18,6 @@ static const char *const reason_names[JOBS_NREASONS] = {
     [JOBS_PASS] = "pass",
 };
 
-static bool
-str_eq(const char *a, const char *b)
-{
-	return strcmp(a != NULL ? a : "", b != NULL ? b : "") == 0;
-}
-
-static bool
-str_empty(const char *s)
-{
-	return s == NULL || *s == '\0';
-}
-
 void
 jobs_init(struct jobs *j, struct db *db, nng_socket sock, db_publish_fn next,
           void *next_arg)

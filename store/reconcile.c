@@ -59,18 +59,6 @@ struct pass {
 	struct recon_result r;
 };
 
-static bool
-str_eq(const char *a, const char *b)
-{
-	return strcmp(a != NULL ? a : "", b != NULL ? b : "") == 0;
-}
-
-static bool
-str_empty(const char *s)
-{
-	return s == NULL || *s == '\0';
-}
-
 const char *
 recon_state_map(const char *s)
 {
