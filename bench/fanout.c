@@ -480,7 +480,7 @@ generate(void)
 		snap.ncontainers = (size_t)batch;
 		wbuf_reset(&b);
 		if (wire_encode_snapshot(&b, &snap) == -1 ||
-		    nngx_send_timeout(s, b.data, b.len, 60000) == -1)
+		    nngx_send_timeout(s, b.data, b.len, 60000) != NNGX_SENT)
 			fatalx(EXIT_TEMP, "unable to push a snapshot");
 		events += per;
 		atomic_store(&expected, events);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "flags.h"
+#include "log.h"
 #include "util.h"
 
 int
@@ -251,4 +252,11 @@ flags_parse(const char *prog, const char *synopsis, struct flag *tab, int argc,
 	}
 	free(pos);
 	return 0;
+}
+
+void
+flags_daemon_check(const struct daemon_opts *o)
+{
+	if (o->admin_uid < -1 || o->admin_uid > (int64_t)UINT32_MAX)
+		fatalx(EXIT_USAGE, "bad --admin-uid: -1 or a uid");
 }

@@ -71,10 +71,17 @@ struct daemon_opts {
 	     &(o)->max_message,                                                \
 	     "64M",                                                            \
 	     "largest message any socket accepts"},                            \
+	    {"socket-mode",     0,      "RECON_SOCKET_MODE",       FLAG_MODE,  \
+	     &(o)->socket_mode, "0660", "mode of ipc socket files"},           \
 	{                                                                      \
-		"socket-mode", 0, "RECON_SOCKET_MODE", FLAG_MODE,              \
-		    &(o)->socket_mode, "0660", "mode of ipc socket files"      \
+		"admin-uid", 0, "RECON_ADMIN_UID", FLAG_INT, &(o)->admin_uid,  \
+		    "-1",                                                      \
+		    "uid allowed to change state besides root and our own "    \
+		    "(-1: none)"                                               \
 	}
+
+/* Checks the shared options (exits 100 naming the bad one). */
+void flags_daemon_check(const struct daemon_opts *);
 
 /*
  * Parses defaults, environment, then argv[1..]. Positional arguments are

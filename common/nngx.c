@@ -35,7 +35,6 @@ static const struct {
     [NNGX_SUB] = {"sub", nng_sub0_open, NNGX_PUB},
     [NNGX_REP] = {"rep", nng_rep0_open, NNGX_REQ},
     [NNGX_REQ] = {"req", nng_req0_open, NNGX_REP},
-    [NNGX_REP_RAW] = {"raw rep", nng_rep0_open_raw, NNGX_REQ},
 };
 
 /*
@@ -296,6 +295,18 @@ nngx_msg(const void *buf, size_t len)
 	return m;
 }
 
+/* A send's outcome: EAGAIN and a timeout are busy, not gone. */
+static int
+nngx_sent(int rv, const char *how)
+{
+	if (rv == 0)
+		return NNGX_SENT;
+	if (rv == NNG_EAGAIN || rv == NNG_ETIMEDOUT)
+		return NNGX_BUSY;
+	log_warnx("unable to send%s: %s", how, nng_strerror(rv));
+	return NNGX_FAILED;
+}
+
 int
 nngx_send_nb(nng_socket s, const void *buf, size_t len)
 {
@@ -303,13 +314,10 @@ nngx_send_nb(nng_socket s, const void *buf, size_t len)
 	int rv;
 
 	if (m == NULL)
-		return -1;
-	if ((rv = nng_sendmsg(s, m, NNG_FLAG_NONBLOCK)) != 0) {
-		log_debug("unable to send: %s", nng_strerror(rv));
+		return nngx_sent(NNG_ENOMEM, "");
+	if ((rv = nng_sendmsg(s, m, NNG_FLAG_NONBLOCK)) != 0)
 		nng_msg_free(m);
-		return -1;
-	}
-	return 0;
+	return nngx_sent(rv, "");
 }
 
 int
@@ -320,43 +328,29 @@ nngx_send_timeout(nng_socket s, const void *buf, size_t len, int64_t ms)
 	int rv;
 
 	if (m == NULL)
-		return -1;
-	if (nng_aio_alloc(&aio, NULL, NULL) != 0) {
+		return nngx_sent(NNG_ENOMEM, "");
+	if ((rv = nng_aio_alloc(&aio, NULL, NULL)) != 0) {
 		nng_msg_free(m);
-		return -1;
+		return nngx_sent(rv, "");
 	}
 	nng_aio_set_msg(aio, m);
 	nng_aio_set_timeout(aio, (nng_duration)ms);
 	nng_send_aio(s, aio);
 	nng_aio_wait(aio);
-	if ((rv = nng_aio_result(aio)) != 0) {
-		/* on failure the message is still ours */
-		nng_msg_free(nng_aio_get_msg(aio));
-		log_debug("unable to send: %s", nng_strerror(rv));
-	}
+	if ((rv = nng_aio_result(aio)) != 0)
+		nng_msg_free(nng_aio_get_msg(aio)); /* still ours */
 	nng_aio_free(aio);
-	return rv == 0 ? 0 : -1;
+	return nngx_sent(rv, " within the timeout");
 }
 
 int
-nngx_reply_nb(nng_socket s, nng_msg *req, const void *buf, size_t len)
+nngx_send_buffer(nng_socket s, int n)
 {
-	nng_msg *m = nngx_msg(buf, len);
 	int rv;
 
-	/* the request's header is its way back: pipe and request id */
-	if (m == NULL || nng_msg_header_append(m, nng_msg_header(req),
-	                                       nng_msg_header_len(req)) != 0) {
-		log_warnx("unable to build a reply: out of memory");
-		if (m != NULL)
-			nng_msg_free(m);
-		nng_msg_free(req);
-		return -1;
-	}
-	nng_msg_free(req);
-	if ((rv = nng_sendmsg(s, m, NNG_FLAG_NONBLOCK)) != 0) {
-		log_debug("unable to send a reply: %s", nng_strerror(rv));
-		nng_msg_free(m);
+	if ((rv = nng_socket_set_int(s, NNG_OPT_SENDBUF, n)) != 0) {
+		log_warnx("unable to set a send buffer of %d: %s", n,
+		          nng_strerror(rv));
 		return -1;
 	}
 	return 0;
@@ -376,12 +370,22 @@ nngx_subscribe(nng_socket s, const char *prefix)
 	return 0;
 }
 
-int
-nngx_peer_uid(nng_msg *m, uint64_t *uid)
+int64_t
+nngx_peer_uid(nng_msg *m)
 {
 	nng_pipe p = nng_msg_get_pipe(m);
+	uint64_t uid;
 
-	if (nng_pipe_id(p) < 0)
+	if (nng_pipe_id(p) < 0 ||
+	    nng_pipe_get_uint64(p, NNG_OPT_IPC_PEER_UID, &uid) != 0 ||
+	    uid > INT64_MAX)
 		return -1;
-	return nng_pipe_get_uint64(p, NNG_OPT_IPC_PEER_UID, uid) == 0 ? 0 : -1;
+	return (int64_t)uid;
+}
+
+bool
+nngx_uid_trusted(int64_t uid, int64_t admin_uid)
+{
+	return uid >= 0 && (uid == 0 || uid == (int64_t)geteuid() ||
+	                    (admin_uid >= 0 && uid == admin_uid));
 }

@@ -5,6 +5,7 @@
 #ifndef RECON_NNGX_H
 #define RECON_NNGX_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,8 +18,15 @@ enum nngx_proto {
 	NNGX_SUB,
 	NNGX_REP,
 	NNGX_REQ,
-	NNGX_REP_RAW, /* REP without its one-request state: many requests
-	               * may wait for their answer (nngx_reply_nb) */
+};
+
+/* What a send without waiting did. Busy is not gone (SPEC §2): the peer
+ * or the queue is full now, so the sender keeps the message and tries
+ * again later; failed means the socket is closed or memory ran out. */
+enum nngx_sent {
+	NNGX_SENT = 0,
+	NNGX_BUSY = 1,
+	NNGX_FAILED = -1,
 };
 
 /* ipc://<run_dir>/<name> unless url is set; -1 if it does not fit. */
@@ -39,19 +47,22 @@ int nngx_dial(nng_socket *, enum nngx_proto, const char *url, uint64_t max_msg);
 int nngx_recv_fd(nng_socket);
 /* Receives one message without blocking: 1 got one, 0 none, -1 error. */
 int nngx_try_recv(nng_socket, nng_msg **);
-/* Sends len bytes (copied) without blocking: 0 sent, -1 (errno-like
- * reason logged at debug) when no peer or queue full. */
+/* Sends len bytes (copied) without blocking: an enum nngx_sent; a
+ * failure is logged. */
 int nngx_send_nb(nng_socket, const void *, size_t);
-/* Sends with a timeout in ms: 0 sent, -1 timed out or failed. */
+/* Sends with a timeout in ms: NNGX_SENT, NNGX_BUSY (timed out: nobody
+ * took it) or NNGX_FAILED (logged). */
 int nngx_send_timeout(nng_socket, const void *, size_t, int64_t ms);
-/* Answers req, received on an NNGX_REP_RAW socket, with len bytes
- * (copied) without blocking; req is freed. 0 sent, -1 (logged at debug)
- * when its peer is gone. */
-int nngx_reply_nb(nng_socket, nng_msg *req, const void *, size_t);
+/* Lets a PUSH or PUB socket queue n messages while its peers are busy
+ * (nng's default is none for PUSH). 0, or -1 logged. */
+int nngx_send_buffer(nng_socket, int n);
 /* Subscribes a SUB socket to the topics starting with prefix ("": all).
  * 0, or -1 logged. */
 int nngx_subscribe(nng_socket, const char *prefix);
-/* uid of the peer that sent m over ipc; -1 when not known (tcp). */
-int nngx_peer_uid(nng_msg *, uint64_t *);
+/* The uid of the peer that sent m over ipc; -1 when not known (tcp). */
+int64_t nngx_peer_uid(nng_msg *);
+/* Whether a peer of uid (-1: unknown) may change state or read secrets
+ * (SPEC §2): 0, our own uid, or admin_uid (-1: none). */
+bool nngx_uid_trusted(int64_t uid, int64_t admin_uid);
 
 #endif

@@ -482,6 +482,11 @@ fill(struct recon_sub *s, uint64_t from, uint64_t limit)
 	/* one workload: the store filters; several: we do */
 	if (s->nfollow == 1)
 		rq.workload_id = s->follow[0];
+	/* from now on: only the head, which every stats reply carries */
+	if (from == RECON_SUB_NOW) {
+		memset(&rq, 0, sizeof(rq));
+		rq.t = "stats";
+	}
 	s->unanswered = false;
 	if (call(s, &rq) == -1) {
 		s->unanswered = true;
@@ -495,11 +500,26 @@ fill(struct recon_sub *s, uint64_t from, uint64_t limit)
 		goto out;
 	}
 	if (!ok) {
-		sub_err(s, "events.since: %s: %s", code, msg);
-		if (strcmp(code, "compacted") == 0) {
+		sub_err(s, "%s: %s: %s", rq.t, code, msg);
+		/* behind the log, or ahead of a store that lost its history:
+		 * either way, list again (SPEC §5) */
+		if (strcmp(code, "compacted") == 0 ||
+		    strcmp(code, "ahead") == 0) {
 			s->compacted = true;
 			r = RECON_SUB_COMPACTED;
 		}
+		goto out;
+	}
+	if (from == RECON_SUB_NOW) {
+		if (wire_peek_rev(s->reply.data, s->reply.len, &head, err) ==
+		    -1) {
+			sub_err(s, "bad stats reply: %s", err);
+			goto out;
+		}
+		s->st.fills++;
+		s->upto = head;
+		s->need_fill = false;
+		r = 0;
 		goto out;
 	}
 	if (wire_decode_events_reply(s->reply.data, s->reply.len, a, &head, &sp,

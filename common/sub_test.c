@@ -75,7 +75,8 @@ of_workload(const char *topic, const char *wid)
 	       strcmp(topic + 9, wid) == 0;
 }
 
-/* events.since as recon-store answers it. */
+/* events.since and stats (its rev, the head) as recon-store answers
+ * them. */
 static void
 fs_answer(const struct wire_request *rq, struct wbuf *out)
 {
@@ -83,19 +84,31 @@ fs_answer(const struct wire_request *rq, struct wbuf *out)
 	uint64_t r, n = 0, limit = rq->limit ? rq->limit : 1000;
 	bool filter = rq->workload_id != NULL && !fs.ignore_filter;
 
+	if (strcmp(rq->t, "stats") == 0) {
+		pthread_mutex_lock(&fs.mu);
+		fs.requests++;
+		wire_reply_begin(out, 1);
+		wire_reply_u64(out, "rev", fs.head);
+		pthread_mutex_unlock(&fs.mu);
+		return;
+	}
 	if (strcmp(rq->t, "events.since") != 0) {
 		wire_reply_error(out, "unknown", "unknown request");
 		return;
 	}
 	pthread_mutex_lock(&fs.mu);
 	fs.requests++;
+	if (rq->rev > fs.head) {
+		pthread_mutex_unlock(&fs.mu);
+		wire_reply_error(out, "ahead", "newer than the head");
+		return;
+	}
 	if (rq->rev < fs.head && rq->rev + 1 < fs.oldest) {
 		pthread_mutex_unlock(&fs.mu);
 		wire_reply_error(out, "compacted", "older than the log keeps");
 		return;
 	}
-	for (r = rq->rev + 1;
-	     rq->rev != UINT64_MAX && r <= fs.head && n < limit; r++) {
+	for (r = rq->rev + 1; r <= fs.head && n < limit; r++) {
 		struct wbuf *b = &fs.log[r].body;
 		char *p;
 

@@ -316,7 +316,7 @@ wbuf_grow(struct wbuf *b, size_t n)
 	b->cap = ncap;
 }
 
-static void
+void
 wbuf_append(struct wbuf *b, const void *p, size_t n)
 {
 	if (n == 0)

@@ -23,6 +23,8 @@ struct wbuf {
 	size_t len, cap;
 };
 void wbuf_reset(struct wbuf *);
+/* Appends n bytes (out of memory aborts, as every encoder's growth does). */
+void wbuf_append(struct wbuf *, const void *, size_t);
 void wbuf_free(struct wbuf *);
 
 struct wire_kv {

@@ -8,31 +8,29 @@
 
 #include <stdint.h>
 
-#include <nng/nng.h>
-
+#include "ctlsrv.h"
 #include "notify.h"
 #include "runner.h"
 #include "upstream.h"
 
 struct ctl {
-	nng_socket sock; /* raw REP: a dispatch may wait while health is
-	                  * answered */
 	struct runner *runner;
 	struct notify *notify;
 	struct upstream *up;
 	const char *plugin_dir;
-	int64_t started_mono;
-	int64_t own_uid, admin_uid; /* admin_uid -1: none */
-	uint64_t requests, bad_requests, denied, forwarded;
+	int64_t admin_uid;         /* -1: none */
+	uint64_t forwarded;        /* dispatches passed on to the store */
+	uint64_t forward_failures; /* of them or before: no answer */
 };
 
-/* Answers every request waiting on the socket; a dispatch is answered
- * later, by ctl_forwarded. */
-void ctl_serve(struct ctl *);
+/* The dispatcher.ctl server's table, health and trust, around c; a
+ * dispatch is answered later, by ctl_forwarded. */
+void ctl_config(struct ctl *, struct ctlsrv_config *);
 /* The store's answer to a dispatch (a finished UP_DISPATCH call, not
  * freed here) goes back to whoever asked. */
 void ctl_forwarded(struct ctl *, struct up_call *);
-/* Frees the request a dispatch call still holds (at exit). */
+/* Lets go of the request a dispatch call still holds (at exit, before
+ * the ctl server is freed). */
 void ctl_drop(struct up_call *);
 
 #endif

@@ -36,6 +36,8 @@
 #define WEBHOOK_QUEUE_MAX   1000
 #define WEBHOOK_INFLIGHT    64
 #define EVENTS_RECVBUF      1024 /* events buffered before PUB drops */
+#define RESULTS_SENDBUF     64   /* plugin results nng queues for ingest */
+#define CTL_SLOTS           256  /* dispatcher.ctl requests answered at once */
 #define DEFAULT_PATH                                                           \
 	"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -63,8 +65,6 @@ static struct flag flagtab[] = {
     {"webhook-attempts", 0, "RECON_WEBHOOK_ATTEMPTS", FLAG_INT,
      &webhook_attempts, "6",
      "tries per webhook (5xx and errors retry, backoff 1s doubling)"},
-    {"admin-uid", 0, "RECON_ADMIN_UID", FLAG_INT, &opts.admin_uid, "-1",
-     "uid allowed to dispatch besides root and our own (-1: none)"},
     {"jobs-url", 0, "RECON_JOBS_URL", FLAG_STR, &jobs_url, NULL,
      "jobs socket, PULL (default ipc://<run-dir>/jobs)"},
     {"ingest-url", 0, "RECON_INGEST_URL", FLAG_STR, &ingest_url, NULL,
@@ -90,8 +90,7 @@ check_options(void)
 		fatalx(EXIT_USAGE, "bad --webhook-timeout: must be above 0");
 	if (webhook_attempts < 1 || webhook_attempts > 100)
 		fatalx(EXIT_USAGE, "bad --webhook-attempts: 1 to 100");
-	if (opts.admin_uid < -1 || opts.admin_uid > UINT32_MAX)
-		fatalx(EXIT_USAGE, "bad --admin-uid: -1 or a uid");
+	flags_daemon_check(&opts);
 	if (*plugin_dir != '/')
 		fatalx(EXIT_USAGE, "bad --plugin-dir %s: not an absolute path",
 		       plugin_dir);
@@ -129,6 +128,14 @@ dispatcher_dispatch_jobs(nng_socket s, struct runner *r, struct notify *nt)
 	size_t i;
 
 	while (nngx_try_recv(s, &m) == 1) {
+		/* a job runs plugins as us: trusted peers only (SPEC §2) */
+		if (!nngx_uid_trusted(nngx_peer_uid(m), opts.admin_uid)) {
+			r->ctr[RC_JOBS_FORBIDDEN]++;
+			log_warnx("refused a dispatch job from uid %lld",
+			          (long long)nngx_peer_uid(m));
+			nng_msg_free(m);
+			continue;
+		}
 		a = arena_new();
 		if (runner_job(r, nng_msg_body(m), nng_msg_len(m), a, &d) == 0)
 			for (i = 0; i < d.nitems; i++)
@@ -182,6 +189,8 @@ main(int argc, char **argv)
 	struct runner runner;
 	struct notify *nt;
 	struct upstream *up;
+	struct ctlsrv_config ccfg;
+	struct ctlsrv *srv;
 	struct ctl c;
 	struct pollfd *pfd = NULL, *np;
 	size_t cap = 0, n, nr, nn;
@@ -211,7 +220,7 @@ main(int argc, char **argv)
 	 * store.ctl are the store's, dialled in the background */
 	url_of(url, sizeof(url), ctl_url, "dispatcher.ctl",
 	       "dispatcher-ctl-url");
-	if (nngx_listen(&ctlsock, NNGX_REP_RAW, url, opts.max_message,
+	if (nngx_listen(&ctlsock, NNGX_REP, url, opts.max_message,
 	                (int)opts.socket_mode) == -1)
 		return EXIT_TEMP;
 	url_of(url, sizeof(url), jobs_url, "jobs", "jobs-url");
@@ -219,7 +228,8 @@ main(int argc, char **argv)
 	                (int)opts.socket_mode) == -1)
 		return EXIT_TEMP;
 	url_of(url, sizeof(url), ingest_url, "ingest", "ingest-url");
-	if (nngx_dial(&ingest, NNGX_PUSH, url, opts.max_message) == -1)
+	if (nngx_dial(&ingest, NNGX_PUSH, url, opts.max_message) == -1 ||
+	    nngx_send_buffer(ingest, RESULTS_SENDBUF) == -1)
 		return EXIT_TEMP;
 	url_of(url, sizeof(url), events_url, "events", "events-url");
 	if (nngx_dial(&events, NNGX_SUB, url, opts.max_message) == -1 ||
@@ -252,16 +262,16 @@ main(int argc, char **argv)
 	if ((nt = notify_new(&nc)) == NULL)
 		return EXIT_TEMP;
 	memset(&c, 0, sizeof(c));
-	c.sock = ctlsock;
 	c.runner = &runner;
 	c.notify = nt;
 	c.up = up;
 	c.plugin_dir = plugin_dir;
-	c.started_mono = mono_ms();
-	c.own_uid = (int64_t)geteuid();
 	c.admin_uid = opts.admin_uid;
+	ctl_config(&c, &ccfg);
+	if ((srv = ctlsrv_new(ctlsock, &ccfg, CTL_SLOTS)) == NULL)
+		return EXIT_TEMP;
+	fixed[PFD_CTL] = ctlsrv_fd(srv);
 	if ((fixed[PFD_JOBS] = nngx_recv_fd(jobs)) == -1 ||
-	    (fixed[PFD_CTL] = nngx_recv_fd(ctlsock)) == -1 ||
 	    (fixed[PFD_EVENTS] = nngx_recv_fd(events)) == -1)
 		return EXIT_TEMP;
 	fixed[PFD_UP] = upstream_fd(up);
@@ -303,7 +313,7 @@ main(int argc, char **argv)
 		if (!running)
 			break;
 		if (pfd[PFD_CTL].revents & POLLIN)
-			ctl_serve(&c);
+			ctlsrv_serve(srv);
 		if (pfd[PFD_JOBS].revents & POLLIN)
 			dispatcher_dispatch_jobs(jobs, &runner, nt);
 		if (pfd[PFD_EVENTS].revents & POLLIN)
@@ -322,7 +332,7 @@ main(int argc, char **argv)
 	runner_fini(&runner, STOP_WAIT_MS);
 	upstream_free(up, 200, ctl_drop);
 	notify_free(nt);
-	nng_close(ctlsock);
+	ctlsrv_free(srv);
 	nng_close(jobs);
 	nng_close(events);
 	nng_close(ingest);

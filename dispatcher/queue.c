@@ -138,6 +138,8 @@ queue_submit(struct queue *q, const char *wid, struct q_req *req)
 	struct q_wl *wl, **n;
 	enum q_reason r;
 	bool found;
+
+	q->requested++;
 	size_t i = wl_find(q, wid, &found), cap;
 
 	if (!found) {

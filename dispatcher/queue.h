@@ -44,7 +44,9 @@ struct queue {
 	struct q_list urgent, pass; /* ready to start, oldest first */
 	size_t concurrency;
 	size_t running, queued; /* runs under way; workloads waiting */
-	uint64_t folded;        /* requests folded into a waiting one */
+	/* requested = runs started + folded + queued */
+	uint64_t requested; /* runs asked for (one per job item, dispatch) */
+	uint64_t folded;    /* requests folded into a waiting one */
 };
 
 const char *q_reason_name(enum q_reason);

@@ -24,6 +24,8 @@ const char *const runner_ctr_names[RC_COUNT] = {
     [RC_BAD_JOBS] = "bad_jobs",
     [RC_RESULTS_SENT] = "results_sent",
     [RC_RESULTS_LOST] = "results_lost",
+    [RC_RESULTS_BUSY] = "results_busy",
+    [RC_JOBS_FORBIDDEN] = "jobs_forbidden",
 };
 
 struct run {
@@ -55,9 +57,14 @@ static void
 outbox_flush(struct runner *r)
 {
 	struct outbox_msg *m;
+	int rv;
 
 	while ((m = r->out_head) != NULL) {
-		if (nngx_send_nb(r->conf.ingest, m->b.data, m->b.len) == -1) {
+		/* busy or not: the result stays, offered again later */
+		if ((rv = nngx_send_nb(r->conf.ingest, m->b.data, m->b.len)) !=
+		    NNGX_SENT) {
+			if (rv == NNGX_BUSY)
+				r->ctr[RC_RESULTS_BUSY]++;
 			r->out_due = mono_ms() + RUNNER_RETRY_MS;
 			return;
 		}

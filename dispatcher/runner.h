@@ -31,14 +31,16 @@ struct runner_conf {
 };
 
 enum runner_ctr {
-	RC_RUNS,         /* runs finished (refused ones included) */
-	RC_FAILURES,     /* of which not ok */
-	RC_TIMEOUTS,     /* runs ended by the timeout */
-	RC_REFUSED,      /* plugins refused before they ran */
-	RC_JOBS,         /* dispatch jobs taken */
-	RC_BAD_JOBS,     /* dispatch jobs dropped as malformed */
-	RC_RESULTS_SENT, /* plugin_result messages the store took */
-	RC_RESULTS_LOST, /* dropped with the outbox full */
+	RC_RUNS,           /* runs finished (refused ones included) */
+	RC_FAILURES,       /* of which not ok */
+	RC_TIMEOUTS,       /* runs ended by the timeout */
+	RC_REFUSED,        /* plugins refused before they ran */
+	RC_JOBS,           /* dispatch jobs taken */
+	RC_BAD_JOBS,       /* dispatch jobs dropped as malformed */
+	RC_RESULTS_SENT,   /* plugin_result messages the store took */
+	RC_RESULTS_LOST,   /* dropped with the outbox full */
+	RC_RESULTS_BUSY,   /* sends the store's ingest refused as busy */
+	RC_JOBS_FORBIDDEN, /* jobs refused for the peer's uid (SPEC §2) */
 	RC_COUNT
 };
 

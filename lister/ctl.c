@@ -12,25 +12,6 @@
 #include "log.h"
 #include "util.h"
 
-/*
- * A command: its request name `t`, and the function that appends the
- * reply (0, or -1 after appending an error reply itself).
- */
-struct ctl_cmd {
-	const char *name;
-	int (*fn)(struct ctl *, const struct wire_request *, struct wbuf *);
-};
-
-static int ctl_health(struct ctl *, const struct wire_request *, struct wbuf *);
-static int ctl_resync(struct ctl *, const struct wire_request *, struct wbuf *);
-
-static const struct ctl_cmd ctl_cmds[] = {
-    /* health [live]: the SPEC §7 reply; live: only "the loop turns". */
-    {"health", ctl_health},
-    /* resync: a full pass now (after the one running); replies at once. */
-    {"resync", ctl_resync},
-};
-
 int
 ctl_docker_ok(const struct worker_status *st, int64_t now_mono,
               int64_t timeout_ms)
@@ -62,13 +43,15 @@ events_detail(const struct events_status *es, int64_t now, char *buf,
 		         (long long)es->retry_ms);
 }
 
-static int
-ctl_health(struct ctl *c, const struct wire_request *req, struct wbuf *b)
+/* The lister's part of health: the docker and events checks, counters. */
+static void
+ctl_health(void *arg, struct ctlsrv_req *req, bool live, struct wire_health *h)
 {
+	struct ctl *c = arg;
 	struct worker_status st;
 	struct events_status es;
-	struct wire_check checks[2];
-	struct wire_health h;
+	struct wire_check *checks;
+	struct wire_counter *ctr;
 	char detail[DOCKER_ERR_LEN + 64], edetail[DOCKER_ERR_LEN + 96];
 	int64_t now = mono_ms(), age;
 
@@ -105,25 +88,21 @@ ctl_health(struct ctl *c, const struct wire_request *req, struct wbuf *b)
 	    {"deltas_sent", st.deltas_sent},
 	    {"heartbeats", st.heartbeats},
 	    {"missed_events", st.missed_events},
-	    {"ctl_requests", c->requests},
-	    {"ctl_bad_requests", c->bad_requests},
 	};
 
-	memset(&h, 0, sizeof(h));
-	h.name = "recon-lister";
-	h.pid = (int64_t)getpid();
-	h.version = RECON_VERSION;
-	h.uptime_s = (now - c->started_mono) / 1000;
-	h.counters = counters;
-	h.ncounters = sizeof(counters) / sizeof(counters[0]);
-	if (req->live) {
-		h.ready = true;
-		return wire_reply_health(b, &h);
+	ctr = arena_alloc(req->a, sizeof(counters));
+	memcpy(ctr, counters, sizeof(counters));
+	h->counters = ctr;
+	h->ncounters = sizeof(counters) / sizeof(counters[0]);
+	if (live) {
+		h->ready = true;
+		return;
 	}
+	checks = arena_alloc(req->a, 2 * sizeof(*checks));
 	age = (now - st.last_ok_mono) / 1000;
 	checks[0].name = "docker";
 	checks[0].ok = ctl_docker_ok(&st, now, c->timeout_ms);
-	checks[0].detail = detail;
+
 	if (!st.ever_ok)
 		snprintf(detail, sizeof(detail), "no list yet%s%s",
 		         st.last_error[0] ? ": " : "", st.last_error);
@@ -136,51 +115,39 @@ ctl_health(struct ctl *c, const struct wire_request *req, struct wbuf *b)
 		         st.last_error);
 	checks[1].name = "events";
 	checks[1].ok = ctl_events_ok(&es, now, c->timeout_ms);
-	checks[1].detail = edetail;
 	events_detail(&es, now, edetail, sizeof(edetail));
-	h.ready = st.ever_ok;
-	h.checks = checks;
-	h.nchecks = 2;
-	return wire_reply_health(b, &h);
+	checks[0].detail = arena_strdup(req->a, detail);
+	checks[1].detail = arena_strdup(req->a, edetail);
+	h->ready = st.ever_ok;
+	h->checks = checks;
+	h->nchecks = 2;
 }
 
+/* resync: a full pass now (after the one running); replies at once. */
 static int
-ctl_resync(struct ctl *c, const struct wire_request *req, struct wbuf *b)
+ctl_resync(void *arg, struct ctlsrv_req *req)
 {
+	struct ctl *c = arg;
+
 	worker_resync(c->worker);
 	log_info("full pass asked for on lister.ctl");
-	return wire_reply_begin(b, 0);
+	return wire_reply_begin(req->out, 0);
 }
 
-void
-ctl_handle(struct ctl *c, const void *buf, size_t len, struct wbuf *reply)
-{
-	struct arena *a = arena_new();
-	struct wire_request req;
-	char err[WIRE_ERR_LEN];
-	size_t i;
+/* The lister.ctl commands (health is the server's, with ctl_health). */
+static const struct ctlsrv_cmd ctl_cmds[] = {
+    {"resync", ctl_resync, CTLSRV_WRITE},
+};
 
-	c->requests++;
-	if (wire_decode_request(buf, len, a, &req, err) == -1) {
-		c->bad_requests++;
-		log_warnx("unable to decode lister.ctl request: %s", err);
-		wire_reply_error(reply, "invalid", err);
-		arena_free(a);
-		return;
-	}
-	for (i = 0; i < sizeof(ctl_cmds) / sizeof(ctl_cmds[0]); i++)
-		if (req.t != NULL && strcmp(req.t, ctl_cmds[i].name) == 0)
-			break;
-	if (i == sizeof(ctl_cmds) / sizeof(ctl_cmds[0])) {
-		c->bad_requests++;
-		snprintf(err, sizeof(err), "recon-lister has no command %.64s",
-		         req.t ? req.t : "");
-		log_warnx("unable to answer lister.ctl request: %s", err);
-		wire_reply_error(reply, "unknown", err);
-	} else if (ctl_cmds[i].fn(c, &req, reply) == -1) {
-		/* Only a programming error: the encoders fail on NULLs. */
-		wbuf_reset(reply);
-		wire_reply_error(reply, "internal", "unable to encode reply");
-	}
-	arena_free(a);
+void
+ctl_config(struct ctl *c, struct ctlsrv_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->name = "lister.ctl";
+	cfg->proc = "recon-lister";
+	cfg->cmds = ctl_cmds;
+	cfg->ncmds = sizeof(ctl_cmds) / sizeof(ctl_cmds[0]);
+	cfg->health = ctl_health;
+	cfg->arg = c;
+	cfg->admin_uid = c->admin_uid;
 }

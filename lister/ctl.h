@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ctlsrv.h"
 #include "events.h"
 #include "wire.h"
 #include "worker.h"
@@ -16,15 +17,12 @@
 struct ctl {
 	struct worker *worker;
 	struct events *events;
-	int64_t started_mono; /* for uptime_s */
 	int64_t timeout_ms;
-	uint64_t requests;     /* answered, errors included */
-	uint64_t bad_requests; /* undecodable or unknown */
+	int64_t admin_uid; /* -1: none */
 };
 
-/* Decodes one request and appends its reply to reply (always one: REP
- * must answer every request). */
-void ctl_handle(struct ctl *, const void *req, size_t len, struct wbuf *reply);
+/* The lister.ctl server's table, health and trust, around c. */
+void ctl_config(struct ctl *, struct ctlsrv_config *);
 
 /*
  * The docker check: ok when a full pass has succeeded since start and

@@ -32,6 +32,7 @@
 #define PREFIX_MAX          256
 #define STOP_WAIT_MS        800 /* SIGTERM to exit: SPEC §7 allows 1 s */
 #define EVENTS_STOP_MS      200 /* of which the events thread gets this */
+#define CTL_SLOTS           32  /* lister.ctl requests answered at once */
 
 static struct daemon_opts opts;
 static char *docker_host, *label_prefix, *host_name;
@@ -80,6 +81,7 @@ check_options(void)
 {
 	char sock[108], base[256], err[DOCKER_ERR_LEN];
 
+	flags_daemon_check(&opts);
 	if (docker_host_parse(docker_host, sock, sizeof(sock), base,
 	                      sizeof(base), err, sizeof(err)) == -1)
 		fatalx(EXIT_USAGE, "bad --docker-host %s", err);
@@ -104,23 +106,6 @@ check_options(void)
 	}
 }
 
-/* Answers every request waiting on lister.ctl. */
-static void
-serve_ctl(nng_socket sock, struct ctl *c)
-{
-	nng_msg *m;
-	struct wbuf reply = {0};
-
-	while (nngx_try_recv(sock, &m) == 1) {
-		wbuf_reset(&reply);
-		ctl_handle(c, nng_msg_body(m), nng_msg_len(m), &reply);
-		nng_msg_free(m);
-		if (nngx_send_nb(sock, reply.data, reply.len) == -1)
-			log_warnx("unable to send lister.ctl reply: peer gone");
-	}
-	wbuf_free(&reply);
-}
-
 int
 main(int argc, char **argv)
 {
@@ -130,6 +115,8 @@ main(int argc, char **argv)
 	struct worker *w;
 	struct events_conf ec;
 	struct events *ev;
+	struct ctlsrv_config ccfg;
+	struct ctlsrv *srv;
 	struct ctl c;
 	struct pollfd pfd[3];
 	int lockfd, sigfd, sig;
@@ -186,11 +173,12 @@ main(int argc, char **argv)
 	memset(&c, 0, sizeof(c));
 	c.worker = w;
 	c.events = ev;
-	c.started_mono = mono_ms();
 	c.timeout_ms = docker_timeout_ms;
-
-	if ((pfd[1].fd = nngx_recv_fd(ctlsock)) == -1)
+	c.admin_uid = opts.admin_uid;
+	ctl_config(&c, &ccfg);
+	if ((srv = ctlsrv_new(ctlsock, &ccfg, CTL_SLOTS)) == NULL)
 		return EXIT_TEMP;
+	pfd[1].fd = ctlsrv_fd(srv);
 	pfd[0].fd = sigfd;
 	pfd[2].fd = worker_wake_fd(w);
 	pfd[0].events = pfd[1].events = pfd[2].events = POLLIN;
@@ -214,7 +202,7 @@ main(int argc, char **argv)
 			}
 		}
 		if (pfd[1].revents & POLLIN)
-			serve_ctl(ctlsock, &c);
+			ctlsrv_serve(srv);
 		if (pfd[2].revents & POLLIN)
 			worker_drain(w);
 	}
@@ -223,7 +211,7 @@ main(int argc, char **argv)
 	if (events_stop(ev, EVENTS_STOP_MS) == -1 ||
 	    worker_stop(w, STOP_WAIT_MS - EVENTS_STOP_MS) == -1)
 		_exit(0); /* a thread still hangs in a call: leave it */
-	nng_close(ctlsock);
+	ctlsrv_free(srv);
 	curl_global_cleanup();
 	close(lockfd);
 	return 0;

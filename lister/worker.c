@@ -318,7 +318,9 @@ push(struct worker *w, const struct wbuf *b, const char *what, uint64_t gen)
 	int rc;
 
 	rc = nngx_send_timeout(w->conf.push, b->data, b->len,
-	                       w->conf.timeout_ms);
+	                       w->conf.timeout_ms) == NNGX_SENT
+	         ? 0
+	         : -1;
 	if (rc == -1 && !stopping(w))
 		log_warnx("unable to send %s %llu: ingest did not take it "
 		          "within %lld ms",

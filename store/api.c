@@ -22,6 +22,7 @@
 /* One request being answered. */
 struct call {
 	struct store *st;
+	struct ctlsrv_req *req;
 	const struct wire_request *rq;
 	struct arena *a;
 	struct wbuf *out;
@@ -30,6 +31,18 @@ struct call {
 	char msg[256];
 	uint64_t rev; /* head after a write */
 };
+
+static struct call *
+call_of(struct call *c, void *arg, struct ctlsrv_req *req)
+{
+	memset(c, 0, sizeof(*c));
+	c->st = arg;
+	c->req = req;
+	c->rq = req->rq;
+	c->a = req->a;
+	c->out = req->out;
+	return c;
+}
 
 static int reply_error(struct call *, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -150,47 +163,43 @@ health_body(struct dbtx *tx, void *arg)
 	return db_stats(tx, arg);
 }
 
-static int
-cmd_health(struct call *c)
+/* The store's part of health: ready, the lmdb check, its counters. */
+static void
+api_health(void *arg, struct ctlsrv_req *req, bool live, struct wire_health *h)
 {
-	struct wire_counter ctr[STC_COUNT];
-	struct wire_check chk;
-	struct wire_health h;
+	struct store *st = arg;
+	struct wire_counter *ctr;
+	struct wire_check *chk;
 	struct db_stats s;
 	char detail[160];
 
-	memset(&h, 0, sizeof(h));
-	h.name = "recon-store";
-	h.pid = (int64_t)getpid();
-	h.version = RECON_VERSION;
-	h.uptime_s = (mono_ms() - c->st->started_ms) / 1000;
-	h.ready = c->st->ready;
-	store_counters(c->st, ctr);
-	h.counters = ctr;
-	h.ncounters = STC_COUNT;
-	if (!c->rq->live) {
-		/* a read transaction and the map's fill, in microseconds */
-		chk.name = "lmdb";
-		chk.ok = db_read(c->st->db, health_body, &s) == 0;
-		if (!chk.ok)
-			snprintf(detail, sizeof(detail),
-			         "unable to read the database");
-		else {
-			chk.ok = s.map_used < s.map_max / 10 * 9;
-			snprintf(detail, sizeof(detail),
-			         "%llu rows, %llu workloads, map %llu of %llu "
-			         "bytes used (max %llu)",
-			         (unsigned long long)s.rows,
-			         (unsigned long long)s.workloads,
-			         (unsigned long long)s.map_used,
-			         (unsigned long long)s.map_size,
-			         (unsigned long long)s.map_max);
-		}
-		chk.detail = detail;
-		h.checks = &chk;
-		h.nchecks = 1;
+	ctr = arena_alloc(req->a, STC_COUNT * sizeof(*ctr));
+	store_counters(st, ctr);
+	h->ready = st->ready;
+	h->counters = ctr;
+	h->ncounters = STC_COUNT;
+	if (live)
+		return;
+	/* a read transaction and the map's fill, in microseconds */
+	chk = arena_alloc(req->a, sizeof(*chk));
+	chk->name = "lmdb";
+	chk->ok = db_read(st->db, health_body, &s) == 0;
+	if (!chk->ok)
+		snprintf(detail, sizeof(detail), "unable to read the database");
+	else {
+		chk->ok = s.map_used < s.map_max / 10 * 9;
+		snprintf(detail, sizeof(detail),
+		         "%llu rows, %llu workloads, map %llu of %llu "
+		         "bytes used (max %llu)",
+		         (unsigned long long)s.rows,
+		         (unsigned long long)s.workloads,
+		         (unsigned long long)s.map_used,
+		         (unsigned long long)s.map_size,
+		         (unsigned long long)s.map_max);
 	}
-	return wire_reply_health(c->out, &h);
+	chk->detail = arena_strdup(req->a, detail);
+	h->checks = chk;
+	h->nchecks = 1;
 }
 
 struct row_list {
@@ -237,8 +246,9 @@ containers_list_body(struct dbtx *tx, void *arg)
 }
 
 static int
-cmd_containers_list(struct call *c)
+cmd_containers_list(void *arg, struct ctlsrv_req *req)
 {
+	struct call cb, *c = call_of(&cb, arg, req);
 	if (db_read(c->st->db, containers_list_body, c) != 0)
 		return read_failed(c);
 	return 0;
@@ -286,8 +296,9 @@ need_id(struct call *c)
 }
 
 static int
-cmd_container_get(struct call *c)
+cmd_container_get(void *arg, struct ctlsrv_req *req)
 {
+	struct call cb, *c = call_of(&cb, arg, req);
 	if (need_id(c) == -1)
 		return 0;
 	return run_read(c, container_get_body);
@@ -330,8 +341,9 @@ workloads_list_body(struct dbtx *tx, void *arg)
 }
 
 static int
-cmd_workloads_list(struct call *c)
+cmd_workloads_list(void *arg, struct ctlsrv_req *req)
 {
+	struct call cb, *c = call_of(&cb, arg, req);
 	if (db_read(c->st->db, workloads_list_body, c) != 0)
 		return read_failed(c);
 	return 0;
@@ -356,8 +368,13 @@ workload_get_body(struct dbtx *tx, void *arg)
 }
 
 static int
-cmd_workload_get(struct call *c)
+cmd_workload_get(void *arg, struct ctlsrv_req *req)
 {
+	struct call cb, *c = call_of(&cb, arg, req);
+
+	/* secrets are a privileged read (SPEC §2) */
+	if (c->rq->secrets && !req->trusted)
+		return ctlsrv_forbid(req, "read secrets");
 	if (need_id(c) == -1)
 		return 0;
 	return run_read(c, workload_get_body);
@@ -413,6 +430,12 @@ events_since_body(struct dbtx *tx, void *arg)
 	uint64_t head = db_head(tx), oldest = db_oldest(tx), limit;
 	int r = -1;
 
+	if (c->rq->rev > head)
+		return refuse(
+		    c, "ahead",
+		    "rev %llu is ahead of the store's head %llu (the "
+		    "store lost data or is another store): list again",
+		    (unsigned long long)c->rq->rev, (unsigned long long)head);
 	if (c->rq->rev < head && c->rq->rev + 1 < oldest)
 		return refuse(
 		    c, "compacted",
@@ -439,8 +462,9 @@ events_since_body(struct dbtx *tx, void *arg)
 }
 
 static int
-cmd_events_since(struct call *c)
+cmd_events_since(void *arg, struct ctlsrv_req *req)
 {
+	struct call cb, *c = call_of(&cb, arg, req);
 	return run_read(c, events_since_body);
 }
 
@@ -460,14 +484,16 @@ stats_body(struct dbtx *tx, void *arg)
 }
 
 static int
-cmd_stats(struct call *c)
+cmd_stats(void *arg, struct ctlsrv_req *req)
 {
-	struct wire_counter ctr[STC_COUNT];
+	struct call cb, *c = call_of(&cb, arg, req);
+	struct wire_counter ctr[STC_COUNT + CTLSRV_NCOUNTERS];
 	struct stats_read sr;
 
 	if (db_read(c->st->db, stats_body, &sr) != 0)
 		return read_failed(c);
 	store_counters(c->st, ctr);
+	ctlsrv_counters(req->srv, ctr + STC_COUNT);
 	if (wire_reply_begin(c->out, 9) == -1 ||
 	    wire_reply_u64(c->out, "rev", sr.head) == -1 ||
 	    wire_reply_u64(c->out, "oldest_rev", sr.oldest) == -1 ||
@@ -477,7 +503,8 @@ cmd_stats(struct call *c)
 	    wire_reply_u64(c->out, "map_size", sr.s.map_size) == -1 ||
 	    wire_reply_u64(c->out, "map_used", sr.s.map_used) == -1 ||
 	    wire_reply_u64(c->out, "map_max", sr.s.map_max) == -1 ||
-	    wire_reply_counters(c->out, "counters", ctr, STC_COUNT) == -1)
+	    wire_reply_counters(c->out, "counters", ctr,
+	                        STC_COUNT + CTLSRV_NCOUNTERS) == -1)
 		return -1;
 	return 0;
 }
@@ -601,8 +628,9 @@ container_put_body(struct dbtx *tx, void *arg)
 }
 
 static int
-cmd_container_put(struct call *c)
+cmd_container_put(void *arg, struct ctlsrv_req *req)
 {
+	struct call cb, *c = call_of(&cb, arg, req);
 	const struct wire_row *row = c->rq->row;
 
 	if (row == NULL)
@@ -640,8 +668,9 @@ container_delete_body(struct dbtx *tx, void *arg)
 }
 
 static int
-cmd_container_delete(struct call *c)
+cmd_container_delete(void *arg, struct ctlsrv_req *req)
 {
+	struct call cb, *c = call_of(&cb, arg, req);
 	if (need_id(c) == -1)
 		return 0;
 	return run_write(c, container_delete_body, c->rq->id);
@@ -674,8 +703,9 @@ workload_put_body(struct dbtx *tx, void *arg)
 }
 
 static int
-cmd_workload_put(struct call *c)
+cmd_workload_put(void *arg, struct ctlsrv_req *req)
 {
+	struct call cb, *c = call_of(&cb, arg, req);
 	const char *why;
 
 	if (c->rq->workload == NULL)
@@ -736,8 +766,9 @@ workload_delete_body(struct dbtx *tx, void *arg)
 }
 
 static int
-cmd_workload_delete(struct call *c)
+cmd_workload_delete(void *arg, struct ctlsrv_req *req)
 {
+	struct call cb, *c = call_of(&cb, arg, req);
 	if (need_id(c) == -1)
 		return 0;
 	return run_write(c, workload_delete_body, c->rq->id);
@@ -769,8 +800,9 @@ dispatch_body(struct dbtx *tx, void *arg)
  * `job` says which ("sent" or "queued").
  */
 static int
-cmd_dispatch(struct call *c)
+cmd_dispatch(void *arg, struct ctlsrv_req *req)
 {
+	struct call cb, *c = call_of(&cb, arg, req);
 	int r;
 
 	if (need_id(c) == -1)
@@ -792,87 +824,51 @@ cmd_dispatch(struct call *c)
 }
 
 /*
- * The store.ctl commands, looked up by the request's `t`.
+ * The store.ctl commands, looked up by the request's `t` (health is the
+ * ctl server's own, with api_health's part).
  *  name   the request type
- *  fn     writes the whole reply into c->out: 0, or -1 on an internal
- *         failure (then answered with code "internal")
- *  write  changes the database: only for trusted peers (SPEC §2)
+ *  fn     writes the whole reply: 0, or -1 on an internal failure
+ *  flags  CTLSRV_WRITE: changes the database, trusted peers only
  */
-static const struct api_cmd {
-	const char *name;
-	int (*fn)(struct call *);
-	bool write;
-} api_cmds[] = {
-    {"health", cmd_health, false},
-    {"containers.list", cmd_containers_list, false},
-    {"container.get", cmd_container_get, false},
-    {"container.put", cmd_container_put, true},
-    {"container.delete", cmd_container_delete, true},
-    {"workloads.list", cmd_workloads_list, false},
-    {"workload.get", cmd_workload_get, false},
-    {"workload.put", cmd_workload_put, true},
-    {"workload.delete", cmd_workload_delete, true},
-    {"events.since", cmd_events_since, false},
-    {"stats", cmd_stats, false},
-    {"dispatch", cmd_dispatch, true},
+static const struct ctlsrv_cmd api_cmds[] = {
+    {"containers.list", cmd_containers_list, 0},
+    {"container.get", cmd_container_get, 0},
+    {"container.put", cmd_container_put, CTLSRV_WRITE},
+    {"container.delete", cmd_container_delete, CTLSRV_WRITE},
+    {"workloads.list", cmd_workloads_list, 0},
+    /* with secrets: trusted peers only, checked by the command */
+    {"workload.get", cmd_workload_get, 0},
+    {"workload.put", cmd_workload_put, CTLSRV_WRITE},
+    {"workload.delete", cmd_workload_delete, CTLSRV_WRITE},
+    {"events.since", cmd_events_since, 0},
+    {"stats", cmd_stats, 0},
+    {"dispatch", cmd_dispatch, CTLSRV_WRITE},
 };
 
-/*
- * Writes come from uid 0, the store's own uid or --admin-uid. A peer over
- * tcp has no uid to check: a remote listener is the operator's choice,
- * its access is the network's (or TLS's) to control, so it is allowed.
- */
-static bool
-may_write(const struct store *st, int64_t uid)
+void
+api_config(struct store *st, struct ctlsrv_config *cfg)
 {
-	return uid < 0 || uid == 0 || uid == st->own_uid ||
-	       (st->admin_uid >= 0 && uid == st->admin_uid);
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->name = "store.ctl";
+	cfg->proc = "recon-store";
+	cfg->cmds = api_cmds;
+	cfg->ncmds = sizeof(api_cmds) / sizeof(api_cmds[0]);
+	cfg->health = api_health;
+	cfg->arg = st;
+	cfg->admin_uid = st->admin_uid;
 }
 
 int
 api_handle(struct store *st, const void *req, size_t len, int64_t peer_uid,
            struct wbuf *reply)
 {
-	char err[WIRE_ERR_LEN] = "";
-	const struct api_cmd *cmd = NULL;
-	struct wire_request rq;
-	struct call c;
-	size_t i;
-	int r;
+	struct ctlsrv_config cfg;
+	struct ctlsrv_req *r;
+	struct arena *a = arena_new();
+	int rv;
 
-	memset(&c, 0, sizeof(c));
-	c.st = st;
-	c.out = reply;
-	c.rq = &rq;
-	c.a = arena_new();
-	wbuf_reset(reply);
-	st->ctr[STC_REQUESTS]++;
-	if (wire_decode_request(req, len, c.a, &rq, err) == -1) {
-		log_warnx("unable to decode a request: %s", err);
-		r = reply_error(&c, "invalid", "bad request: %s", err);
-		goto done;
-	}
-	for (i = 0; i < sizeof(api_cmds) / sizeof(api_cmds[0]); i++)
-		if (strcmp(api_cmds[i].name, rq.t) == 0)
-			cmd = &api_cmds[i];
-	if (cmd == NULL) {
-		r = reply_error(&c, "unknown", "unknown request %.64s", rq.t);
-		goto done;
-	}
-	if (cmd->write && !may_write(st, peer_uid)) {
-		st->ctr[STC_DENIED]++;
-		log_warnx("refused %s from uid %lld", cmd->name,
-		          (long long)peer_uid);
-		r = reply_error(&c, "denied", "uid %lld may not %s",
-		                (long long)peer_uid, cmd->name);
-		goto done;
-	}
-	if ((r = cmd->fn(&c)) == -1) {
-		log_error("unable to answer %s", cmd->name);
-		r = reply_error(&c, "internal", "unable to answer %s",
-		                cmd->name);
-	}
-done:
-	arena_free(c.a);
-	return r;
+	api_config(st, &cfg);
+	rv = ctlsrv_handle(NULL, &cfg, req, len, peer_uid, a, reply, &r);
+	arena_free(a);
+	return rv;
 }

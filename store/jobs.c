@@ -78,6 +78,7 @@ pending_add(struct jobs *j, enum jobs_reason r, const char *wid)
 	char **n, *s;
 	int c;
 
+	j->requested++;
 	while (lo < hi) {
 		mid = (lo + hi) / 2;
 		if ((c = strcmp(wid, p->wids[mid])) == 0) {
@@ -95,6 +96,7 @@ pending_add(struct jobs *j, enum jobs_reason r, const char *wid)
 		if ((n = realloc(p->wids, cap * sizeof(*n))) == NULL) {
 			log_warn("unable to note a %s job for %s",
 			         reason_names[r], wid);
+			j->dropped++;
 			return -1;
 		}
 		p->wids = n;
@@ -103,14 +105,13 @@ pending_add(struct jobs *j, enum jobs_reason r, const char *wid)
 	if ((s = strdup(wid)) == NULL) {
 		log_warn("unable to note a %s job for %s", reason_names[r],
 		         wid);
+		j->dropped++;
 		return -1;
 	}
 	memmove(&p->wids[lo + 1], &p->wids[lo],
 	        (p->nwids - lo) * sizeof(*p->wids));
 	p->wids[lo] = s;
 	p->nwids++;
-	if (p->waiting)
-		j->folded++;
 	p->waiting = true;
 	p->built = false;
 	due_now(j);
@@ -164,6 +165,7 @@ jobs_pass(struct jobs *j)
 {
 	if (j == NULL)
 		return;
+	j->requested++;
 	if (j->pend[JOBS_PASS].waiting)
 		j->folded++;
 	j->pend[JOBS_PASS].waiting = true;
@@ -313,11 +315,16 @@ flush_one(struct jobs *j, enum jobs_reason r)
 		pending_clear(p);
 		return 0;
 	}
-	if (nngx_send_nb(j->sock, p->msg.data, p->msg.len) == -1) {
-		j->refused++;
+	if ((rv = nngx_send_nb(j->sock, p->msg.data, p->msg.len)) !=
+	    NNGX_SENT) {
+		/* busy: it waits, and later requests fold into it; failed
+		 * (closed at exit, logged): it is lost with the process */
+		if (rv == NNGX_BUSY)
+			j->busy++;
 		return -1;
 	}
 	j->sent++;
+	j->requests_sent += r == JOBS_PASS ? 1 : p->nwids;
 	log_debug("sent a %s job at rev %llu (%zu bytes)", reason_names[r],
 	          (unsigned long long)p->built_rev, p->msg.len);
 	pending_clear(p);

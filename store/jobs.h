@@ -16,7 +16,8 @@
 #include "wire.h"
 
 #define JOBS_RETRY_MS                                                          \
-	500 /* how often a job the dispatcher refused is retried */
+	500            /* how often a job the dispatcher refused is retried */
+#define JOBS_SENDBUF 4 /* jobs nng queues while the dispatcher reads */
 
 enum jobs_reason { JOBS_STATE, JOBS_MANUAL, JOBS_PASS, JOBS_NREASONS };
 
@@ -41,10 +42,18 @@ struct jobs {
 	db_publish_fn next; /* where published events go on to */
 	void *next_arg;
 	struct jobs_pending pend[JOBS_NREASONS];
-	int64_t due_ms;        /* mono time of the next try; 0: none waits */
-	uint64_t sent, folded; /* jobs sent; requests folded into waiting */
-	uint64_t refused;      /* sends the dispatcher did not take */
-	bool stalled;          /* the last send was refused (logged once) */
+	int64_t due_ms; /* mono time of the next try; 0: none waits */
+	/* Every request is folded or goes out in a job: requested =
+	 * folded + requests_sent + what waits. A state or manual request
+	 * names one workload; a pass request names them all and counts
+	 * once. */
+	uint64_t requested;
+	uint64_t folded;        /* into a request already waiting */
+	uint64_t requests_sent; /* unfolded requests the jobs sent carried */
+	uint64_t sent;          /* job messages the dispatcher's socket took */
+	uint64_t busy;          /* sends refused as busy: the job waits */
+	uint64_t dropped;       /* requests lost (out of memory), logged */
+	bool stalled;           /* the last send was refused (logged once) */
 };
 
 /* Sets up j to send on sock; published events go on to next(next_arg). */

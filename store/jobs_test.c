@@ -402,7 +402,7 @@ test_dispatch_request(void **state)
 	assert_string_equal(d.items[0].workload.id, "w1");
 
 	o = call_as(fx, &rq, 999);
-	assert_string_equal(jstr(o, "error", "code"), "denied");
+	assert_string_equal(jstr(o, "error", "code"), "forbidden");
 	json_object_put(o);
 	rq.id = "nosuch";
 	o = call_as(fx, &rq, 0);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "ctlsrv.h"
 #include "db.h"
 #include "flags.h"
 #include "jobs.h"
@@ -33,12 +34,13 @@
 #define INGEST_BATCH     16
 #define INGEST_BUDGET_MS 50
 #define EVENTS_QUEUE     8192 /* messages queued per subscriber (nng's max) */
+#define CTL_SLOTS        128  /* store.ctl requests answered at once */
 
 static struct daemon_opts opts;
 static char *data_dir, *label_prefix;
 static char *ingest_url, *events_url, *jobs_url, *ctl_url;
 static uint64_t map_size, max_map_size;
-static int64_t retain_events;
+static int64_t retain_events, reader_mode;
 
 static struct flag flagtab[] = {
     FLAGS_DAEMON(&opts),
@@ -58,10 +60,12 @@ static struct flag flagtab[] = {
      "initial LMDB map size (at least 64K)"},
     {"max-map-size", 0, "RECON_MAX_MAP_SIZE", FLAG_SIZE, &max_map_size, "8G",
      "the map doubles when full, up to this size"},
+    {"reader-socket-mode", 0, "RECON_READER_SOCKET_MODE", FLAG_MODE,
+     &reader_mode, "0660",
+     "mode of the sockets readers need (events, store.ctl), which serve "
+     "writes and secrets only to trusted uids"},
     {"retain-events", 0, "RECON_RETAIN_EVENTS", FLAG_INT, &retain_events,
      "100000", "change-log entries kept for events.since (at least 1)"},
-    {"admin-uid", 0, "RECON_ADMIN_UID", FLAG_INT, &opts.admin_uid, "-1",
-     "uid allowed to write besides root and our own (-1: none)"},
     FLAG_END,
 };
 
@@ -87,8 +91,7 @@ check_options(void)
 		fatalx(EXIT_USAGE, "bad --max-map-size: below --map-size");
 	if (retain_events < 1)
 		fatalx(EXIT_USAGE, "bad --retain-events: at least 1");
-	if (opts.admin_uid < -1 || opts.admin_uid > UINT32_MAX)
-		fatalx(EXIT_USAGE, "bad --admin-uid: -1 or a uid");
+	flags_daemon_check(&opts);
 }
 
 /* A missing data dir is created; one that exists but cannot be used is a
@@ -117,14 +120,13 @@ data_dir_make(void)
 
 static int
 listen_on(nng_socket *s, enum nngx_proto proto, const char *url,
-          const char *name, const char *flag)
+          const char *name, const char *flag, int64_t mode)
 {
 	char buf[1024];
 
 	if (nngx_url(buf, sizeof(buf), url, opts.run_dir, name) == -1)
 		fatalx(EXIT_USAGE, "bad --%s: too long", flag);
-	return nngx_listen(s, proto, buf, opts.max_message,
-	                   (int)opts.socket_mode);
+	return nngx_listen(s, proto, buf, opts.max_message, (int)mode);
 }
 
 static void
@@ -134,27 +136,7 @@ publish(void *arg, const void *msg, size_t len)
 
 	/* PUB never blocks; a slow subscriber loses messages and catches
 	 * up through events.since (SPEC §6) */
-	if (nngx_send_nb(*events, msg, len) == -1)
-		log_debug("unable to publish an event");
-}
-
-static void
-serve_ctl(nng_socket sock, struct store *st)
-{
-	struct wbuf reply = {0};
-	uint64_t uid;
-	int64_t peer;
-	nng_msg *m;
-
-	while (nngx_try_recv(sock, &m) == 1) {
-		peer = nngx_peer_uid(m, &uid) == 0 ? (int64_t)uid : -1;
-		api_handle(st, nng_msg_body(m), nng_msg_len(m), peer, &reply);
-		nng_msg_free(m);
-		if (nngx_send_nb(sock, reply.data, reply.len) == -1)
-			log_warnx(
-			    "unable to send a store.ctl reply: peer gone");
-	}
-	wbuf_free(&reply);
+	nngx_send_nb(*events, msg, len);
 }
 
 /* Applies a bounded batch; true when more may be waiting. */
@@ -164,12 +146,23 @@ serve_ingest(nng_socket sock, struct store *st)
 	int64_t t0 = mono_ms();
 	nng_msg *m;
 	uint32_t pipe;
+	int64_t peer;
 	int n;
 
 	for (n = 0; n < INGEST_BATCH && mono_ms() - t0 < INGEST_BUDGET_MS;
 	     n++) {
 		if (nngx_try_recv(sock, &m) != 1)
 			return false;
+		/* everything on ingest changes state (SPEC §2) */
+		peer = nngx_peer_uid(m);
+		if (!nngx_uid_trusted(peer, opts.admin_uid)) {
+			st->ctr[STC_INGEST_FORBIDDEN]++;
+			log_warnx("refused an ingest message from %s %lld",
+			          peer < 0 ? "a peer with no uid" : "uid",
+			          (long long)peer);
+			nng_msg_free(m);
+			continue;
+		}
 		pipe = (uint32_t)nng_pipe_id(nng_msg_get_pipe(m));
 		recon_ingest(st, nng_msg_body(m), nng_msg_len(m), pipe);
 		nng_msg_free(m);
@@ -181,6 +174,8 @@ int
 main(int argc, char **argv)
 {
 	nng_socket ingest, events, ctl, jobs;
+	struct ctlsrv_config ccfg;
+	struct ctlsrv *srv;
 	struct jobs jq;
 	struct db_config cfg;
 	struct pollfd pfd[3];
@@ -217,12 +212,13 @@ main(int argc, char **argv)
 	if ((pfd[0].fd = sig_setup(0)) == -1)
 		return EXIT_TEMP;
 
-	if (listen_on(&events, NNGX_PUB, events_url, "events", "events-url") ==
-	        -1 ||
-	    listen_on(&ingest, NNGX_PULL, ingest_url, "ingest", "ingest-url") ==
-	        -1 ||
-	    listen_on(&ctl, NNGX_REP, ctl_url, "store.ctl", "store-ctl-url") ==
-	        -1)
+	/* readers need events and store.ctl, writers ingest (SPEC §2) */
+	if (listen_on(&events, NNGX_PUB, events_url, "events", "events-url",
+	              reader_mode) == -1 ||
+	    listen_on(&ingest, NNGX_PULL, ingest_url, "ingest", "ingest-url",
+	              opts.socket_mode) == -1 ||
+	    listen_on(&ctl, NNGX_REP, ctl_url, "store.ctl", "store-ctl-url",
+	              reader_mode) == -1)
 		return EXIT_TEMP;
 	/* nng queues 16 messages per subscriber by default: less than one
 	 * pass's burst of events, so even a quick subscriber would fill most
@@ -232,14 +228,18 @@ main(int argc, char **argv)
 	 * for the state reason, then hands it to publish(). */
 	if (nngx_url(url, sizeof(url), jobs_url, opts.run_dir, "jobs") == -1)
 		fatalx(EXIT_USAGE, "bad --jobs-url: too long");
-	if (nngx_dial(&jobs, NNGX_PUSH, url, opts.max_message) == -1)
+	if (nngx_dial(&jobs, NNGX_PUSH, url, opts.max_message) == -1 ||
+	    nngx_send_buffer(jobs, JOBS_SENDBUF) == -1)
 		return EXIT_TEMP;
 	jobs_init(&jq, db, jobs, publish, &events);
 	st.jobs = &jq;
 	db_set_publish(db, jobs_tap, &jq);
 
-	if ((pfd[1].fd = nngx_recv_fd(ctl)) == -1 ||
-	    (pfd[2].fd = nngx_recv_fd(ingest)) == -1)
+	api_config(&st, &ccfg);
+	if ((srv = ctlsrv_new(ctl, &ccfg, CTL_SLOTS)) == NULL)
+		return EXIT_TEMP;
+	pfd[1].fd = ctlsrv_fd(srv);
+	if ((pfd[2].fd = nngx_recv_fd(ingest)) == -1)
 		return EXIT_TEMP;
 	pfd[0].events = pfd[1].events = pfd[2].events = POLLIN;
 	st.ready = true;
@@ -262,7 +262,7 @@ main(int argc, char **argv)
 		if (!running)
 			break;
 		if (pfd[1].revents & POLLIN)
-			serve_ctl(ctl, &st);
+			ctlsrv_serve(srv);
 		if ((pfd[2].revents & POLLIN) || more)
 			more = serve_ingest(ingest, &st);
 		jobs_flush(&jq, false);
@@ -270,7 +270,7 @@ main(int argc, char **argv)
 
 	log_info("stopping");
 	nng_close(ingest);
-	nng_close(ctl);
+	ctlsrv_free(srv);
 	nng_close(jobs);
 	nng_close(events);
 	jobs_fini(&jq);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "jobs.h"
 #include "store.h"
 #include "util.h"
 
@@ -29,10 +30,15 @@ const char *const store_ctr_names[STC_COUNT] = {
     [STC_ROWS_MISSING] = "rows_missing",
     [STC_EVENTS] = "events",
     [STC_WRITE_ERRORS] = "write_errors",
-    [STC_REQUESTS] = "requests",
     [STC_REQUEST_ERRORS] = "request_errors",
-    [STC_DENIED] = "denied",
+    [STC_INGEST_FORBIDDEN] = "ingest_forbidden",
     [STC_MAP_RESIZES] = "map_resizes",
+    [STC_JOBS_REQUESTED] = "jobs_requested",
+    [STC_JOBS_FOLDED] = "jobs_folded",
+    [STC_JOBS_REQUESTS_SENT] = "jobs_requests_sent",
+    [STC_JOBS_SENT] = "jobs_sent",
+    [STC_JOBS_BUSY] = "jobs_busy",
+    [STC_JOBS_DROPPED] = "jobs_dropped",
 };
 
 static char *
@@ -96,6 +102,14 @@ store_counters(const struct store *st, struct wire_counter *out)
 	if (st->db != NULL) {
 		out[STC_MAP_RESIZES].value = db_map_resizes(st->db);
 		out[STC_EVENTS].value = db_events_committed(st->db);
+	}
+	if (st->jobs != NULL) {
+		out[STC_JOBS_REQUESTED].value = st->jobs->requested;
+		out[STC_JOBS_FOLDED].value = st->jobs->folded;
+		out[STC_JOBS_REQUESTS_SENT].value = st->jobs->requests_sent;
+		out[STC_JOBS_SENT].value = st->jobs->sent;
+		out[STC_JOBS_BUSY].value = st->jobs->busy;
+		out[STC_JOBS_DROPPED].value = st->jobs->dropped;
 	}
 }
 

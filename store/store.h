@@ -28,14 +28,20 @@ enum store_ctr {
 	STC_IGNORED_KIND,      /* R3: kind label differs from the stored kind */
 	STC_IGNORED_PROJECT,   /* R5: unbound container of a project */
 	STC_PLUGIN_UNKNOWN,    /* plugin result for no stored workload */
-	STC_ROWS_CHANGED,   /* rows upserted with a change by passes/deltas */
-	STC_ROWS_MISSING,   /* rows turned missing (R7 and gone) */
-	STC_EVENTS,         /* events committed (kept by db.c) */
-	STC_WRITE_ERRORS,   /* write transactions that failed */
-	STC_REQUESTS,       /* store.ctl requests served */
-	STC_REQUEST_ERRORS, /* requests answered ok:false */
-	STC_DENIED,         /* write requests refused by peer uid */
-	STC_MAP_RESIZES,    /* LMDB map doublings (kept by db.c) */
+	STC_ROWS_CHANGED,     /* rows upserted with a change by passes/deltas */
+	STC_ROWS_MISSING,     /* rows turned missing (R7 and gone) */
+	STC_EVENTS,           /* events committed (kept by db.c) */
+	STC_WRITE_ERRORS,     /* write transactions that failed */
+	STC_REQUEST_ERRORS,   /* requests answered ok:false */
+	STC_INGEST_FORBIDDEN, /* ingest messages refused for the peer */
+	STC_MAP_RESIZES,      /* LMDB map doublings (kept by db.c) */
+	/* dispatch jobs (kept by jobs.c, see struct jobs) */
+	STC_JOBS_REQUESTED,
+	STC_JOBS_FOLDED,
+	STC_JOBS_REQUESTS_SENT,
+	STC_JOBS_SENT,
+	STC_JOBS_BUSY,
+	STC_JOBS_DROPPED,
 	STC_COUNT
 };
 

@@ -61,7 +61,7 @@ static void
 push(nng_socket s, const struct wbuf *b)
 {
 	/* blocks while the store is away; nng redials */
-	if (nngx_send_timeout(s, b->data, b->len, 3600 * 1000) == -1)
+	if (nngx_send_timeout(s, b->data, b->len, 3600 * 1000) != NNGX_SENT)
 		fatalx(EXIT_TEMP, "unable to push to the store");
 }
 
