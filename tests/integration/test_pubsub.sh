@@ -11,11 +11,6 @@ trap cleanup EXIT
 STORE_ARGS=(--retain-events 300000)
 LOADS=0
 
-# head_rev: the store's head revision (stats carries it with oldest_rev).
-head_rev() {
-	reconctl stats --json 2>/dev/null |
-		jq -r '[.. | objects | select(has("oldest_rev")) | .rev][0]'
-}
 
 # load ARGS...: pushes snapshots as a new lister host (its first snapshot
 # then also makes one event per container, like every later one).
