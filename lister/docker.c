@@ -582,7 +582,7 @@ docker_list_probe(struct docker *d, const char *prefix, const char **body,
 }
 
 int
-docker_events(struct docker *d, const char *prefix,
+docker_events(struct docker *d, const char *prefix, int64_t since_ns,
               const struct docker_stream_ops *ops, void *arg, char *err,
               size_t errlen)
 {
@@ -604,10 +604,16 @@ docker_events(struct docker *d, const char *prefix,
 	/*
 	 * Docker sends the headers before it registers the subscriber; a
 	 * since of one second ago replays (from its ring) whatever came
-	 * between, so the list that follows the opening misses nothing.
+	 * between, so the list that follows the opening misses nothing. A
+	 * later stream asks from where the one before it got to (events.c).
+	 * Docker reads since as seconds[.nanoseconds], inclusive.
 	 */
-	rc = snprintf(path, sizeof(path), "/v%s/events?since=%lld&filters=%s",
-	              d->version, (long long)(now_ms() / 1000 - 1), esc);
+	if (since_ns <= 0)
+		since_ns = (now_ms() / 1000 - 1) * 1000000000LL;
+	rc = snprintf(path, sizeof(path),
+	              "/v%s/events?since=%lld.%09lld&filters=%s", d->version,
+	              (long long)(since_ns / 1000000000LL),
+	              (long long)(since_ns % 1000000000LL), esc);
 	curl_free(esc);
 	if (rc >= (int)sizeof(path)) {
 		snprintf(err, errlen, "label prefix too long");

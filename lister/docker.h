@@ -111,11 +111,14 @@ struct docker_stream_ops {
  * "<prefix>workload.id"]}, negotiating first when needed, and feeds the
  * body to ops as it arrives. The response must start within the timeout;
  * after that the stream has no time limit (a quiet daemon is normal).
+ * Docker first replays from its ring (its last 256 events, before the
+ * filter) every event at or after since_ns, daemon time in ns since the
+ * epoch; since_ns <= 0 asks from one second before now (see docker.c).
  * Returns when it ends: 0 when the daemon closed it cleanly, -1 with a
  * reason in err on any error (transport, status, a reader's abort,
  * cancellation). Either way the caller reconnects.
  */
-int docker_events(struct docker *, const char *prefix,
+int docker_events(struct docker *, const char *prefix, int64_t since_ns,
                   const struct docker_stream_ops *, void *arg, char *err,
                   size_t errlen);
 

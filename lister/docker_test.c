@@ -581,18 +581,24 @@ test_events(void **state)
 	struct docker *d;
 	struct sink k = {0};
 	char err[DOCKER_ERR_LEN] = "";
-	int64_t t0 = mono_ms();
+	int64_t t0 = mono_ms(), t0wall = now_ms();
 
 	srv_set(s, M_EVENTS, "1.41", "1.12");
 	d = client(s, 300, DOCKER_BODY_MAX);
-	if (docker_events(d, "tinyforge.", &sink_ops, &k, err, sizeof(err)) !=
-	    0)
+	if (docker_events(d, "tinyforge.", 0, &sink_ops, &k, err,
+	                  sizeof(err)) != 0)
 		fail_msg("stream failed: %s", err);
 	assert_true(mono_ms() - t0 >= 500);
 	assert_int_equal(k.opens, 1);
 	assert_true(k.open_first);
 	assert_string_equal(k.data, "{\"a\":1}\n{\"b\":2}\n{\"c\":3}\n");
 	assert_int_equal(strncmp(s->last_path, "/v1.41/events?since=", 20), 0);
+	/* no since given: one second before now, in whole seconds */
+	{
+		long long sec = strtoll(s->last_path + 20, NULL, 10);
+		assert_true(sec >= t0wall / 1000 - 2 && sec <= t0wall / 1000);
+		assert_non_null(strstr(s->last_path, ".000000000&filters="));
+	}
 	assert_non_null(strstr(s->last_path,
 	                       "&filters=%7B%22type%22%3A%5B%22container%22%5D%"
 	                       "2C%22label%22%3A%5B%22tinyforge.workload.id%"
@@ -600,6 +606,27 @@ test_events(void **state)
 	/* The in-process server is this process. */
 	assert_int_equal(k.peer.pid, (long)getpid());
 	assert_true(k.peer.start > 0);
+	docker_free(d);
+}
+
+/* A resumed stream asks Docker to replay from the exact time given. */
+static void
+test_events_since(void **state)
+{
+	struct srv *s = *state;
+	struct docker *d;
+	struct sink k = {0};
+	char err[DOCKER_ERR_LEN] = "";
+
+	srv_set(s, M_EVENTS, "1.41", "1.12");
+	d = client(s, 300, DOCKER_BODY_MAX);
+	if (docker_events(d, "p.", 1700000000000000123LL, &sink_ops, &k, err,
+	                  sizeof(err)) != 0)
+		fail_msg("stream failed: %s", err);
+	assert_int_equal(
+	    strncmp(s->last_path,
+	            "/v1.41/events?since=1700000000.000000123&filters=", 49),
+	    0);
 	docker_free(d);
 }
 
@@ -614,7 +641,7 @@ test_events_cut(void **state)
 	srv_set(s, M_EVENTS_CUT, "1.41", "1.12");
 	d = client(s, 1000, DOCKER_BODY_MAX);
 	assert_int_equal(
-	    docker_events(d, "p.", &sink_ops, &k, err, sizeof(err)), -1);
+	    docker_events(d, "p.", 0, &sink_ops, &k, err, sizeof(err)), -1);
 	assert_int_equal(k.opens, 1);
 	assert_string_equal(k.data, "{\"a\":1}\n{\"b\":2}\n");
 	assert_true(err[0] != '\0');
@@ -633,7 +660,7 @@ test_events_abort(void **state)
 	d = client(s, 1000, DOCKER_BODY_MAX);
 	k.abort = true;
 	assert_int_equal(
-	    docker_events(d, "p.", &sink_ops, &k, err, sizeof(err)), -1);
+	    docker_events(d, "p.", 0, &sink_ops, &k, err, sizeof(err)), -1);
 	assert_string_equal(err, "stopped by the reader");
 	assert_int_equal(k.opens, 1);
 	docker_free(d);
@@ -654,7 +681,7 @@ test_events_silent(void **state)
 	assert_int_equal(docker_negotiate(d, err, sizeof(err)), 0);
 	t0 = mono_ms();
 	assert_int_equal(
-	    docker_events(d, "p.", &sink_ops, &k, err, sizeof(err)), -1);
+	    docker_events(d, "p.", 0, &sink_ops, &k, err, sizeof(err)), -1);
 	assert_true(mono_ms() - t0 >= 250 && mono_ms() - t0 < 1500);
 	assert_string_equal(err, "no answer within 300 ms");
 	assert_int_equal(k.opens, 0);
@@ -674,7 +701,7 @@ test_events_refused(void **state)
 	srv_set(s, M_STATUS500, "1.41", "1.12");
 	d = client(s, 1000, DOCKER_BODY_MAX);
 	assert_int_equal(
-	    docker_events(d, "p.", &sink_ops, &k, err, sizeof(err)), -1);
+	    docker_events(d, "p.", 0, &sink_ops, &k, err, sizeof(err)), -1);
 	assert_string_equal(err, "HTTP 500: boom");
 	assert_int_equal(k.opens, 0);
 	assert_int_equal(k.len, 0);
@@ -697,7 +724,7 @@ test_events_cancel(void **state)
 	assert_int_equal(docker_negotiate(d, err, sizeof(err)), 0);
 	pthread_create(&th, NULL, cancel_later, d);
 	assert_int_equal(
-	    docker_events(d, "p.", &sink_ops, &k, err, sizeof(err)), -1);
+	    docker_events(d, "p.", 0, &sink_ops, &k, err, sizeof(err)), -1);
 	assert_true(mono_ms() - t0 < 450); /* before the stream's end */
 	assert_string_equal(err, "cancelled");
 	pthread_join(th, NULL);
@@ -771,6 +798,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_list_filters, srv_setup,
 	                                    srv_teardown),
 	    cmocka_unit_test_setup_teardown(test_events, srv_setup,
+	                                    srv_teardown),
+	    cmocka_unit_test_setup_teardown(test_events_since, srv_setup,
 	                                    srv_teardown),
 	    cmocka_unit_test_setup_teardown(test_events_cut, srv_setup,
 	                                    srv_teardown),

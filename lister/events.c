@@ -1,7 +1,8 @@
 /*
  * events.c: the events thread: one long GET /events at a time, its body
  * fed to parse.c's incremental reader as it arrives, each event turned
- * into a worker hint; reconnects back off from 100 ms to 30 s, jittered.
+ * into a worker hint; reconnects back off from 100 ms to 30 s, jittered,
+ * and resume where the stream before got to (events_resume, events.h).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* pthread_timedjoin_np */
@@ -33,12 +34,39 @@ struct events {
 	struct docker_peer peer; /* who answered the last stream */
 	int64_t backoff_ms;
 	unsigned int rng;
+	struct events_resume resume;
 
 	pthread_mutex_t mu; /* guards what follows */
 	pthread_cond_t cv;
 	bool stop;
 	struct events_status st;
 };
+
+int64_t
+events_resume_since(struct events_resume *r, int64_t now_ns)
+{
+	/* as docker_events' default: Docker sends the headers before it
+	 * registers the subscriber, the replay covers what falls between */
+	if (r->since_ns <= 0)
+		r->since_ns = (now_ns / 1000000000LL - 1) * 1000000000LL;
+	return r->since_ns;
+}
+
+void
+events_resume_open(struct events_resume *r, int64_t now_ns)
+{
+	r->open_ns = now_ns;
+}
+
+bool
+events_resume_event(struct events_resume *r, int64_t time_ns)
+{
+	if (time_ns <= 0)
+		return false;
+	if (time_ns > r->since_ns)
+		r->since_ns = time_ns;
+	return time_ns < r->open_ns;
+}
 
 struct events *
 events_new(const struct events_conf *conf)
@@ -94,6 +122,7 @@ on_open(void *arg, const struct docker_peer *peer)
 
 	e->opened = true;
 	e->opened_at = mono_ms();
+	events_resume_open(&e->resume, now_ms() * 1000000LL);
 	restarted = peer->pid > 0 && e->peer.pid > 0 &&
 	            (peer->pid != e->peer.pid || peer->start != e->peer.start);
 	if (peer->pid > 0)
@@ -120,15 +149,18 @@ static void
 on_event(void *arg, const struct parse_event *ev)
 {
 	struct events *e = arg;
+	bool replayed = events_resume_event(&e->resume, ev->time_ns);
 
 	switch (ev->kind) {
 	case PARSE_EV_REREAD:
 	case PARSE_EV_GONE:
-		log_debug("docker event %s %.12s (%s)", ev->action, ev->id,
-		          ev->wid[0] ? ev->wid : "?");
+		log_debug("docker event %s %.12s (%s)%s", ev->action, ev->id,
+		          ev->wid[0] ? ev->wid : "?",
+		          replayed ? " replayed" : "");
+		/* a replayed state is older than the relist: re-read only */
 		worker_hint(e->conf.worker, ev->id, ev->wid,
 		            ev->kind == PARSE_EV_GONE, (int)ev->expect,
-		            (int)ev->sets);
+		            replayed ? PARSE_SETS_NONE : (int)ev->sets);
 		pthread_mutex_lock(&e->mu);
 		e->st.events++;
 		pthread_mutex_unlock(&e->mu);
@@ -180,8 +212,10 @@ subscribe(struct events *e, char *why, size_t whylen)
 		snprintf(why, whylen, "out of memory");
 		return;
 	}
-	rc = docker_events(e->dk, e->conf.prefix, &stream_ops, e, err,
-	                   sizeof(err));
+	rc =
+	    docker_events(e->dk, e->conf.prefix,
+	                  events_resume_since(&e->resume, now_ms() * 1000000LL),
+	                  &stream_ops, e, err, sizeof(err));
 	partial = parse_events_partial(e->pe);
 	parse_events_free(e->pe);
 	e->pe = NULL;

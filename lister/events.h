@@ -2,8 +2,9 @@
  * events.h: the lister's events thread. It keeps Docker's /events stream
  * open (type container, the workload label), hands each event to the
  * worker as a hint, and after any break reconnects with a capped,
- * jittered exponential backoff. Each opening asks the worker for a full
- * pass: what happened while the stream was down is only in a list.
+ * jittered exponential backoff, asking Docker to replay what it missed
+ * (events_resume below). Each opening still asks the worker for a full
+ * pass: Docker's ring is bounded, and the list stays the truth.
  */
 #ifndef RECON_EVENTS_H
 #define RECON_EVENTS_H
@@ -40,6 +41,34 @@ struct events_status {
 	uint64_t broken;          /* streams cut for bytes that are not JSON */
 	uint64_t daemon_restarts; /* the peer's pid or start time changed */
 };
+
+/*
+ * Where each stream's replay starts (SPEC §6: nothing falls between two
+ * streams). Docker replays from its ring every event at or after a
+ * stream's since, so the first stream asks from one second before it
+ * opens and every later one from the time of the last event any stream
+ * delivered (inclusive: that one comes again, a harmless re-read). The
+ * replay is then exactly what the lister did not see while it was away,
+ * as far as Docker's ring reaches (its last 256 events; a restarted
+ * daemon has none of the old one's): only what the ring lost is left for
+ * the relist to find and count as missed. Events older than the opening
+ * are older than the full list each opening asks for: they are hints to
+ * re-read, never states to apply at once. Times are the daemon's (an
+ * event's timeNano), compared with this host's clock only for the first
+ * since and the opening.
+ */
+struct events_resume {
+	int64_t since_ns; /* the next stream's since; 0: not yet chosen */
+	int64_t open_ns;  /* when the current stream opened */
+};
+
+/* The since of a stream about to open at now_ns (ns since the epoch). */
+int64_t events_resume_since(struct events_resume *, int64_t now_ns);
+/* The stream opened at now_ns. */
+void events_resume_open(struct events_resume *, int64_t now_ns);
+/* An event stamped time_ns (0: unstamped) arrived; true when it is a
+ * replay, older than the opening. */
+bool events_resume_event(struct events_resume *, int64_t time_ns);
 
 struct events;
 

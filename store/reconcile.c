@@ -113,6 +113,80 @@ wslot_find(struct wslot *t, size_t cap, const char *id)
 	return &t[i];
 }
 
+static uint32_t
+hash32(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+static uint64_t
+hash64(uint64_t h, const char *s)
+{
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return (h ^ 0xff) * 1099511628211ull; /* a separator */
+}
+
+/* The slot of the kind warning for Docker id, or NULL. */
+static struct store_kind_warned *
+kind_warned_find(struct store *st, const char *id, uint32_t idh)
+{
+	size_t i;
+
+	for (i = 0; i < st->nkind_warned; i++)
+		if (st->kind_warned[i].idh == idh &&
+		    strcmp(st->kind_warned[i].id, id) == 0)
+			return &st->kind_warned[i];
+	return NULL;
+}
+
+/* R3: true when the mismatch of Docker id (label kind vs the stored
+ * wkind) has to be logged, i.e. was not logged already; remembers it. */
+static bool
+kind_warn_due(struct store *st, const char *id, const char *kind,
+              const char *wkind)
+{
+	uint32_t idh = hash32(id);
+	uint64_t kinds = hash64(hash64(14695981039346656037ull, kind), wkind);
+	struct store_kind_warned *e;
+
+	if (st->kind_warned == NULL)
+		return true;
+	if ((e = kind_warned_find(st, id, idh)) != NULL) {
+		if (e->kinds == kinds)
+			return false;
+	} else if (st->nkind_warned < STORE_KIND_WARNED_MAX) {
+		e = &st->kind_warned[st->nkind_warned++];
+	} else {
+		/* full: reuse the slots in turn, the oldest first */
+		e = &st->kind_warned[st->kind_warned_next];
+		st->kind_warned_next =
+		    (st->kind_warned_next + 1) % STORE_KIND_WARNED_MAX;
+	}
+	e->idh = idh;
+	e->kinds = kinds;
+	snprintf(e->id, sizeof(e->id), "%s", id);
+	return true;
+}
+
+/* R3: Docker id passed the kind check: a later mismatch warns again. */
+static void
+kind_warn_clear(struct store *st, const char *id)
+{
+	struct store_kind_warned *e;
+
+	if (st->nkind_warned == 0 ||
+	    (e = kind_warned_find(st, id, hash32(id))) == NULL)
+		return;
+	*e = st->kind_warned[--st->nkind_warned];
+	if (st->kind_warned_next >= st->nkind_warned)
+		st->kind_warned_next = 0;
+}
+
 /* The workload named wid, read once per pass: 1 found (*w set), 0 no
  * such workload, -1 error. */
 static int
@@ -198,16 +272,23 @@ resolve(struct pass *p, struct dbtx *tx, const struct wire_container *c)
 		return -1;
 	if (r == 0) {
 		log_debug("container %s: no workload %s: ignored", c->id, wid);
+		kind_warn_clear(st, c->id);
 		p->r.ignored_unknown++; /* R2 */
 		return 0;
 	}
 	if (!str_empty(kind) && !str_eq(kind, w->kind)) {
-		log_warnx("container %s: kind label %.64s differs from "
-		          "workload %s's kind %s: ignored",
-		          c->id, kind, wid, w->kind);
+		/* once per container and kinds, not on every pass */
+		if (kind_warn_due(st, c->id, kind, w->kind)) {
+			st->kind_warnings++;
+			log_warnx("container %s: kind label %.64s differs from "
+			          "workload %s's kind %s: ignored (warned "
+			          "once while it does)",
+			          c->id, kind, wid, w->kind);
+		}
 		p->r.ignored_kind++; /* R3 */
 		return 0;
 	}
+	kind_warn_clear(st, c->id);
 	rid[0] = '\0';
 	if ((r = db_docker_find(tx, c->id, bound, &digest)) == -1)
 		return -1;

@@ -345,6 +345,106 @@ r3_kind_label(void **state)
 	assert_string_equal(rw.workload_kind, "stack");
 }
 
+/* Runs apply of s with stderr into a file; returns how many lines of it
+ * hold needle. */
+static size_t
+apply_logged(struct fx *fx, struct wire_snapshot s, const char *needle,
+             struct recon_result *r)
+{
+	FILE *f = tmpfile();
+	char line[1024];
+	size_t n = 0;
+	int saved;
+
+	assert_non_null(f);
+	fflush(stderr);
+	assert_true((saved = dup(2)) != -1);
+	assert_true(dup2(fileno(f), 2) != -1);
+	*r = apply(fx, s);
+	fflush(stderr);
+	assert_true(dup2(saved, 2) != -1);
+	close(saved);
+	rewind(f);
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strstr(line, needle) != NULL)
+			n++;
+	fclose(f);
+	return n;
+}
+
+/* R3's warning: once per container while it stays mismatched, though
+ * every pass counts it; again once it matched in between, or when the
+ * stored kind changes. */
+static void
+r3_kind_warned_once(void **state)
+{
+	struct fx *fx = *state;
+	struct wire_container c[2];
+	struct recon_result r;
+	const char *warn = "differs from workload";
+
+	log_init("recon-store-test", "text", 0);
+	workload(fx, "w1", "stack");
+	c[0] = ctr(fx, "d1", "running", 1, "w1", "site", "a");
+	c[1] = ctr(fx, "d2", "running", 1, "w1", "stack", "b");
+	assert_int_equal(apply_logged(fx, snap("h", 1, true, c, 2), warn, &r),
+	                 1);
+	assert_int_equal(r.ignored_kind, 1);
+	assert_int_equal(apply_logged(fx, snap("h", 2, true, c, 2), warn, &r),
+	                 0);
+	assert_int_equal(r.ignored_kind, 1);
+	assert_int_equal(fx->st.ctr[STC_IGNORED_KIND], 2);
+	assert_int_equal(fx->st.kind_warnings, 1);
+
+	/* the stored kind changes to another that differs: warned anew */
+	workload(fx, "w1", "project");
+	assert_int_equal(apply_logged(fx, snap("h", 3, true, c, 2), warn, &r),
+	                 2); /* d2's stack label now differs too */
+	assert_int_equal(apply_logged(fx, snap("h", 4, true, c, 2), warn, &r),
+	                 0);
+	/* d1 matches for a pass, then differs again: warned again */
+	workload(fx, "w1", "site");
+	assert_int_equal(apply_logged(fx, snap("h", 5, true, c, 2), warn, &r),
+	                 1); /* d2 */
+	assert_int_equal(r.ignored_kind, 1);
+	workload(fx, "w1", "stack");
+	assert_int_equal(apply_logged(fx, snap("h", 6, true, c, 2), warn, &r),
+	                 1); /* d1 again; d2 matches */
+	assert_int_equal(fx->st.ctr[STC_IGNORED_KIND], 8);
+	assert_int_equal(fx->st.kind_warnings, 5);
+}
+
+/* The table is bounded: more mismatched containers than it holds are all
+ * counted, and none is lost from the count when slots are reused. */
+static void
+r3_kind_warned_bounded(void **state)
+{
+	struct fx *fx = *state;
+	size_t n = STORE_KIND_WARNED_MAX + 10, i;
+	struct wire_container *c = calloc(n, sizeof(*c));
+	struct recon_result r;
+	char id[32];
+
+	assert_non_null(c);
+	log_init("recon-store-test", "text", 0);
+	workload(fx, "w1", "stack");
+	for (i = 0; i < n; i++) {
+		snprintf(id, sizeof(id), "d%zu", i);
+		c[i] = ctr(fx, id, "running", 1, "w1", "site", NULL);
+	}
+	assert_int_equal(apply_logged(fx, snap("h", 1, true, c, n),
+	                              "differs from workload", &r),
+	                 n);
+	assert_int_equal(r.ignored_kind, n);
+	assert_int_equal(fx->st.nkind_warned, STORE_KIND_WARNED_MAX);
+	/* a second pass: only what fell out of the table warns again */
+	apply_logged(fx, snap("h", 2, true, c, n), "differs from workload", &r);
+	assert_int_equal(r.ignored_kind, n);
+	assert_true(fx->st.kind_warnings <= 2 * n);
+	assert_int_equal(fx->st.ctr[STC_IGNORED_KIND], 2 * n);
+	free(c);
+}
+
 static void
 r4_deployer_fields_kept(void **state)
 {
@@ -1143,6 +1243,10 @@ main(void)
 	    cmocka_unit_test_setup_teardown(r2_unknown_and_invalid_ids, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(r3_kind_label, setup, teardown),
+	    cmocka_unit_test_setup_teardown(r3_kind_warned_once, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(r3_kind_warned_bounded, setup,
+	                                    teardown),
 	    cmocka_unit_test_setup_teardown(r4_deployer_fields_kept, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(r5_project_unbound_ignored, setup,

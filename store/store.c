@@ -68,6 +68,12 @@ store_init(struct store *st, struct db *db, const char *label_prefix,
 		store_fini(st);
 		return -1;
 	}
+	if ((st->kind_warned = calloc(STORE_KIND_WARNED_MAX,
+	                              sizeof(*st->kind_warned))) == NULL) {
+		log_warn("unable to set up the kind warnings table");
+		store_fini(st);
+		return -1;
+	}
 	st->own_uid = (int64_t)geteuid();
 	st->admin_uid = admin_uid;
 	st->started_ms = mono_ms();
@@ -85,6 +91,9 @@ store_fini(struct store *st)
 	for (i = 0; i < st->ngens; i++)
 		free(st->gens[i].host);
 	free(st->gens);
+	free(st->kind_warned);
+	st->kind_warned = NULL;
+	st->nkind_warned = st->kind_warned_next = 0;
 	st->key_id = st->key_kind = st->key_role = NULL;
 	st->gens = NULL;
 	st->ngens = 0;

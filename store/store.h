@@ -55,6 +55,22 @@ struct store_gen {
 	uint32_t pipe;
 };
 
+/*
+ * R3's warning is logged once per container, not on every pass: the
+ * containers warned about, with a hash of (kind label, stored kind) so
+ * that a changed workload kind warns again. An entry goes when its
+ * container passes the kind check again; beyond the bound the oldest
+ * slot is reused (a container gone for good just ages out). Every
+ * occurrence is still counted (ignored_kind).
+ */
+#define STORE_KIND_WARNED_MAX 256
+
+struct store_kind_warned {
+	uint64_t kinds; /* hash of the kind label and the stored kind */
+	uint32_t idh;   /* hash of id, compared first */
+	char id[WIRE_ID_MAX + 1];
+};
+
 struct store {
 	struct db *db;
 	char *key_id, *key_kind, *key_role; /* <prefix>workload.id, ... */
@@ -65,6 +81,9 @@ struct store {
 	int64_t started_ms;         /* monotonic, for uptime */
 	bool ready;
 	struct jobs *jobs; /* dispatch jobs (jobs.c); NULL: none are sent */
+	struct store_kind_warned *kind_warned; /* STORE_KIND_WARNED_MAX */
+	size_t nkind_warned, kind_warned_next;
+	uint64_t kind_warnings; /* R3 warnings logged */
 };
 
 /* Sets up st around an open db; 0, or -1 logged. */

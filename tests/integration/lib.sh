@@ -41,18 +41,54 @@ check() {
 	if "$@"; then ok "$name"; else bad "$name"; fi
 }
 
-# wait_for SECONDS CMD...: true once CMD succeeds, false at the deadline.
+# now_ms: the wall clock in ms.
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# wait_for SECONDS CMD...: runs CMD (in this shell) every 50 ms until it
+# succeeds (true) or SECONDS have passed (false, logged with CMD and the
+# last lines it printed). SECONDS may have a fraction (0.5). Every wait in
+# these tests is one of these: for a condition, with a deadline.
 wait_for() {
-	local deadline=$(($(date +%s%N) / 1000000 + ${1%.*} * 1000))
+	local ms deadline out=$T/wait_for.out
+	ms=$(awk -v s="$1" 'BEGIN { printf "%d", s * 1000 }')
+	deadline=$(($(now_ms) + ms))
 	shift
 	while :; do
-		"$@" >/dev/null 2>&1 && return 0
-		[ $(($(date +%s%N) / 1000000)) -ge $deadline ] && return 1
-		sleep 0.1
+		"$@" >"$out" 2>&1 && return 0
+		if [ "$(now_ms)" -ge $deadline ]; then
+			log "wait_for: not true within ${ms} ms: $*"
+			[ -s "$out" ] && tail -3 "$out" | sed 's/^/    /'
+			return 1
+		fi
+		sleep 0.05
 	done
 }
 
 reconctl() { "$BUILD/reconctl" "$@"; }
+
+# head_rev: the store's head revision (stats carries it with oldest_rev).
+head_rev() {
+	reconctl stats --json 2>/dev/null |
+		jq -r '[.. | objects | select(has("oldest_rev")) | .rev][0]'
+}
+
+# spawn_daemon LOG DIR CMD...: CMD in the background in its own session,
+# in DIR, stdin /dev/null, stdout and stderr appended to LOG, holding no
+# other file descriptor of this test: a daemon that outlives the test
+# (dockerd) must keep neither the lock the test runs under (`flock LOCK
+# CMD` hands its locked fd down to CMD and everything CMD starts) nor
+# ctest's output pipe. $! is the daemon's pid.
+spawn_daemon() {
+	local out=$1 dir=$2
+	shift 2
+	(
+		for fd in /proc/$BASHPID/fd/*; do
+			fd=${fd##*/}
+			[ "$fd" -gt 2 ] && { eval "exec $fd>&-"; } 2>/dev/null
+		done
+		cd "$dir" && exec setsid "$@" >>"$out" 2>&1 </dev/null
+	) &
+}
 
 dockerd_pid() { pidof dockerd | awk '{print $1}'; }
 
@@ -71,8 +107,8 @@ docker_up() {
 		exit 1
 	fi
 	log "starting dockerd"
-	dockerd --iptables=false --ip-forward=false --bridge=none \
-		>"$T/dockerd.log" 2>&1 &
+	spawn_daemon "$T/dockerd.log" / \
+		dockerd --iptables=false --ip-forward=false --bridge=none
 	STARTED_DOCKERD=$!
 	if ! wait_for 60 docker info; then
 		log "FATAL: dockerd did not come up"

@@ -175,10 +175,11 @@ slow_probes=0
 probes=0
 while [ "$(pfield w-hang runs)" = 0 ] && [ $(($(now_ms) - t0)) -lt 8000 ]; do
 	probes=$((probes + 1))
-	reconctl --timeout 100ms probe dispatcher >/dev/null || slow_probes=$((slow_probes + 1))
+	# (2 s: that it answers is the point; how fast is bench/'s to measure)
+	reconctl --timeout 2s probe dispatcher >/dev/null || slow_probes=$((slow_probes + 1))
 	sleep 0.05
 done
-check "health answered within 100 ms throughout the hang ($probes probes, $slow_probes late)" \
+check "health answered throughout the hang ($probes probes, $slow_probes not)" \
 	test "$slow_probes" = 0 -a "$probes" -ge 3
 child1=$(cat "$OUT/hang.child1")
 child2=$(cat "$OUT/hang.child2")
@@ -222,6 +223,8 @@ check "20 dispatches while running: still one run under way" \
 	test "$(count start w-coal) $(count end w-coal)" = "1 0"
 touch "$OUT/gate.open"
 check "... they fold into one follow-up run" wait_for 15 runs_is w-coal 2
+# Absence: the gate is open, so a third run would start at once after the
+# second; 1 s is ample for it to have shown.
 sleep 1
 check "... and no more" test "$(count start w-coal) $(pfield w-coal runs)" = "2 2"
 check "... counted as folded" test "$(dcounter folded)" = 19
@@ -258,9 +261,11 @@ row wh-hang running
 row wh-none running
 t0=$(now_ms)
 row wh-ok running
-check "a webhook is delivered" wait_for 5 hooks_ge ok 1
-check "... within 2 s although another receiver never answers ($(($(now_ms) - t0)) ms)" \
-	test $(($(now_ms) - t0)) -lt 2000
+# 5 s is half the webhook timeout (10 s) that the hanging receiver's
+# request waits out: delivered within it, /ok did not wait behind /hang.
+check "a webhook is delivered although another receiver never answers" \
+	wait_for 5 hooks_ge ok 1
+log "delivered $(($(now_ms) - t0)) ms after the row changed"
 check "... and the hanging one was asked" test "$(hooks hang)" -ge 1
 verify=$(python3 - "$OUT/hooks" <<'EOF'
 import hashlib, hmac, json, sys
@@ -287,6 +292,8 @@ check "... first 500, then 200" \
 check "... the same delivery both times" \
 	test "$(grep '"/flaky"' "$OUT/hooks" | jq -r '.headers["x-recon-delivery"]' | sort -u | wc -l)" = 1
 row wh-gone running
+check "a 4xx is delivered" wait_for 5 hooks_ge gone 1
+# Absence: a retry would come after the first backoff (1 s); wait twice it.
 sleep 2
 check "a 4xx is not retried" test "$(hooks gone)" = 1
 row wh-ok stopped
@@ -324,11 +331,14 @@ docker rm -f "$cid" >/dev/null
 t1=$(now_ms)
 check "the row goes missing" wait_for 5 row_state_is st1:web missing
 first_state() { awk '$1 == "start" && $2 == "st1" && $3 == "state" { print $4; exit }' "$OUT/runs"; }
-wait_for 5 test -n "$(first_state)"
+has_first_state() { [ -n "$(first_state)" ]; }
+wait_for 5 has_first_state
 st=$(first_state)
+# (the delay is read around process spawns: logged, not asserted; the
+# reason "state" says the removal dispatched it, not a pass)
 log "docker rm -f took $((t1 - t0)) ms; plugin (state) started $((${st:-0} - t1)) ms after it returned"
-check "the plugin started with reason state within 1 s of the removal" \
-	test -n "$st" -a $((${st:-0} - t1)) -lt 1000
+check "the plugin started with reason state after the removal" \
+	test -n "$st" -a "${st:-0}" -ge "$t0"
 # killed (stopped), then removed (missing): one or two state runs, as
 # the second change folds into a run under way or not
 n=$(count start st1 state)
@@ -337,7 +347,12 @@ check "one state run per change, at most ($n)" test "$n" -ge 1 -a "$n" -le 2
 # the dispatcher away: pass jobs wait folded, and go when it is back
 stop_pid "$PID_recon_dispatcher"
 n0=$(count start st1)
-sleep 2
+# passes go on meanwhile (every 300 ms): wait for two of them, whose
+# pass jobs find no dispatcher
+lister_passes() { reconctl probe lister --json | jq -r .counters.passes; }
+p0=$(lister_passes)
+passes_ge() { [ "$(lister_passes)" -ge "$1" ]; }
+wait_for 10 passes_ge $((p0 + 2)) || bad "passes ran while the dispatcher was away"
 start_dispatcher --plugin-timeout 10s || bad "dispatcher came back again"
 check "runs resume once the dispatcher is back" \
 	wait_for 5 count_ge start st1 "" $((n0 + 1))
@@ -350,6 +365,6 @@ rc=$?
 check "dispatch with the store away: exit 1, unavailable ($(($(now_ms) - t0)) ms)" \
 	test "$rc $(grep -c unavailable "$T/away.out")" = "1 1"
 check "... and the dispatcher still answers health" \
-	reconctl --timeout 100ms probe dispatcher
+	reconctl --timeout 2s probe dispatcher
 
 finish

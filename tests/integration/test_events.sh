@@ -20,9 +20,9 @@ dockerd_ensure() {
 	fi
 	[ ${#DCMD[@]} -gt 0 ] || return 0
 	log "starting dockerd again: ${DCMD[*]}"
-	# exec: the background process is dockerd itself, in its own session,
-	# holding none of this test's output (ctest waits for that to close)
-	(cd "$DCWD" && exec setsid "${DCMD[@]}" >>"$DLOG" 2>&1 </dev/null) &
+	# dockerd itself, in its own session, holding none of this test's
+	# output (ctest waits for that to close) nor the lock it runs under
+	spawn_daemon "$DLOG" "$DCWD" "${DCMD[@]}"
 	wait_for 60 docker info
 }
 on_exit() {
@@ -135,10 +135,13 @@ for r in "${ROLES[@]}"; do
 	op "$r" missing rm -f "${CID[$r]}"
 	op "$r" running run
 done
+# The delays are read around process spawns (docker, reconctl): logged,
+# not asserted; bench/event_latency.sh measures them. What is asserted:
+# each change showed within the 5 s deadline with no pass run meanwhile.
 log "visibility in reconctl ps after the docker command returned, ms:" \
-	"n=$OPS p50=$(pct 50) p99=$(pct 99) max=$(pct 100)"
-check "56 operations seen" test "$OPS" = 56
-check "each within 1 s ($SLOW slower)" test "$SLOW" = 0
+	"n=$OPS p50=$(pct 50) p99=$(pct 99) max=$(pct 100)" \
+	"($SLOW over 1 s)"
+check "56 operations seen, each within the 5 s deadline" test "$OPS" = 56
 check "no pass ran meanwhile: deltas did it" counter_is passes "$passes"
 check "rm -f turned rows missing without a pass" \
 	test "$(counter deltas_sent)" -ge 56
@@ -152,24 +155,32 @@ check "event states applied before their re-reads" counter_ge event_applied 1
 # The lister applies die/start/pause at once and still re-reads; Docker's
 # list lags the event, and a stale re-read must not flip the row back.
 log "applied events: one container event per change, no flapping"
-"$BUILD/reconctl" watch --json -w $W >>"$T/watch.json" 2>/dev/null &
+# --since the head: every event after it comes, however long the
+# subscription takes to be set up (no wait for it needed)
+"$BUILD/reconctl" watch --json -w $W --since "$(head_rev)" \
+	>>"$T/watch.json" 2>/dev/null &
 PIDS+=($!)
-sleep 0.5
 # events_of ROLE: the container events of row W:ROLE, "prev>state" each.
 events_of() {
 	jq -r --arg id "$W:$1" 'select(.t == "container" and .row.id == $id)
 		| "\(.prev_state)>\(.row.state)"' "$T/watch.json" | tr '\n' ' '
 }
+events_have() { [[ "$(events_of "$1")" == *"$2 "* ]]; }
+# Absence: Docker's list lags its event by 10-100 ms, so a stale re-read
+# that could flip the row back comes within that; 1 s is 10 times it.
+FLAP_MS=1000
 overruled=$(counter event_overruled)
 for i in 1 2 3 4 5; do
 	: >"$T/watch.json"
 	op r1 stopped stop "${CID[r1]}"
-	sleep 1 # the stale re-reads come and go meanwhile
+	wait_for 5 events_have r1 "running>stopped"
+	sleep "$(awk -v ms=$FLAP_MS 'BEGIN { print ms / 1000 }')"
 	check "stop $i: one event, running>stopped ($(events_of r1))" \
 		test "$(events_of r1)" = "running>stopped "
 	: >"$T/watch.json"
 	op r1 running start "${CID[r1]}"
-	sleep 1
+	wait_for 5 events_have r1 "stopped>running"
+	sleep "$(awk -v ms=$FLAP_MS 'BEGIN { print ms / 1000 }')"
 	check "start $i: one event, stopped>running ($(events_of r1))" \
 		test "$(events_of r1)" = "stopped>running "
 done
@@ -182,8 +193,8 @@ check "a --restart always container runs" wait_for 5 row_is auto running
 docker exec "${CID[auto]}" sh -c "kill -TERM 1"
 check "it died and came back" wait_for 10 bash -c \
 	"[ \"\$(docker inspect -f '{{.RestartCount}}' ${CID[auto]})\" -ge 1 ]"
-sleep 1
-check "its row ends running, bound to it" row_is auto running "${CID[auto]}"
+check "its row ends running, bound to it" \
+	wait_for 10 row_is auto running "${CID[auto]}"
 # (Docker shows it restarting between the two: a real state, not a flap.)
 check "and its last event brought it back ($(events_of auto))" \
 	test "$(events_of auto | awk '{print $NF}' | cut -d'>' -f2)" = running
@@ -196,12 +207,17 @@ check "a lister with 1 s Docker calls is healthy" wait_for 5 reconctl probe list
 before=$(rows_json | jq -c 'map({id, state}) | sort_by(.id)')
 dpid=$(dockerd_pid)
 LPID=$PID_recon_lister
+# Absence over time: the lister's Docker calls time out after 1 s and its
+# docker check fails after 3 of them; watch 3 timeouts + 1.5 s that no
+# probe goes unanswered and no row changes. (Probes wait 2 s: that they
+# are answered is the point; how fast is bench/'s to measure.)
+DOCKER_TIMEOUT_MS=1000
 kill -STOP "$dpid"
 t0=$(ms)
 unanswered=0
 failed_at=
-while [ $(($(ms) - t0)) -lt 4500 ]; do
-	out=$("$BUILD/reconctl" probe lister --json --timeout 100ms 2>/dev/null)
+while [ $(($(ms) - t0)) -lt $((3 * DOCKER_TIMEOUT_MS + 1500)) ]; do
+	out=$("$BUILD/reconctl" probe lister --json --timeout 2s 2>/dev/null)
 	rc=$?
 	[ "$rc" = 2 ] && unanswered=$((unanswered + 1))
 	if [ -z "$failed_at" ] && [ "$rc" = 1 ] &&
@@ -211,11 +227,11 @@ while [ $(($(ms) - t0)) -lt 4500 ]; do
 	fi
 	sleep 0.1
 done
-reconctl probe store --timeout 100ms >/dev/null 2>&1
+reconctl probe store --timeout 2s >/dev/null 2>&1
 store_rc=$?
 after=$(rows_json | jq -c 'map({id, state}) | sort_by(.id)')
 kill -CONT "$dpid"
-check "probe lister answered within 100 ms all along ($unanswered not)" \
+check "probe lister answered all along ($unanswered not)" \
 	test "$unanswered" = 0
 check "the docker check failed within 3 x 1 s (+0.3 s): ${failed_at:-never} ms" \
 	test -n "$failed_at" -a "${failed_at:-99999}" -le 3300
@@ -276,17 +292,41 @@ check "the stream goes down with the proxy" \
 	wait_for 5 counter_is events_connected 0
 CID[down]=$(run_ctr down)
 docker rm -f "${CID[r2]}" >/dev/null
+# Absence: with the stream up a change shows within 1 s (the operations
+# above), so a row for it after 1 s would mean the stream was not down.
 sleep 1
 not_row_is() { ! row_is "$@"; }
 check "meanwhile the index cannot know" not_row_is down running
+lines=$(wc -l <"$T/recon-lister.log")
 proxy_start
 check "the lister reconnects by itself" \
 	wait_for 40 counter_is events_connected 1
 check "the relist finds the container created while it was down" \
 	wait_for 3 row_is down running "${CID[down]}"
 check "and the one removed meanwhile is missing" wait_for 3 row_is r2 missing
-missed_ge() { [ $(($(counter missed_events) - missed)) -ge "$1" ]; }
-check "both counted as missed events" wait_for 3 missed_ge 2
+# The new stream resumes from the last event the old one delivered, so
+# Docker replays both changes however long the jittered backoff took.
+replayed() {
+	tail -n +$((lines + 1)) "$T/recon-lister.log" |
+		grep -q "docker event $1 ${2:0:12} .* replayed"
+}
+check "the replay announces the container created meanwhile" \
+	wait_for 5 replayed start "${CID[down]}"
+check "and the one removed meanwhile" wait_for 5 replayed destroy "${CID[r2]}"
+# relisted: the full list the new stream's opening asked for was taken.
+relisted() {
+	tail -n +$((lines + 1)) "$T/recon-lister.log" | awk '
+		/subscribed to docker events/ { s = 1 }
+		s && /listed [0-9]+ containers/ { f = 1 }
+		END { exit !f }'
+}
+check "the relist after the reconnect ran" wait_for 5 relisted
+# Absence: a change a list found counts as missed only once no event
+# announced it within the lister's grace (MISSED_GRACE_MS, 1 s) after
+# that list; wait that grace out (plus slack) before saying none came.
+sleep 1.5
+check "neither counted as a missed event ($(counter missed_events) vs $missed)" \
+	counter_is missed_events "$missed"
 stop_pid "$LPID"
 stop_pid "$PROXY"
 
@@ -306,6 +346,8 @@ kill -TERM "$dpid"
 wait_for 60 bash -c "! test -e /proc/$dpid" || bad "dockerd stopped"
 t_down=$(ms)
 check "the lister sees the stream end" wait_for 5 counter_is events_connected 0
+# Absence of a tight loop over time: 10 s of downtime, in which backoff
+# from 100 ms (doubling, jittered) makes a handful of attempts.
 sleep 10
 down_ms=$(($(ms) - t_down))
 attempts=$(tail -n +$((lines + 1)) "$T/recon-lister.log" |

@@ -23,6 +23,7 @@ fake_stop() { stop_pid "$FAKE_PID"; }
 fake() { curl -s --unix-socket "$SOCK" "$@"; }
 post() { fake -X POST -d "$2" "http://fake/_fake/$1" >/dev/null; }
 stat_of() { fake http://fake/_fake/stats | jq -r "$1"; }
+full_lists_gt() { [ "$(stat_of .lists.full)" -gt "$1" ]; }
 cid() { fake http://fake/containers/json | jq -r ".[$1].Id"; }
 set_state() { post container "{\"id\":\"$1\",\"set\":{\"State\":\"$2\"}}"; }
 emit() { post emit "{\"id\":\"$1\",\"action\":\"$2\"${3:+,\"split_ms\":$3}}"; }
@@ -72,9 +73,11 @@ C2=$(cid 2)
 
 log "an event cut in two chunks 400 ms apart"
 set_state "$C0" exited
-emit "$C0" die 400 &
+SPLIT_MS=400
+emit "$C0" die $SPLIT_MS &
 emitter=$!
-sleep 0.2
+# Absence: halfway between the two chunks the lister holds half an event.
+sleep "$(awk -v ms=$SPLIT_MS 'BEGIN { print ms / 2000 }')"
 check "half an event does nothing yet" \
 	test "$(stat_of ".reread_ids[\"$C0\"] // 0")" = 0
 wait $emitter
@@ -102,7 +105,9 @@ check "in one re-read call ($(($(stat_of .lists.ids) - before)))" \
 log "a die the list does not show yet: dockerd logs it before it saves the exit"
 reads0=$(stat_of ".reread_ids[\"$C0\"] // 0")
 emit "$C0" die # the fake still lists it running
-sleep 0.3
+reread_more() { [ "$(stat_of ".reread_ids[\"$C0\"] // 0")" -gt "$reads0" ]; }
+# the lister re-read it while the fake still lists it running
+wait_for 3 reread_more || bad "a re-read after the die"
 set_state "$C0" exited # no event for this
 check "the lister reads again until the list agrees (r0 stopped)" \
 	wait_for 3 state_is r0 stopped
@@ -131,7 +136,7 @@ cut="{\"Type\":\"container\",\"Action\":\"destroy\",\"id\":\"$C1\""
 raw_events close "$cut,\"Actor\":{\"ID\":\"$C1\""
 check "the lister reconnects" wait_for 3 counter_is events_opens $((opens + 1))
 check "and lists in full after it" \
-	wait_for 3 test "$(stat_of .lists.full)" -gt "$full"
+	wait_for 3 full_lists_gt "$full"
 check "the cut event was dropped, logged" \
 	grep -q "dropping .* bytes of an unfinished docker event" \
 	"$T/recon-lister.log"
@@ -154,7 +159,7 @@ check "the garbage is counted" \
 check "and logged" grep -q "bad JSON in the event stream" "$T/recon-lister.log"
 check "the lister reconnects" wait_for 3 counter_is events_opens $((opens + 1))
 check "and lists in full" \
-	wait_for 3 test "$(stat_of .lists.full)" -gt "$full"
+	wait_for 3 full_lists_gt "$full"
 check "nothing from the broken part: r1 not missing" \
 	never_missing_since "$rev" r1
 check "r1 is still stopped" state_is r1 stopped
@@ -183,6 +188,8 @@ check "the re-read finds r0 running" wait_for 2 state_is r0 running
 check "and r2 missing" wait_for 2 state_is r2 missing
 check "2 more missed events counted, not the announced one" \
 	wait_for 3 missed_is 3
+# Absence: a change counts as missed 1 s (the lister's grace) after the
+# list that found it; wait that long for one more.
 sleep 1
 check "and no more" missed_is 3
 
@@ -192,6 +199,7 @@ stop_pid "$PID_recon_lister"
 post config '{"events_status": 500}'
 lister_start
 check "the first pass runs without the stream" wait_for 5 counter_ge passes 1
+# Absence of a tight loop over time: count the attempts in 3 s.
 sleep 3
 n=$(counter events_attempts)
 # waits of 50-100, 100-200, 200-400, 400-800, 800-1600 ms: 5 to 7 tries

