@@ -113,33 +113,14 @@ wslot_find(struct wslot *t, size_t cap, const char *id)
 	return &t[i];
 }
 
-static uint32_t
-hash32(const char *s)
-{
-	uint32_t h = 2166136261u;
-
-	for (; *s != '\0'; s++)
-		h = (h ^ (unsigned char)*s) * 16777619u;
-	return h;
-}
-
-static uint64_t
-hash64(uint64_t h, const char *s)
-{
-	for (; *s != '\0'; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return (h ^ 0xff) * 1099511628211ull; /* a separator */
-}
-
 /* The slot of the kind warning for Docker id, or NULL. */
 static struct store_kind_warned *
-kind_warned_find(struct store *st, const char *id, uint32_t idh)
+kind_warned_find(struct store *st, const char *id)
 {
 	size_t i;
 
 	for (i = 0; i < st->nkind_warned; i++)
-		if (st->kind_warned[i].idh == idh &&
-		    strcmp(st->kind_warned[i].id, id) == 0)
+		if (strcmp(st->kind_warned[i].id, id) == 0)
 			return &st->kind_warned[i];
 	return NULL;
 }
@@ -150,14 +131,13 @@ static bool
 kind_warn_due(struct store *st, const char *id, const char *kind,
               const char *wkind)
 {
-	uint32_t idh = hash32(id);
-	uint64_t kinds = hash64(hash64(14695981039346656037ull, kind), wkind);
 	struct store_kind_warned *e;
 
 	if (st->kind_warned == NULL)
 		return true;
-	if ((e = kind_warned_find(st, id, idh)) != NULL) {
-		if (e->kinds == kinds)
+	if ((e = kind_warned_find(st, id)) != NULL) {
+		if (strncmp(e->kind, kind, sizeof(e->kind) - 1) == 0 &&
+		    strncmp(e->wkind, wkind, sizeof(e->wkind) - 1) == 0)
 			return false;
 	} else if (st->nkind_warned < STORE_KIND_WARNED_MAX) {
 		e = &st->kind_warned[st->nkind_warned++];
@@ -167,9 +147,9 @@ kind_warn_due(struct store *st, const char *id, const char *kind,
 		st->kind_warned_next =
 		    (st->kind_warned_next + 1) % STORE_KIND_WARNED_MAX;
 	}
-	e->idh = idh;
-	e->kinds = kinds;
 	snprintf(e->id, sizeof(e->id), "%s", id);
+	snprintf(e->kind, sizeof(e->kind), "%s", kind);
+	snprintf(e->wkind, sizeof(e->wkind), "%s", wkind);
 	return true;
 }
 
@@ -179,8 +159,7 @@ kind_warn_clear(struct store *st, const char *id)
 {
 	struct store_kind_warned *e;
 
-	if (st->nkind_warned == 0 ||
-	    (e = kind_warned_find(st, id, hash32(id))) == NULL)
+	if (st->nkind_warned == 0 || (e = kind_warned_find(st, id)) == NULL)
 		return;
 	*e = st->kind_warned[--st->nkind_warned];
 	if (st->kind_warned_next >= st->nkind_warned)

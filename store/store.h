@@ -66,9 +66,9 @@ struct store_gen {
 #define STORE_KIND_WARNED_MAX 256
 
 struct store_kind_warned {
-	uint64_t kinds; /* hash of the kind label and the stored kind */
-	uint32_t idh;   /* hash of id, compared first */
-	char id[WIRE_ID_MAX + 1];
+	char id[WIRE_ID_MAX + 1]; /* Docker id */
+	char kind[65];            /* the label, as logged (64 at most) */
+	char wkind[16];           /* the stored kind */
 };
 
 struct store {
