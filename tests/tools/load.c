@@ -3,7 +3,9 @@
  * made-up containers on recon-store's ingest socket as a lister would, each
  * flipping every container between running and exited, so that each
  * snapshot makes one container event per container plus one sys/pass.
- * With --plugin-error it sends one plugin_result instead.
+ * With --plugin-error it sends one plugin_result instead, with
+ * --delta-gone one delta, with --dispatch one dispatch job to the
+ * dispatcher's jobs socket (the trust tests forge each of them).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +19,8 @@
 #include "util.h"
 #include "wire.h"
 
-static char *run_dir, *ingest_url, *prefix, *host, *workloads, *plugin_error;
+static char *run_dir, *ingest_url, *jobs_url, *prefix, *host, *workloads;
+static char *plugin_error, *delta_gone, *dispatch_kind;
 static int64_t ncontainers, nsnapshots, rate, gen0;
 
 static struct flag flagtab[] = {
@@ -38,6 +41,13 @@ static struct flag flagtab[] = {
     {"gen", 0, NULL, FLAG_INT, &gen0, "1", "gen of the first snapshot"},
     {"plugin-error", 0, NULL, FLAG_STR, &plugin_error, NULL,
      "send one failed plugin_result of the first workload with this text"},
+    {"delta-gone", 0, NULL, FLAG_STR, &delta_gone, NULL,
+     "send one delta of --host saying this Docker id is gone"},
+    {"dispatch", 0, NULL, FLAG_STR, &dispatch_kind, NULL,
+     "send one manual dispatch job of the workloads, with this source_kind, "
+     "to the jobs socket"},
+    {"jobs-url", 0, NULL, FLAG_STR, &jobs_url, NULL,
+     "jobs socket (default ipc://RUN_DIR/jobs)"},
     FLAG_END,
 };
 
@@ -84,6 +94,57 @@ send_plugin_result(nng_socket s, const char *wid)
 	wbuf_free(&b);
 }
 
+static void
+send_delta(nng_socket s)
+{
+	struct wire_delta d = {
+	    .host = host,
+	    .gen = (uint64_t)gen0,
+	    .gone = &delta_gone,
+	    .ngone = 1,
+	};
+	struct wbuf b = {0};
+
+	if (wire_encode_delta(&b, &d) == -1)
+		fatalx(EXIT_TEMP, "unable to encode a delta");
+	push(s, &b);
+	wbuf_free(&b);
+}
+
+static void
+send_dispatch(char **wids, size_t nw)
+{
+	struct wire_job_item *items;
+	struct wire_dispatch d;
+	struct wbuf b = {0};
+	char url[1024];
+	nng_socket s;
+	size_t i;
+
+	if ((items = calloc(nw, sizeof(*items))) == NULL)
+		fatal(EXIT_TEMP, "unable to make the job");
+	for (i = 0; i < nw; i++) {
+		items[i].workload.id = wids[i];
+		items[i].workload.kind = "stack";
+		items[i].workload.source_kind = dispatch_kind;
+	}
+	memset(&d, 0, sizeof(d));
+	d.rev = 1;
+	d.reason = "manual";
+	d.items = items;
+	d.nitems = nw;
+	if (wire_encode_dispatch(&b, &d) == -1)
+		fatalx(EXIT_TEMP, "unable to encode a job");
+	if (nngx_url(url, sizeof(url), jobs_url, run_dir, "jobs") == -1 ||
+	    nngx_dial(&s, NNGX_PUSH, url, 64u << 20) == -1)
+		exit(EXIT_TEMP);
+	push(s, &b);
+	sleep(1);
+	nng_close(s);
+	wbuf_free(&b);
+	free(items);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -102,16 +163,25 @@ main(int argc, char **argv)
 	    -1)
 		return EXIT_USAGE;
 	log_init("recon-load", "text", 0);
-	if (ncontainers < 1 || nsnapshots < 0 || rate < 0)
+	if (ncontainers < 0 || nsnapshots < 0 || rate < 0)
 		fatalx(EXIT_USAGE, "bad --containers, --snapshots or --rate");
 	wids = split(workloads, &nw);
 	if (nw == 0)
 		fatalx(EXIT_USAGE, "bad --workloads: none");
+	if (dispatch_kind != NULL) {
+		send_dispatch(wids, nw);
+		free(wids);
+		return 0;
+	}
 	if (nngx_url(url, sizeof(url), ingest_url, run_dir, "ingest") == -1 ||
 	    nngx_dial(&s, NNGX_PUSH, url, 64u << 20) == -1)
 		return EXIT_TEMP;
 	if (plugin_error != NULL) {
 		send_plugin_result(s, wids[0]);
+		goto out;
+	}
+	if (delta_gone != NULL) {
+		send_delta(s);
 		goto out;
 	}
 	snprintf(key_id, sizeof(key_id), "%sworkload.id", prefix);
