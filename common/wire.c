@@ -1032,6 +1032,7 @@ struct cur {
 	int depth;   /* containers open now */
 	char *empty; /* the message's one "" */
 	const char *name;
+	bool strict; /* an unknown key is an error (operator input) */
 	struct frame frames[WIRE_FRAMES];
 	int nframes;
 };
@@ -1756,6 +1757,8 @@ dec_record(struct cur *c, const struct schema *s, void *rec)
 			/* Unknown: skipped, bounded. Its duplicates are
 			 * harmless since no reader ever sees it. */
 			push_key(c, k, klen);
+			if (c->strict)
+				return fail(c, "unknown field");
 			if (skip(c, WIRE_SKIP_DEPTH) == -1)
 				return -1;
 			pop(c);
@@ -1806,8 +1809,8 @@ trailing(struct cur *c)
 
 /* A whole message: one record and nothing after it. */
 static int
-dec_top(const struct schema *s, const void *buf, size_t len, struct arena *a,
-        void *out, char *err)
+dec_top_strict(const struct schema *s, const void *buf, size_t len,
+               struct arena *a, void *out, char *err, bool strict)
 {
 	struct cur c;
 
@@ -1815,6 +1818,7 @@ dec_top(const struct schema *s, const void *buf, size_t len, struct arena *a,
 		return -1;
 	memset(out, 0, s->size);
 	cur_init(&c, buf, len, a, s->name, err);
+	c.strict = strict;
 	if (buf == NULL || a == NULL)
 		return fail(&c, "no message");
 	c.empty = arena_strndup(a, "", 0);
@@ -1823,6 +1827,13 @@ dec_top(const struct schema *s, const void *buf, size_t len, struct arena *a,
 		return -1;
 	}
 	return 0;
+}
+
+static int
+dec_top(const struct schema *s, const void *buf, size_t len, struct arena *a,
+        void *out, char *err)
+{
+	return dec_top_strict(s, buf, len, a, out, err, false);
 }
 
 int
@@ -1865,6 +1876,20 @@ wire_decode_workload(const void *buf, size_t len, struct arena *a,
                      struct wire_workload *out, char *err)
 {
 	return dec_top(&workload_schema, buf, len, a, out, err);
+}
+
+int
+wire_decode_workload_strict(const void *buf, size_t len, struct arena *a,
+                            struct wire_workload *out, char *err)
+{
+	return dec_top_strict(&workload_schema, buf, len, a, out, err, true);
+}
+
+int
+wire_decode_row_strict(const void *buf, size_t len, struct arena *a,
+                       struct wire_row *out, char *err)
+{
+	return dec_top_strict(&row_schema, buf, len, a, out, err, true);
 }
 
 int

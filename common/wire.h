@@ -227,6 +227,12 @@ int wire_decode_workload(const void *, size_t, struct arena *,
                          struct wire_workload *, char *err);
 int wire_decode_row(const void *, size_t, struct arena *, struct wire_row *,
                     char *err);
+/* The same for operator input (reconctl's put FILE): a key the schema does
+ * not know is an error too, so that a misspelt field never passes. */
+int wire_decode_workload_strict(const void *, size_t, struct arena *,
+                                struct wire_workload *, char *err);
+int wire_decode_row_strict(const void *, size_t, struct arena *,
+                           struct wire_row *, char *err);
 
 /*
  * Encoding appends one message to b. NULL strings encode as "". Returns 0,
