@@ -222,7 +222,8 @@ clnt_pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
 }
 
 struct clnt *
-clnt_dial(const char *url, int64_t timeout_ms, char *err, size_t errlen)
+clnt_dial(const char *url, int64_t timeout_ms, void (*notify)(void *),
+          void *arg, char *err, size_t errlen)
 {
 	struct clnt *c = clnt_new(url, timeout_ms);
 	int rv;
@@ -231,6 +232,8 @@ clnt_dial(const char *url, int64_t timeout_ms, char *err, size_t errlen)
 		xsnprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	c->notify = notify;
+	c->notify_arg = arg;
 	if ((rv = nng_req0_open(&c->sock)) != 0) {
 		xsnprintf(err, errlen, "unable to open a req socket: %s",
 		          nng_strerror(rv));
@@ -255,16 +258,6 @@ clnt_dial(const char *url, int64_t timeout_ms, char *err, size_t errlen)
 		return NULL;
 	}
 	return c;
-}
-
-int
-clnt_set_notify(struct clnt *c, void (*fn)(void *), void *arg)
-{
-	if (!c->dialled)
-		return -1;
-	c->notify_arg = arg;
-	c->notify = fn;
-	return 0;
 }
 
 int
@@ -323,21 +316,6 @@ clnt_request(struct clnt *c, const struct wbuf *req, struct wbuf *reply,
 		rv = clnt_once(c->url, req, atomic_load(&c->timeout_ms), reply);
 	if (rv != 0) {
 		xsnprintf(err, errlen, "%s: %s", c->url, nng_strerror(rv));
-		return CLNT_UNREACHABLE;
-	}
-	return CLNT_OK;
-}
-
-int
-clnt_call(const char *url, const struct wbuf *req, int64_t timeout_ms,
-          struct wbuf *reply, char *err, size_t errlen)
-{
-	int rv;
-
-	if (clnt_ipc_check(url, err, errlen) == -1)
-		return CLNT_UNREACHABLE;
-	if ((rv = clnt_once(url, req, timeout_ms, reply)) != 0) {
-		xsnprintf(err, errlen, "%s: %s", url, nng_strerror(rv));
 		return CLNT_UNREACHABLE;
 	}
 	return CLNT_OK;

@@ -45,16 +45,16 @@ void clnt_result_free(struct clnt_result *);
  * from clnt_new opens a fresh socket per call (reconctl, tools). One from
  * clnt_dial keeps one REQ socket dialled in the background (nng redials by
  * itself) and gives each call a context of its own, so that any number of
- * threads may call through it at once. NULL when out of memory or the url
- * cannot be dialled (err says why).
+ * threads may call through it at once; notify(arg), if set, runs on one
+ * of nng's threads whenever a connection comes or goes (see
+ * clnt_connected). NULL when out of memory or the url cannot be dialled
+ * (err says why).
  */
 struct clnt;
 struct clnt *clnt_new(const char *url, int64_t timeout_ms);
-struct clnt *clnt_dial(const char *url, int64_t timeout_ms, char *err,
+struct clnt *clnt_dial(const char *url, int64_t timeout_ms,
+                       void (*notify)(void *), void *arg, char *err,
                        size_t errlen);
-/* Only for dialled handles, before any call: fn(arg) runs on one of nng's
- * threads whenever a connection comes or goes (see clnt_connected). */
-int clnt_set_notify(struct clnt *, void (*fn)(void *), void *arg);
 /* Dialled handles: connections up now (0 when none). */
 int clnt_connected(const struct clnt *);
 void clnt_set_timeout(struct clnt *, int64_t timeout_ms);
@@ -75,10 +75,6 @@ void clnt_free(struct clnt *);
  */
 int clnt_request(struct clnt *, const struct wbuf *req, struct wbuf *reply,
                  char *err, size_t errlen);
-/* The same on a fresh socket to url. */
-int clnt_call(const char *url, const struct wbuf *req, int64_t timeout_ms,
-              struct wbuf *reply, char *err, size_t errlen);
-
 /*
  * For the typed clients: encodes rq, calls, reads the reply's status into
  * r. Returns r->status; on CLNT_OK the caller decodes its payload from
