@@ -9,6 +9,8 @@
 
 #include <json-c/json.h>
 
+#include "clnt.h"
+
 #define CTL_EXIT_OK          0
 #define CTL_EXIT_NO          1
 #define CTL_EXIT_UNREACHABLE 2
@@ -29,10 +31,6 @@ struct ctl_opts {
 };
 extern struct ctl_opts ctl_opts;
 
-struct clnt;
-struct clnt_result;
-struct wbuf;
-
 /* The client handle of a process's ctl socket ("store", "lister",
  * "dispatcher") with --timeout; NULL (said on stderr) when its address
  * does not fit. Free with clnt_free. */
@@ -52,9 +50,6 @@ int ctl_done(const char *proc, const struct clnt_result *r, const char *line);
 /* Reads operator JSON (a path or "-") into a record for workload.put or
  * container.put, strictly: an unknown field or a wrong type is a usage
  * error naming the field. 0, or -1 said on stderr. */
-struct arena;
-struct wire_workload;
-struct wire_row;
 int ctl_read_workload(const char *path, struct arena *, struct wire_workload *);
 int ctl_read_row(const char *path, struct arena *, struct wire_row *);
 
