@@ -24,6 +24,7 @@
 
 #include "arena.h"
 #include "clnt.h"
+#include "store_clnt.h"
 #include "flags.h"
 #include "log.h"
 #include "nngx.h"
@@ -402,24 +403,19 @@ raw_generate(void)
 static uint64_t
 head_rev(void)
 {
-	struct wire_request rq = {
-	    .t = "events.since", .rev = UINT64_MAX, .limit = 1};
-	struct wbuf req = {0}, rep = {0};
-	struct wire_span *sp;
-	struct arena *a = arena_new();
-	char url[1024], err[256];
-	uint64_t head;
-	size_t n;
+	struct clnt_result r = {0};
+	struct clnt *c;
+	char url[1024];
+	uint64_t head = 0;
 
 	if (nngx_url(url, sizeof(url), NULL, run_dir, "store.ctl") == -1 ||
-	    wire_encode_request(&req, &rq) == -1 ||
-	    clnt_call(url, &req, 5000, &rep, err, sizeof(err)) != CLNT_OK ||
-	    wire_decode_events_reply(rep.data, rep.len, a, &head, &sp, &n,
-	                             err) == -1)
-		fatalx(EXIT_TEMP, "unable to read the store's head: %s", err);
-	wbuf_free(&req);
-	wbuf_free(&rep);
-	arena_free(a);
+	    (c = clnt_new(url, 5000)) == NULL)
+		fatalx(EXIT_TEMP, "unable to read the store's head: no client");
+	if (store_clnt_events_since(c, UINT64_MAX, 1, NULL, &r, &head, NULL,
+	                            NULL) != CLNT_OK)
+		fatalx(EXIT_TEMP, "unable to read the store's head: %s", r.err);
+	clnt_result_free(&r);
+	clnt_free(c);
 	return head;
 }
 

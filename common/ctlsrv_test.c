@@ -152,13 +152,16 @@ call(const char *t, const char *id)
 	struct wbuf req = {0}, rep = {0};
 	char err[256], werr[WIRE_ERR_LEN];
 	json_object *o = NULL;
+	struct clnt *c = clnt_new(url, 10000);
 
 	memset(&rq, 0, sizeof(rq));
 	rq.t = (char *)t;
 	rq.id = (char *)id;
+	assert_non_null(c);
 	if (wire_encode_request(&req, &rq) == 0 &&
-	    clnt_call(url, &req, 10000, &rep, err, sizeof(err)) == CLNT_OK)
+	    clnt_request(c, &req, &rep, err, sizeof(err)) == CLNT_OK)
 		o = wire_to_json(rep.data, rep.len, werr);
+	clnt_free(c);
 	wbuf_free(&req);
 	wbuf_free(&rep);
 	return o;

@@ -1,7 +1,7 @@
 /*
- * sub.c: the subscriber client of sub.h: a SUB socket on `events`, a REQ
- * socket on store.ctl for events.since, and the bookkeeping that turns a
- * lossy stream plus the store's change log into every event once, in order.
+ * sub.c: the subscriber client of sub.h: a SUB socket on `events`, the
+ * store client (store_clnt.h) for events.since, and the bookkeeping that turns
+ * a lossy stream plus the store's change log into every event once, in order.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,11 +18,12 @@
 
 #include <nng/nng.h>
 #include <nng/protocol/pubsub0/sub.h>
-#include <nng/protocol/reqrep0/req.h>
 
 #include "arena.h"
+#include "clnt.h"
 #include "log.h"
 #include "nngx.h"
+#include "store_clnt.h"
 #include "sub.h"
 #include "util.h"
 #include "wire.h"
@@ -53,14 +54,15 @@ struct entry {
 
 struct recon_sub {
 	char *events_url, *ctl_url;
-	nng_socket events, ctl;
+	nng_socket events;
+	struct clnt *ctl;       /* store.ctl, dialled once */
+	struct clnt_result res; /* the last events.since */
 	nng_aio *rx; /* reused for every receive: nng_recvmsg allocates one */
 	bool open;
 	int recv_fd;
 	/* nng's pipe callbacks run on its threads: counters, and a byte in
 	 * the notify pipe to wake the poll */
 	int notify[2];
-	atomic_int ctl_up;       /* connected store.ctl pipes */
 	atomic_uint events_adds; /* connections made on `events` */
 	unsigned events_seen;    /* of them, already acted upon */
 
@@ -80,7 +82,6 @@ struct recon_sub {
 	bool down;       /* the last fill failed */
 	bool unanswered; /* and the store did not answer it */
 
-	struct wbuf req, reply;
 	struct recon_sub_stats st;
 	char err[256];
 };
@@ -215,16 +216,11 @@ events_pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
 	wake(s);
 }
 
+/* store.ctl's connections come and go (counted by the client). */
 static void
-ctl_pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
+ctl_notify(void *arg)
 {
-	struct recon_sub *s = arg;
-
-	if (ev == NNG_PIPE_EV_ADD_PRE)
-		atomic_fetch_add(&s->ctl_up, 1);
-	else if (ev == NNG_PIPE_EV_REM_POST)
-		atomic_fetch_sub(&s->ctl_up, 1);
-	wake(s);
+	wake(arg);
 }
 
 static int
@@ -311,6 +307,8 @@ void
 recon_sub_set_timeout(struct recon_sub *s, int64_t ms)
 {
 	s->timeout_ms = ms > 0 ? ms : 1;
+	if (s->ctl != NULL)
+		clnt_set_timeout(s->ctl, s->timeout_ms);
 }
 
 /* Subscribes by byte prefix: container/<wid>/ and workload/<wid> plus the
@@ -342,15 +340,19 @@ subscribe(struct recon_sub *s)
 static int
 sockets_open(struct recon_sub *s)
 {
+	char err[256];
 	int rv;
 
 	if ((rv = nng_sub0_open(&s->events)) != 0) {
 		sub_err(s, "unable to open a sub socket: %s", nng_strerror(rv));
 		return -1;
 	}
-	if ((rv = nng_req0_open(&s->ctl)) != 0) {
+	/* events.since is a read, but the client never resends: our own
+	 * timeout retries; nng redials a restarted store by itself */
+	if ((s->ctl = clnt_dial(s->ctl_url, s->timeout_ms, ctl_notify, s, err,
+	                        sizeof(err))) == NULL) {
 		nng_close(s->events);
-		sub_err(s, "unable to open a req socket: %s", nng_strerror(rv));
+		sub_err(s, "%s", err);
 		return -1;
 	}
 	s->open = true;
@@ -363,30 +365,17 @@ sockets_open(struct recon_sub *s)
 	nng_socket_set_int(s->events, NNG_OPT_RECVBUF, SUB_RECV_BUF);
 	if ((rv = nng_socket_set_size(s->events, NNG_OPT_RECVMAXSZ,
 	                              SUB_MAX_MSG)) != 0 ||
-	    (rv = nng_socket_set_size(s->ctl, NNG_OPT_RECVMAXSZ,
-	                              SUB_MAX_MSG)) != 0 ||
 	    (rv = subscribe(s)) != 0 ||
-	    (rv = notify_all(s->events, events_pipe_cb, s)) != 0 ||
-	    (rv = notify_all(s->ctl, ctl_pipe_cb, s)) != 0) {
+	    (rv = notify_all(s->events, events_pipe_cb, s)) != 0) {
 		sub_err(s, "unable to set up the sockets: %s",
 		        nng_strerror(rv));
 		return -1;
 	}
-	/* events.since is a read: no resend, our own timeout retries */
-	nng_socket_set_ms(s->ctl, NNG_OPT_REQ_RESENDTIME,
-	                  NNG_DURATION_INFINITE);
 	nng_socket_set_ms(s->events, NNG_OPT_RECONNMINT, 50);
 	nng_socket_set_ms(s->events, NNG_OPT_RECONNMAXT, 1000);
-	nng_socket_set_ms(s->ctl, NNG_OPT_RECONNMINT, 50);
-	nng_socket_set_ms(s->ctl, NNG_OPT_RECONNMAXT, 1000);
 	if ((rv = nng_dial(s->events, s->events_url, NULL,
 	                   NNG_FLAG_NONBLOCK)) != 0) {
 		sub_err(s, "unable to dial %s: %s", s->events_url,
-		        nng_strerror(rv));
-		return -1;
-	}
-	if ((rv = nng_dial(s->ctl, s->ctl_url, NULL, NNG_FLAG_NONBLOCK)) != 0) {
-		sub_err(s, "unable to dial %s: %s", s->ctl_url,
 		        nng_strerror(rv));
 		return -1;
 	}
@@ -408,54 +397,6 @@ notify_drain(struct recon_sub *s)
 		;
 }
 
-/* Sends one request to store.ctl and waits for its reply (s->reply).
- * 0, or -1 with s->err set when the store did not answer. */
-static int
-call(struct recon_sub *s, const struct wire_request *rq)
-{
-	nng_msg *m = NULL;
-	size_t len;
-	char *p;
-	int rv;
-
-	if (atomic_load(&s->ctl_up) <= 0) {
-		sub_err(s, "%s: not connected", s->ctl_url);
-		return -1;
-	}
-	wbuf_reset(&s->req);
-	if (wire_encode_request(&s->req, rq) == -1)
-		abort(); /* our own request: a programming error */
-	nng_socket_set_ms(s->ctl, NNG_OPT_SENDTIMEO,
-	                  (nng_duration)s->timeout_ms);
-	nng_socket_set_ms(s->ctl, NNG_OPT_RECVTIMEO,
-	                  (nng_duration)s->timeout_ms);
-	if ((rv = nng_msg_alloc(&m, 0)) != 0 ||
-	    (rv = nng_msg_append(m, s->req.data, s->req.len)) != 0 ||
-	    (rv = nng_sendmsg(s->ctl, m, 0)) != 0)
-		goto fail;
-	m = NULL;
-	if ((rv = nng_recvmsg(s->ctl, &m, 0)) != 0)
-		goto fail;
-	len = nng_msg_len(m);
-	if (len > s->reply.cap) {
-		if ((p = realloc(s->reply.data, len)) == NULL) {
-			rv = NNG_ENOMEM;
-			goto fail;
-		}
-		s->reply.data = p;
-		s->reply.cap = len;
-	}
-	memcpy(s->reply.data, nng_msg_body(m), len);
-	s->reply.len = len;
-	nng_msg_free(m);
-	return 0;
-fail:
-	if (m != NULL)
-		nng_msg_free(m);
-	sub_err(s, "%s: %s", s->ctl_url, nng_strerror(rv));
-	return -1;
-}
-
 /*
  * One events.since request from the position. Queues what it returns;
  * fewer events than asked for means the log was read to its head, and
@@ -465,68 +406,56 @@ fail:
 static int
 fill(struct recon_sub *s, uint64_t from, uint64_t limit)
 {
-	char err[WIRE_ERR_LEN], *code, *msg;
-	struct wire_request rq;
-	struct wire_span *sp;
-	struct arena *a;
+	struct clnt_result *res = &s->res;
+	struct wire_span *sp = NULL;
 	struct entry e;
-	uint64_t head, last = from;
-	size_t i, n;
-	bool ok;
-	int r = -1;
+	struct wire_stats_reply stats;
+	uint64_t head = 0, last = from;
+	size_t i, n = 0;
+	int r = -1, rc;
 
-	memset(&rq, 0, sizeof(rq));
-	rq.t = "events.since";
-	rq.rev = from;
-	rq.limit = limit;
-	/* one workload: the store filters; several: we do */
-	if (s->nfollow == 1)
-		rq.workload_id = s->follow[0];
-	/* from now on: only the head, which every stats reply carries */
-	if (from == RECON_SUB_NOW) {
-		memset(&rq, 0, sizeof(rq));
-		rq.t = "stats";
-	}
 	s->unanswered = false;
-	if (call(s, &rq) == -1) {
+	if (clnt_connected(s->ctl) <= 0) {
+		sub_err(s, "%s: not connected", s->ctl_url);
 		s->unanswered = true;
 		s->st.errors++;
 		return -1;
 	}
-	a = arena_new();
-	if (wire_decode_reply_status(s->reply.data, s->reply.len, a, &ok, &code,
-	                             &msg, err) == -1) {
-		sub_err(s, "bad events.since reply: %s", err);
-		goto out;
-	}
-	if (!ok) {
-		sub_err(s, "%s: %s: %s", rq.t, code, msg);
+	/* from now on: only the head, which the stats reply carries; else
+	 * one workload: the store filters; several: we do */
+	if (from == RECON_SUB_NOW)
+		rc = store_clnt_stats(s->ctl, res, &stats);
+	else
+		rc = store_clnt_events_since(
+		    s->ctl, from, limit, s->nfollow == 1 ? s->follow[0] : NULL,
+		    res, &head, &sp, &n);
+	switch (rc) {
+	case CLNT_OK:
+		break;
+	case CLNT_REFUSED:
+		sub_err(s, "%s: %s: %s",
+		        from == RECON_SUB_NOW ? "stats" : "events.since",
+		        res->code, res->message);
 		/* behind the log, or ahead of a store that lost its history:
 		 * either way, list again (SPEC §5) */
-		if (strcmp(code, "compacted") == 0 ||
-		    strcmp(code, "ahead") == 0) {
+		if (strcmp(res->code, "compacted") == 0 ||
+		    strcmp(res->code, "ahead") == 0) {
 			s->compacted = true;
 			r = RECON_SUB_COMPACTED;
 		}
 		goto out;
-	}
-	if (from == RECON_SUB_NOW) {
-		if (wire_peek_rev(s->reply.data, s->reply.len, &head, err) ==
-		    -1) {
-			sub_err(s, "bad stats reply: %s", err);
-			goto out;
-		}
-		s->st.fills++;
-		s->upto = head;
-		s->need_fill = false;
-		r = 0;
+	case CLNT_BADREPLY:
+		sub_err(s, "bad %s reply: %s",
+		        from == RECON_SUB_NOW ? "stats" : "events.since",
+		        res->err);
+		goto out;
+	default:
+		sub_err(s, "%s", res->err);
+		s->unanswered = true;
 		goto out;
 	}
-	if (wire_decode_events_reply(s->reply.data, s->reply.len, a, &head, &sp,
-	                             &n, err) == -1) {
-		sub_err(s, "bad events.since reply: %s", err);
-		goto out;
-	}
+	if (from == RECON_SUB_NOW)
+		head = stats.rev;
 	if (from != RECON_SUB_NOW && head < from) {
 		/* a store whose log is younger than our position: another
 		 * database, so what we hold means nothing there */
@@ -572,7 +501,6 @@ fill(struct recon_sub *s, uint64_t from, uint64_t limit)
 out:
 	if (r == -1)
 		s->st.errors++;
-	arena_free(a);
 	return r;
 }
 
@@ -595,13 +523,13 @@ recon_sub_start(struct recon_sub *s, uint64_t since)
 	deadline = mono_ms() + s->timeout_ms;
 	pfd.fd = s->notify[0];
 	pfd.events = POLLIN;
-	while (atomic_load(&s->ctl_up) <= 0 ||
+	while (clnt_connected(s->ctl) <= 0 ||
 	       atomic_load(&s->events_adds) == 0) {
 		int64_t left = deadline - mono_ms();
 		if (left <= 0) {
 			sub_err(s, "%s unreachable",
-			        atomic_load(&s->ctl_up) <= 0 ? s->ctl_url
-			                                     : s->events_url);
+			        clnt_connected(s->ctl) <= 0 ? s->ctl_url
+			                                    : s->events_url);
 			return RECON_SUB_UNREACHABLE;
 		}
 		if (poll(&pfd, 1, (int)left) > 0)
@@ -894,7 +822,8 @@ recon_sub_stats(const struct recon_sub *s, struct recon_sub_stats *st)
 
 /* A thread closing both sockets, and who of it and its waiter goes last. */
 struct closer {
-	nng_socket events, ctl;
+	nng_socket events;
+	struct clnt *ctl;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	bool done;
@@ -922,7 +851,7 @@ closer_main(void *arg)
 	struct closer *c = arg;
 
 	nng_close(c->events);
-	nng_close(c->ctl);
+	clnt_shutdown(c->ctl);
 	pthread_mutex_lock(&c->mu);
 	c->done = true;
 	pthread_cond_signal(&c->cv);
@@ -948,7 +877,7 @@ sockets_close(struct recon_sub *s)
 
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		nng_close(s->events);
-		nng_close(s->ctl);
+		clnt_shutdown(s->ctl);
 		return 0;
 	}
 	c->events = s->events;
@@ -986,7 +915,6 @@ recon_sub_close(struct recon_sub *s)
 	if (s->open) {
 		/* no callback may run into freed memory */
 		notify_all(s->events, NULL, NULL);
-		notify_all(s->ctl, NULL, NULL);
 		if (sockets_close(s) == -1) {
 			/* what nng may still touch stays allocated */
 			log_warnx("unable to close the subscriber's sockets "
@@ -1007,8 +935,8 @@ recon_sub_close(struct recon_sub *s)
 		close(s->notify[0]);
 	if (s->notify[1] != -1)
 		close(s->notify[1]);
-	wbuf_free(&s->req);
-	wbuf_free(&s->reply);
+	clnt_free(s->ctl);
+	clnt_result_free(&s->res);
 	free(s->events_url);
 	free(s->ctl_url);
 	free(s);

@@ -23,16 +23,17 @@
 #define WIRE_DUP_LINEAR 16
 
 enum ftype {
-	FT_STR,    /* char *, at most .limit bytes, no NUL */
-	FT_I64,    /* int64_t */
-	FT_U64,    /* uint64_t */
-	FT_BOOL,   /* bool, msgpack true/false only */
-	FT_LABELS, /* struct wire_kv * + count: a string -> string map */
-	FT_I64ARR, /* int64_t * + count */
-	FT_STRARR, /* char ** + count, each at most .limit bytes */
-	FT_REC,    /* an embedded struct described by .sub */
-	FT_RECPTR, /* a pointer to a struct described by .sub */
-	FT_RECARR, /* an array of structs described by .sub + count */
+	FT_STR,      /* char *, at most .limit bytes, no NUL */
+	FT_I64,      /* int64_t */
+	FT_U64,      /* uint64_t */
+	FT_BOOL,     /* bool, msgpack true/false only */
+	FT_LABELS,   /* struct wire_kv * + count: a string -> string map */
+	FT_I64ARR,   /* int64_t * + count */
+	FT_STRARR,   /* char ** + count, each at most .limit bytes */
+	FT_REC,      /* an embedded struct described by .sub */
+	FT_RECPTR,   /* a pointer to a struct described by .sub */
+	FT_RECARR,   /* an array of structs described by .sub + count */
+	FT_COUNTERS, /* struct wire_counter * + count: a string -> u64 map */
 };
 
 #define F_REQ       0x1 /* decoding fails when the key is absent */
@@ -279,6 +280,97 @@ static const struct schema request_schema =
     SCHEMA("request", NULL, S, true, request_fields);
 #undef S
 
+/*
+ * The ok replies of the ctl sockets. `ok` and `error` are not in these
+ * tables: wire_decode_reply_status reads them first, and here they are
+ * skipped like any unknown key.
+ */
+#define S struct wire_rows_reply
+static const struct field rows_reply_fields[] = {
+    FNUM("rev", FT_U64, S, rev, F_REQ),
+    FARR("containers", FT_RECARR, S, rows, nrows, 0, &row_schema, F_REQ),
+};
+static const struct schema rows_reply_schema =
+    SCHEMA("containers_reply", NULL, S, false, rows_reply_fields);
+#undef S
+
+#define S struct wire_workloads_reply
+static const struct field workloads_reply_fields[] = {
+    FNUM("rev", FT_U64, S, rev, F_REQ),
+    FARR("workloads", FT_RECARR, S, workloads, nworkloads, 0, &workload_schema,
+         F_REQ),
+};
+static const struct schema workloads_reply_schema =
+    SCHEMA("workloads_reply", NULL, S, false, workloads_reply_fields);
+#undef S
+
+#define S struct wire_row_reply
+static const struct field row_reply_fields[] = {
+    FNUM("rev", FT_U64, S, rev, 0),
+    FREC("container", FT_REC, S, row, &row_schema, F_REQ),
+};
+static const struct schema row_reply_schema =
+    SCHEMA("container_reply", NULL, S, false, row_reply_fields);
+#undef S
+
+#define S struct wire_workload_reply
+static const struct field workload_reply_fields[] = {
+    FNUM("rev", FT_U64, S, rev, 0),
+    FREC("workload", FT_REC, S, workload, &workload_schema, F_REQ),
+};
+static const struct schema workload_reply_schema =
+    SCHEMA("workload_reply", NULL, S, false, workload_reply_fields);
+#undef S
+
+#define S struct wire_write_reply
+static const struct field write_reply_fields[] = {
+    FNUM("rev", FT_U64, S, rev, F_REQ),
+    FSTR("job", S, job, ID, 0),
+};
+static const struct schema write_reply_schema =
+    SCHEMA("write_reply", NULL, S, false, write_reply_fields);
+#undef S
+
+#define S struct wire_stats_reply
+static const struct field stats_reply_fields[] = {
+    FNUM("rev", FT_U64, S, rev, F_REQ),
+    FNUM("oldest_rev", FT_U64, S, oldest_rev, 0),
+    FNUM("workloads", FT_U64, S, workloads, 0),
+    FNUM("rows", FT_U64, S, rows, 0),
+    FNUM("events", FT_U64, S, events, 0),
+    FNUM("map_size", FT_U64, S, map_size, 0),
+    FNUM("map_used", FT_U64, S, map_used, 0),
+    FNUM("map_max", FT_U64, S, map_max, 0),
+    FARR("counters", FT_COUNTERS, S, counters, ncounters, 0, NULL, 0),
+};
+static const struct schema stats_reply_schema =
+    SCHEMA("stats_reply", NULL, S, false, stats_reply_fields);
+#undef S
+
+#define S struct wire_check
+static const struct field check_fields[] = {
+    FSTR("name", S, name, LBL, F_REQ),
+    FNUM("ok", FT_BOOL, S, ok, F_REQ),
+    FSTR("detail", S, detail, TEXT, 0),
+};
+static const struct schema check_schema =
+    SCHEMA("check", NULL, S, false, check_fields);
+#undef S
+
+#define S struct wire_health
+static const struct field health_fields[] = {
+    FSTR("name", S, name, ID, F_REQ),
+    FNUM("pid", FT_I64, S, pid, 0),
+    FSTR("version", S, version, LBL, 0),
+    FNUM("uptime_s", FT_I64, S, uptime_s, 0),
+    FNUM("ready", FT_BOOL, S, ready, F_REQ),
+    FARR("checks", FT_RECARR, S, checks, nchecks, 0, &check_schema, 0),
+    FARR("counters", FT_COUNTERS, S, counters, ncounters, 0, NULL, 0),
+};
+static const struct schema health_schema =
+    SCHEMA("health_reply", NULL, S, false, health_fields);
+#undef S
+
 /* The message types wire_peek_type knows. */
 static const struct {
 	const char *t;
@@ -511,6 +603,7 @@ field_set(const struct field *f, const void *rec)
 	case FT_I64ARR:
 	case FT_STRARR:
 	case FT_RECARR:
+	case FT_COUNTERS:
 		return *CAT(rec, f->noff, size_t) != 0;
 	case FT_REC:
 		return true;
@@ -529,6 +622,7 @@ field_written(const struct schema *s, const struct field *f, const void *rec,
 
 static int enc_record(struct pk *, const struct schema *, const void *,
                       unsigned);
+static void pk_counters(struct pk *, const struct wire_counter *, size_t);
 
 static int
 enc_field(struct pk *pk, const struct field *f, const void *rec, unsigned opts)
@@ -537,7 +631,8 @@ enc_field(struct pk *pk, const struct field *f, const void *rec, unsigned opts)
 	const void *arr = NULL;
 
 	if (f->type == FT_LABELS || f->type == FT_I64ARR ||
-	    f->type == FT_STRARR || f->type == FT_RECARR) {
+	    f->type == FT_STRARR || f->type == FT_RECARR ||
+	    f->type == FT_COUNTERS) {
 		n = *CAT(rec, f->noff, size_t);
 		arr = *CAT(rec, f->off, const void *);
 		if (n > 0 && arr == NULL)
@@ -589,6 +684,9 @@ enc_field(struct pk *pk, const struct field *f, const void *rec, unsigned opts)
 			               (const char *)arr + i * f->sub->size,
 			               opts) == -1)
 				return -1;
+		return 0;
+	case FT_COUNTERS:
+		pk_counters(pk, arr, n);
 		return 0;
 	}
 	return -1;
@@ -934,6 +1032,7 @@ struct cur {
 	int depth;   /* containers open now */
 	char *empty; /* the message's one "" */
 	const char *name;
+	bool strict; /* an unknown key is an error (operator input) */
 	struct frame frames[WIRE_FRAMES];
 	int nframes;
 };
@@ -1468,6 +1567,33 @@ dec_labels(struct cur *c, const struct field *f, void *rec)
 	return labels_dup(c, kv, n);
 }
 
+/* Counters: a map of names to unsigned integers. */
+static int
+dec_counters(struct cur *c, const struct field *f, void *rec)
+{
+	struct wire_counter *ctr = NULL;
+	size_t cap = 0;
+	uint32_t i, n;
+	char *name;
+
+	if (rd_map(c, &n) == -1 || enter(c) == -1)
+		return -1;
+	for (i = 0; i < n; i++) {
+		ctr = grow(c, ctr, &cap, i, sizeof(*ctr));
+		if (rd_label(c, true, &name) == -1)
+			return -1;
+		ctr[i].name = name;
+		push_key(c, name, strlen(name));
+		if (rd_u64(c, &ctr[i].value) == -1)
+			return -1;
+		pop(c);
+	}
+	leave(c);
+	*AT(rec, f->off, struct wire_counter *) = ctr;
+	*AT(rec, f->noff, size_t) = n;
+	return 0;
+}
+
 /* The array types: elements decoded one by one into a growing array. */
 static int
 dec_array(struct cur *c, const struct field *f, void *rec)
@@ -1526,6 +1652,8 @@ dec_field(struct cur *c, const struct field *f, void *rec)
 		return rd_bool(c, AT(rec, f->off, bool));
 	case FT_LABELS:
 		return dec_labels(c, f, rec);
+	case FT_COUNTERS:
+		return dec_counters(c, f, rec);
 	case FT_I64ARR:
 	case FT_STRARR:
 	case FT_RECARR:
@@ -1629,6 +1757,8 @@ dec_record(struct cur *c, const struct schema *s, void *rec)
 			/* Unknown: skipped, bounded. Its duplicates are
 			 * harmless since no reader ever sees it. */
 			push_key(c, k, klen);
+			if (c->strict)
+				return fail(c, "unknown field");
 			if (skip(c, WIRE_SKIP_DEPTH) == -1)
 				return -1;
 			pop(c);
@@ -1679,8 +1809,8 @@ trailing(struct cur *c)
 
 /* A whole message: one record and nothing after it. */
 static int
-dec_top(const struct schema *s, const void *buf, size_t len, struct arena *a,
-        void *out, char *err)
+dec_top_strict(const struct schema *s, const void *buf, size_t len,
+               struct arena *a, void *out, char *err, bool strict)
 {
 	struct cur c;
 
@@ -1688,6 +1818,7 @@ dec_top(const struct schema *s, const void *buf, size_t len, struct arena *a,
 		return -1;
 	memset(out, 0, s->size);
 	cur_init(&c, buf, len, a, s->name, err);
+	c.strict = strict;
 	if (buf == NULL || a == NULL)
 		return fail(&c, "no message");
 	c.empty = arena_strndup(a, "", 0);
@@ -1696,6 +1827,13 @@ dec_top(const struct schema *s, const void *buf, size_t len, struct arena *a,
 		return -1;
 	}
 	return 0;
+}
+
+static int
+dec_top(const struct schema *s, const void *buf, size_t len, struct arena *a,
+        void *out, char *err)
+{
+	return dec_top_strict(s, buf, len, a, out, err, false);
 }
 
 int
@@ -1738,6 +1876,20 @@ wire_decode_workload(const void *buf, size_t len, struct arena *a,
                      struct wire_workload *out, char *err)
 {
 	return dec_top(&workload_schema, buf, len, a, out, err);
+}
+
+int
+wire_decode_workload_strict(const void *buf, size_t len, struct arena *a,
+                            struct wire_workload *out, char *err)
+{
+	return dec_top_strict(&workload_schema, buf, len, a, out, err, true);
+}
+
+int
+wire_decode_row_strict(const void *buf, size_t len, struct arena *a,
+                       struct wire_row *out, char *err)
+{
+	return dec_top_strict(&row_schema, buf, len, a, out, err, true);
 }
 
 int
@@ -1908,6 +2060,77 @@ wire_decode_reply_status(const void *buf, size_t len, struct arena *a, bool *ok,
 	if (message != NULL)
 		*message = v ? NULL : msg ? msg : c.empty;
 	return 0;
+}
+
+/* An ok reply decoded by its schema: `ok` must be true. */
+static int
+dec_reply(const struct schema *s, const void *buf, size_t len, struct arena *a,
+          void *out, char *err)
+{
+	char *code = NULL, *msg = NULL;
+	bool ok = false;
+
+	if (out == NULL)
+		return -1;
+	memset(out, 0, s->size);
+	if (wire_decode_reply_status(buf, len, a, &ok, &code, &msg, err) == -1)
+		return -1;
+	if (!ok) {
+		if (err != NULL)
+			snprintf(err, WIRE_ERR_LEN,
+			         "%s: not an ok reply: %.32s", s->name, code);
+		return -1;
+	}
+	return dec_top(s, buf, len, a, out, err);
+}
+
+int
+wire_decode_rows_reply(const void *buf, size_t len, struct arena *a,
+                       struct wire_rows_reply *out, char *err)
+{
+	return dec_reply(&rows_reply_schema, buf, len, a, out, err);
+}
+
+int
+wire_decode_workloads_reply(const void *buf, size_t len, struct arena *a,
+                            struct wire_workloads_reply *out, char *err)
+{
+	return dec_reply(&workloads_reply_schema, buf, len, a, out, err);
+}
+
+int
+wire_decode_row_reply(const void *buf, size_t len, struct arena *a,
+                      struct wire_row_reply *out, char *err)
+{
+	return dec_reply(&row_reply_schema, buf, len, a, out, err);
+}
+
+int
+wire_decode_workload_reply(const void *buf, size_t len, struct arena *a,
+                           struct wire_workload_reply *out, char *err)
+{
+	return dec_reply(&workload_reply_schema, buf, len, a, out, err);
+}
+
+int
+wire_decode_write_reply(const void *buf, size_t len, struct arena *a,
+                        struct wire_write_reply *out, char *err)
+{
+	return dec_reply(&write_reply_schema, buf, len, a, out, err);
+}
+
+int
+wire_decode_stats_reply(const void *buf, size_t len, struct arena *a,
+                        struct wire_stats_reply *out, char *err)
+{
+	return dec_reply(&stats_reply_schema, buf, len, a, out, err);
+}
+
+int
+wire_decode_health_reply(const void *buf, size_t len, struct arena *a,
+                         struct wire_health *out, char *err)
+{
+	return dec_reply(&health_schema, buf, len, a, out, err);
 }
 
 /* events.since's array: each element is skipped to find its extent. */

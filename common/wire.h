@@ -229,6 +229,12 @@ int wire_decode_workload(const void *, size_t, struct arena *,
                          struct wire_workload *, char *err);
 int wire_decode_row(const void *, size_t, struct arena *, struct wire_row *,
                     char *err);
+/* The same for operator input (reconctl's put FILE): a key the schema does
+ * not know is an error too, so that a misspelt field never passes. */
+int wire_decode_workload_strict(const void *, size_t, struct arena *,
+                                struct wire_workload *, char *err);
+int wire_decode_row_strict(const void *, size_t, struct arena *,
+                           struct wire_row *, char *err);
 
 /*
  * Encoding appends one message to b. NULL strings encode as "". Returns 0,
@@ -295,5 +301,57 @@ struct wire_span {
 int wire_decode_events_reply(const void *, size_t, struct arena *,
                              uint64_t *rev, struct wire_span **events,
                              size_t *nevents, char *err);
+
+/*
+ * The typed ok replies of the ctl sockets (SPEC §5, §7). Each decoder
+ * checks `ok` is true (an error reply fails it: read that one with
+ * wire_decode_reply_status), then decodes its fields as strictly as a
+ * message; unknown keys are skipped. Memory comes from the arena.
+ */
+struct wire_rows_reply { /* containers.list */
+	uint64_t rev;
+	struct wire_row *rows; /* key "containers" */
+	size_t nrows;
+};
+struct wire_workloads_reply { /* workloads.list */
+	uint64_t rev;
+	struct wire_workload *workloads;
+	size_t nworkloads;
+};
+struct wire_row_reply { /* container.get */
+	uint64_t rev;
+	struct wire_row row; /* key "container" */
+};
+struct wire_workload_reply { /* workload.get */
+	uint64_t rev;
+	struct wire_workload workload;
+};
+/* Writes (container/workload put and delete) and dispatch. */
+struct wire_write_reply {
+	uint64_t rev;
+	char *job; /* dispatch: sent | queued; "" otherwise */
+};
+struct wire_stats_reply { /* the store's stats */
+	uint64_t rev, oldest_rev, workloads, rows, events;
+	uint64_t map_size, map_used, map_max;
+	struct wire_counter *counters;
+	size_t ncounters;
+};
+
+int wire_decode_rows_reply(const void *, size_t, struct arena *,
+                           struct wire_rows_reply *, char *err);
+int wire_decode_workloads_reply(const void *, size_t, struct arena *,
+                                struct wire_workloads_reply *, char *err);
+int wire_decode_row_reply(const void *, size_t, struct arena *,
+                          struct wire_row_reply *, char *err);
+int wire_decode_workload_reply(const void *, size_t, struct arena *,
+                               struct wire_workload_reply *, char *err);
+int wire_decode_write_reply(const void *, size_t, struct arena *,
+                            struct wire_write_reply *, char *err);
+int wire_decode_stats_reply(const void *, size_t, struct arena *,
+                            struct wire_stats_reply *, char *err);
+/* health (every process): name and ready required. */
+int wire_decode_health_reply(const void *, size_t, struct arena *,
+                             struct wire_health *, char *err);
 
 #endif

@@ -2073,6 +2073,84 @@ test_packer_forms(void **state)
 	wbuf_free(&b);
 }
 
+/* Operator input: the strict record decoders name an unknown field. */
+static void
+test_strict_records(void **state)
+{
+	struct arena *a = arena_new();
+	struct wire_workload w;
+	struct wire_row row;
+	struct wbuf b = {0};
+	char err[WIRE_ERR_LEN];
+	json_object *o;
+
+	o = json_tokener_parse("{\"id\":\"w1\",\"kind\":\"stack\"}");
+	assert_int_equal(wire_from_json(&b, o), 0);
+	json_object_put(o);
+	assert_int_equal(wire_decode_workload_strict(b.data, b.len, a, &w, err),
+	                 0);
+	assert_string_equal(w.kind, "stack");
+	assert_string_equal(w.name, "");
+
+	wbuf_reset(&b);
+	o = json_tokener_parse("{\"id\":\"w1\",\"plugin\":{\"runz\":1}}");
+	assert_int_equal(wire_from_json(&b, o), 0);
+	json_object_put(o);
+	assert_int_equal(wire_decode_workload_strict(b.data, b.len, a, &w, err),
+	                 -1);
+	assert_string_equal(err, "workload.plugin.runz: unknown field");
+	/* the lenient decoder skips it */
+	assert_int_equal(wire_decode_workload(b.data, b.len, a, &w, err), 0);
+
+	wbuf_reset(&b);
+	o = json_tokener_parse("{\"id\":\"r1\",\"port\":\"80\"}");
+	assert_int_equal(wire_from_json(&b, o), 0);
+	json_object_put(o);
+	assert_int_equal(wire_decode_row_strict(b.data, b.len, a, &row, err),
+	                 -1);
+	assert_string_equal(err, "row.port: expected int, got str");
+	wbuf_free(&b);
+	arena_free(a);
+}
+
+/* The typed replies: built by the reply encoders, read back; an error
+ * reply or a missing payload fails them. */
+static void
+test_typed_replies(void **state)
+{
+	struct arena *a = arena_new();
+	struct wbuf b = {0};
+	struct wire_rows_reply rows;
+	struct wire_write_reply w;
+	struct wire_row row = {.id = "r1", .port = 80};
+	char err[WIRE_ERR_LEN];
+
+	wire_reply_begin(&b, 2);
+	wire_reply_u64(&b, "rev", 5);
+	wire_reply_rows(&b, "containers", &row, 1);
+	assert_int_equal(wire_decode_rows_reply(b.data, b.len, a, &rows, err),
+	                 0);
+	assert_int_equal(rows.rev, 5);
+	assert_int_equal(rows.nrows, 1);
+	assert_int_equal(rows.rows[0].port, 80);
+	assert_string_equal(rows.rows[0].state, "");
+	/* a write reply needs rev */
+	assert_int_equal(wire_decode_write_reply(b.data, b.len, a, &w, err), 0);
+	wbuf_reset(&b);
+	wire_reply_begin(&b, 0);
+	assert_int_equal(wire_decode_rows_reply(b.data, b.len, a, &rows, err),
+	                 -1);
+	assert_int_equal(wire_decode_write_reply(b.data, b.len, a, &w, err),
+	                 -1);
+	assert_string_equal(err, "write_reply: missing key \"rev\"");
+	wbuf_reset(&b);
+	wire_reply_error(&b, "forbidden", "no");
+	assert_int_equal(wire_decode_write_reply(b.data, b.len, a, &w, err),
+	                 -1);
+	wbuf_free(&b);
+	arena_free(a);
+}
+
 int
 main(void)
 {
@@ -2093,6 +2171,8 @@ main(void)
 	    cmocka_unit_test(test_encode_errors),
 	    cmocka_unit_test(test_reply_status),
 	    cmocka_unit_test(test_arena),
+	    cmocka_unit_test(test_strict_records),
+	    cmocka_unit_test(test_typed_replies),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,6 +1,7 @@
 /*
- * call.c: reconctl's one path to a daemon: JSON request -> msgpack ->
- * ctl socket -> msgpack reply -> JSON; and its output helpers.
+ * call.c: reconctl's side of the typed clients (common/<proc>_clnt.h): the
+ * handle of each process, what a call's outcome means for the exit code,
+ * operator JSON read into records, and the output helpers.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -12,20 +13,12 @@
 #include "nngx.h"
 #include "wirejson.h"
 
-json_object *
-ctl_req(const char *t)
-{
-	json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "t", json_object_new_string(t));
-	return o;
-}
-
-static const char *
-ctl_url(const char *proc, char *buf, size_t len)
+struct clnt *
+ctl_clnt(const char *proc)
 {
 	const char *url = NULL;
-	char name[64];
+	char name[64], buf[4200];
+	struct clnt *c;
 
 	if (strcmp(proc, "store") == 0)
 		url = ctl_opts.store_url;
@@ -34,63 +27,53 @@ ctl_url(const char *proc, char *buf, size_t len)
 	else if (strcmp(proc, "dispatcher") == 0)
 		url = ctl_opts.dispatcher_url;
 	snprintf(name, sizeof(name), "%s.ctl", proc);
-	if (nngx_url(buf, len, url, ctl_opts.run_dir, name) < 0)
+	if (nngx_url(buf, sizeof(buf), url, ctl_opts.run_dir, name) < 0) {
+		fprintf(stderr, "reconctl: run dir path too long\n");
 		return NULL;
-	return buf;
+	}
+	if ((c = clnt_new(buf, ctl_opts.timeout_ms)) == NULL)
+		fprintf(stderr, "reconctl: out of memory\n");
+	return c;
+}
+
+json_object *
+ctl_reply_json(const char *proc, const struct wbuf *reply)
+{
+	char werr[WIRE_ERR_LEN];
+	json_object *r;
+
+	if ((r = wire_to_json(reply->data, reply->len, werr)) == NULL)
+		fprintf(stderr, "reconctl: bad reply from %s: %s\n", proc,
+		        werr);
+	return r;
 }
 
 int
-ctl_call(const char *proc, json_object *req, json_object **reply)
+ctl_status(const char *proc, const struct clnt_result *r)
 {
-	struct wbuf out = {0}, in = {0};
-	char url[4200], err[256], werr[WIRE_ERR_LEN];
-	json_object *r, *ok, *e, *code, *msg;
-	int rc;
+	json_object *o;
 
-	*reply = NULL;
-	if (ctl_url(proc, url, sizeof(url)) == NULL) {
-		fprintf(stderr, "reconctl: run dir path too long\n");
-		json_object_put(req);
-		return CTL_EXIT_USAGE;
-	}
-	if (wire_from_json(&out, req) < 0) {
-		fprintf(stderr, "reconctl: request nested too deeply\n");
-		json_object_put(req);
-		wbuf_free(&out);
-		return CTL_EXIT_USAGE;
-	}
-	json_object_put(req);
-	rc = clnt_call(url, &out, ctl_opts.timeout_ms, &in, err, sizeof(err));
-	wbuf_free(&out);
-	if (rc != CLNT_OK) {
-		fprintf(stderr, "reconctl: %s unreachable: %s\n", proc, err);
-		wbuf_free(&in);
-		return CTL_EXIT_UNREACHABLE;
-	}
-	r = wire_to_json(in.data, in.len, werr);
-	wbuf_free(&in);
-	if (r == NULL) {
-		fprintf(stderr, "reconctl: bad reply from %s: %s\n", proc,
-		        werr);
-		return CTL_EXIT_UNREACHABLE;
-	}
-	if (!json_object_object_get_ex(r, "ok", &ok) ||
-	    !json_object_get_boolean(ok)) {
-		code = msg = NULL;
-		if (json_object_object_get_ex(r, "error", &e)) {
-			json_object_object_get_ex(e, "code", &code);
-			json_object_object_get_ex(e, "message", &msg);
+	switch (r->status) {
+	case CLNT_OK:
+		return CTL_EXIT_OK;
+	case CLNT_REFUSED:
+		if (ctl_opts.json &&
+		    (o = ctl_reply_json(proc, &r->reply)) != NULL) {
+			ctl_print_json(o);
+			json_object_put(o);
 		}
-		if (ctl_opts.json)
-			ctl_print_json(r);
 		fprintf(stderr, "reconctl: %s: %s\n",
-		        code ? json_object_get_string(code) : "error",
-		        msg ? json_object_get_string(msg) : "request refused");
-		json_object_put(r);
+		        r->code[0] != '\0' ? r->code : "error",
+		        r->message[0] != '\0' ? r->message : "request refused");
 		return CTL_EXIT_NO;
+	case CLNT_BADREPLY:
+		fprintf(stderr, "reconctl: bad reply from %s: %s\n", proc,
+		        r->err);
+		return CTL_EXIT_UNREACHABLE;
+	default:
+		fprintf(stderr, "reconctl: %s unreachable: %s\n", proc, r->err);
+		return CTL_EXIT_UNREACHABLE;
 	}
-	*reply = r;
-	return CTL_EXIT_OK;
 }
 
 void
@@ -100,7 +83,7 @@ ctl_print_json(json_object *o)
 	    o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
-json_object *
+static json_object *
 ctl_read_json(const char *path)
 {
 	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
@@ -138,6 +121,57 @@ ctl_read_json(const char *path)
 	}
 	json_tokener_free(tok);
 	return o;
+}
+
+/* JSON -> msgpack -> the record's strict decoder: one set of rules for
+ * what a field may hold, the wire's. */
+static int
+ctl_read_record(const char *path, const char *what,
+                int (*decode)(const void *, size_t, struct arena *, void *,
+                              char *),
+                struct arena *a, void *out)
+{
+	json_object *o = ctl_read_json(path);
+	struct wbuf b = {0};
+	char werr[WIRE_ERR_LEN];
+	int r = -1;
+
+	if (o == NULL)
+		return -1;
+	if (wire_from_json(&b, o) == -1)
+		fprintf(stderr, "reconctl: %s: nested too deeply\n", path);
+	else if (decode(b.data, b.len, a, out, werr) == -1)
+		fprintf(stderr, "reconctl: %s: not a %s: %s\n", path, what,
+		        werr);
+	else
+		r = 0;
+	json_object_put(o);
+	wbuf_free(&b);
+	return r;
+}
+
+static int
+dec_workload(const void *buf, size_t len, struct arena *a, void *out, char *err)
+{
+	return wire_decode_workload_strict(buf, len, a, out, err);
+}
+
+static int
+dec_row(const void *buf, size_t len, struct arena *a, void *out, char *err)
+{
+	return wire_decode_row_strict(buf, len, a, out, err);
+}
+
+int
+ctl_read_workload(const char *path, struct arena *a, struct wire_workload *w)
+{
+	return ctl_read_record(path, "workload", dec_workload, a, w);
+}
+
+int
+ctl_read_row(const char *path, struct arena *a, struct wire_row *row)
+{
+	return ctl_read_record(path, "container row", dec_row, a, row);
 }
 
 void

@@ -1,12 +1,17 @@
 /*
- * cmds.c: reconctl's subcommands. Each builds its request as JSON, calls
- * ctl_call() and prints a table for people or the wire's JSON for scripts.
+ * cmds.c: reconctl's subcommands. Each calls its typed client (store_clnt.h,
+ * lister_clnt.h, dispatcher_clnt.h) and prints a table for people or the
+ * reply as JSON with the wire's field names for scripts.
  */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
+#include "clnt.h"
 #include "ctl.h"
+#include "dispatcher_clnt.h"
+#include "lister_clnt.h"
+#include "store_clnt.h"
 #include "util.h"
 
 static const char *
@@ -85,12 +90,15 @@ fmt_plugin(json_object *o, char *buf, size_t len)
 	    (long long)int_of(p, "runs"), (long long)int_of(p, "failures"));
 }
 
-/* Prints reply[key] as JSON, or hands it to the human printer. */
+/* Prints the ok reply's [key] as JSON, or hands it to the human printer. */
 static int
-ctl_show(json_object *reply, const char *key, void (*human)(json_object *))
+ctl_show(const char *proc, const struct clnt_result *r, const char *key,
+         void (*human)(json_object *))
 {
-	json_object *v = NULL;
+	json_object *reply, *v = NULL;
 
+	if ((reply = ctl_reply_json(proc, &r->reply)) == NULL)
+		return CTL_EXIT_UNREACHABLE;
 	json_object_object_get_ex(reply, key, &v);
 	if (v == NULL) {
 		fprintf(stderr, "reconctl: reply has no \"%s\"\n", key);
@@ -101,6 +109,22 @@ ctl_show(json_object *reply, const char *key, void (*human)(json_object *))
 		ctl_print_json(v);
 	else
 		human(v);
+	json_object_put(reply);
+	return CTL_EXIT_OK;
+}
+
+int
+ctl_done(const char *proc, const struct clnt_result *r, const char *line)
+{
+	json_object *reply;
+
+	if (!ctl_opts.json) {
+		fputs(line, stdout);
+		return CTL_EXIT_OK;
+	}
+	if ((reply = ctl_reply_json(proc, &r->reply)) == NULL)
+		return CTL_EXIT_UNREACHABLE;
+	ctl_print_json(reply);
 	json_object_put(reply);
 	return CTL_EXIT_OK;
 }
@@ -153,124 +177,181 @@ print_object(json_object *o)
 int
 ctl_ps(char **args)
 {
-	json_object *req = ctl_req("containers.list"), *reply;
+	struct store_filter f = {
+	    .workload_id = ctl_opts.workload,
+	    .state = ctl_opts.state,
+	    .host = ctl_opts.host,
+	};
+	struct clnt_result r = {0};
+	struct wire_rows_reply rows;
+	struct clnt *c;
 	int rc;
 
-	if (ctl_opts.workload)
-		json_object_object_add(
-		    req, "workload_id",
-		    json_object_new_string(ctl_opts.workload));
-	if (ctl_opts.state)
-		json_object_object_add(req, "state",
-		                       json_object_new_string(ctl_opts.state));
-	if (ctl_opts.host)
-		json_object_object_add(req, "host",
-		                       json_object_new_string(ctl_opts.host));
-	if ((rc = ctl_call("store", req, &reply)) != CTL_EXIT_OK)
-		return rc;
-	return ctl_show(reply, "containers", print_rows);
-}
-
-/* {t, id} requests whose reply holds one record under `key`. */
-static int
-ctl_get(const char *t, const char *id, const char *key, bool secrets)
-{
-	json_object *req = ctl_req(t), *reply;
-	int rc;
-
-	json_object_object_add(req, "id", json_object_new_string(id));
-	if (secrets)
-		json_object_object_add(req, "secrets",
-		                       json_object_new_boolean(1));
-	if ((rc = ctl_call("store", req, &reply)) != CTL_EXIT_OK)
-		return rc;
-	return ctl_show(reply, key, print_object);
-}
-
-static int
-ctl_put(const char *t, const char *key, const char *path)
-{
-	json_object *obj = ctl_read_json(path), *req, *reply, *rev;
-	int rc;
-
-	if (obj == NULL)
+	if ((c = ctl_clnt("store")) == NULL)
 		return CTL_EXIT_USAGE;
-	req = ctl_req(t);
-	json_object_object_add(req, key, obj);
-	if ((rc = ctl_call("store", req, &reply)) != CTL_EXIT_OK)
-		return rc;
-	if (ctl_opts.json)
-		ctl_print_json(reply);
-	else if (json_object_object_get_ex(reply, "rev", &rev))
-		printf("ok, rev %s\n", json_object_get_string(rev));
-	json_object_put(reply);
-	return CTL_EXIT_OK;
-}
-
-static int
-ctl_rm(const char *t, const char *id)
-{
-	json_object *req = ctl_req(t), *reply;
-	int rc;
-
-	json_object_object_add(req, "id", json_object_new_string(id));
-	if ((rc = ctl_call("store", req, &reply)) != CTL_EXIT_OK)
-		return rc;
-	if (ctl_opts.json)
-		ctl_print_json(reply);
-	else
-		printf("deleted %s\n", id);
-	json_object_put(reply);
-	return CTL_EXIT_OK;
+	store_clnt_containers_list(c, &f, &r, &rows);
+	if ((rc = ctl_status("store", &r)) == CTL_EXIT_OK)
+		rc = ctl_show("store", &r, "containers", print_rows);
+	clnt_result_free(&r);
+	clnt_free(c);
+	return rc;
 }
 
 int
 ctl_container_get(char **args)
 {
-	return ctl_get("container.get", args[0], "container", false);
+	struct clnt_result r = {0};
+	struct wire_row_reply row;
+	struct clnt *c;
+	int rc;
+
+	if ((c = ctl_clnt("store")) == NULL)
+		return CTL_EXIT_USAGE;
+	store_clnt_container_get(c, args[0], &r, &row);
+	if ((rc = ctl_status("store", &r)) == CTL_EXIT_OK)
+		rc = ctl_show("store", &r, "container", print_object);
+	clnt_result_free(&r);
+	clnt_free(c);
+	return rc;
+}
+
+/* A write's outcome: the reply for scripts, its rev for people. */
+static int
+ctl_written(const struct clnt_result *r, const struct wire_write_reply *w)
+{
+	char line[64];
+	int rc;
+
+	if ((rc = ctl_status("store", r)) != CTL_EXIT_OK)
+		return rc;
+	snprintf(line, sizeof(line), "ok, rev %llu\n",
+	         (unsigned long long)w->rev);
+	return ctl_done("store", r, line);
 }
 
 int
 ctl_container_put(char **args)
 {
-	return ctl_put("container.put", "row", args[0]);
+	struct clnt_result r = {0};
+	struct wire_write_reply w;
+	struct wire_row row;
+	struct arena *a = arena_new();
+	struct clnt *c;
+	int rc = CTL_EXIT_USAGE;
+
+	if (ctl_read_row(args[0], a, &row) == 0 &&
+	    (c = ctl_clnt("store")) != NULL) {
+		store_clnt_container_put(c, &row, &r, &w);
+		rc = ctl_written(&r, &w);
+		clnt_result_free(&r);
+		clnt_free(c);
+	}
+	arena_free(a);
+	return rc;
+}
+
+/* A delete's outcome: the reply for scripts, a line for people. */
+static int
+ctl_deleted(const struct clnt_result *r, const char *id)
+{
+	char line[WIRE_ID_MAX + 32];
+	int rc;
+
+	if ((rc = ctl_status("store", r)) != CTL_EXIT_OK)
+		return rc;
+	snprintf(line, sizeof(line), "deleted %s\n", id);
+	return ctl_done("store", r, line);
 }
 
 int
 ctl_container_rm(char **args)
 {
-	return ctl_rm("container.delete", args[0]);
+	struct clnt_result r = {0};
+	struct wire_write_reply w;
+	struct clnt *c;
+	int rc;
+
+	if ((c = ctl_clnt("store")) == NULL)
+		return CTL_EXIT_USAGE;
+	store_clnt_container_delete(c, args[0], &r, &w);
+	rc = ctl_deleted(&r, args[0]);
+	clnt_result_free(&r);
+	clnt_free(c);
+	return rc;
 }
 
 int
 ctl_workload_ls(char **args)
 {
-	json_object *reply;
+	struct clnt_result r = {0};
+	struct wire_workloads_reply ws;
+	struct clnt *c;
 	int rc;
 
-	if ((rc = ctl_call("store", ctl_req("workloads.list"), &reply)) !=
-	    CTL_EXIT_OK)
-		return rc;
-	return ctl_show(reply, "workloads", print_workloads);
+	if ((c = ctl_clnt("store")) == NULL)
+		return CTL_EXIT_USAGE;
+	store_clnt_workloads_list(c, &r, &ws);
+	if ((rc = ctl_status("store", &r)) == CTL_EXIT_OK)
+		rc = ctl_show("store", &r, "workloads", print_workloads);
+	clnt_result_free(&r);
+	clnt_free(c);
+	return rc;
 }
 
 int
 ctl_workload_get(char **args)
 {
-	return ctl_get("workload.get", args[0], "workload",
-	               ctl_opts.show_secrets);
+	struct clnt_result r = {0};
+	struct wire_workload_reply w;
+	struct clnt *c;
+	int rc;
+
+	if ((c = ctl_clnt("store")) == NULL)
+		return CTL_EXIT_USAGE;
+	store_clnt_workload_get(c, args[0], ctl_opts.show_secrets, &r, &w);
+	if ((rc = ctl_status("store", &r)) == CTL_EXIT_OK)
+		rc = ctl_show("store", &r, "workload", print_object);
+	clnt_result_free(&r);
+	clnt_free(c);
+	return rc;
 }
 
 int
 ctl_workload_put(char **args)
 {
-	return ctl_put("workload.put", "workload", args[0]);
+	struct clnt_result r = {0};
+	struct wire_write_reply w;
+	struct wire_workload wl;
+	struct arena *a = arena_new();
+	struct clnt *c;
+	int rc = CTL_EXIT_USAGE;
+
+	if (ctl_read_workload(args[0], a, &wl) == 0 &&
+	    (c = ctl_clnt("store")) != NULL) {
+		store_clnt_workload_put(c, &wl, &r, &w);
+		rc = ctl_written(&r, &w);
+		clnt_result_free(&r);
+		clnt_free(c);
+	}
+	arena_free(a);
+	return rc;
 }
 
 int
 ctl_workload_rm(char **args)
 {
-	return ctl_rm("workload.delete", args[0]);
+	struct clnt_result r = {0};
+	struct wire_write_reply w;
+	struct clnt *c;
+	int rc;
+
+	if ((c = ctl_clnt("store")) == NULL)
+		return CTL_EXIT_USAGE;
+	store_clnt_workload_delete(c, args[0], &r, &w);
+	rc = ctl_deleted(&r, args[0]);
+	clnt_result_free(&r);
+	clnt_free(c);
+	return rc;
 }
 
 /*
@@ -280,60 +361,75 @@ ctl_workload_rm(char **args)
 int
 ctl_probe(char **args)
 {
-	json_object *req, *reply, *checks, *ready;
+	static const struct {
+		const char *name;
+		int (*health)(struct clnt *, bool, struct clnt_result *,
+		              struct wire_health *);
+	} procs[] = {
+	    {"lister", lister_clnt_health},
+	    {"store", store_clnt_health},
+	    {"dispatcher", dispatcher_clnt_health},
+	};
 	const char *proc = args[0];
+	struct clnt_result r = {0};
+	struct wire_health h;
+	struct clnt *c;
 	int rc, healthy = 1;
-	size_t i;
+	size_t i, p;
 
-	if (strcmp(proc, "lister") != 0 && strcmp(proc, "store") != 0 &&
-	    strcmp(proc, "dispatcher") != 0) {
+	for (p = 0; p < sizeof(procs) / sizeof(procs[0]); p++)
+		if (strcmp(proc, procs[p].name) == 0)
+			break;
+	if (p == sizeof(procs) / sizeof(procs[0])) {
 		fprintf(stderr,
 		        "usage: reconctl probe lister|store|dispatcher\n");
 		return CTL_EXIT_USAGE;
 	}
-	req = ctl_req("health");
-	if (ctl_opts.live)
-		json_object_object_add(req, "live", json_object_new_boolean(1));
-	if ((rc = ctl_call(proc, req, &reply)) != CTL_EXIT_OK)
-		return rc == CTL_EXIT_NO ? CTL_EXIT_NO : rc;
-	if (!ctl_opts.live &&
-	    json_object_object_get_ex(reply, "ready", &ready) &&
-	    !json_object_get_boolean(ready)) {
+	if ((c = ctl_clnt(proc)) == NULL)
+		return CTL_EXIT_USAGE;
+	procs[p].health(c, ctl_opts.live, &r, &h);
+	if ((rc = ctl_status(proc, &r)) != CTL_EXIT_OK)
+		goto out;
+	if (!ctl_opts.live && !h.ready) {
 		healthy = 0;
 		fprintf(stderr, "reconctl: %s is not ready\n", proc);
 	}
-	if (json_object_object_get_ex(reply, "checks", &checks))
-		for (i = 0; i < json_object_array_length(checks); i++) {
-			json_object *c = json_object_array_get_idx(checks, i);
-			json_object *ok = json_object_object_get(c, "ok");
-			if (ok && json_object_get_boolean(ok))
-				continue;
-			healthy = 0;
-			fprintf(stderr, "reconctl: %s check %s failed: %s\n",
-			        proc, str_of(c, "name"), str_of(c, "detail"));
-		}
-	if (ctl_opts.json)
-		ctl_print_json(reply);
-	else if (healthy)
-		printf("%s healthy (pid %lld, up %llds)\n", proc,
-		       (long long)int_of(reply, "pid"),
-		       (long long)int_of(reply, "uptime_s"));
-	json_object_put(reply);
-	return healthy ? CTL_EXIT_OK : CTL_EXIT_NO;
+	for (i = 0; i < h.nchecks; i++) {
+		if (h.checks[i].ok)
+			continue;
+		healthy = 0;
+		fprintf(stderr, "reconctl: %s check %s failed: %s\n", proc,
+		        h.checks[i].name, h.checks[i].detail);
+	}
+	if (healthy) {
+		char line[128];
+		snprintf(line, sizeof(line),
+		         "%s healthy (pid %lld, up %llds)\n", proc,
+		         (long long)h.pid, (long long)h.uptime_s);
+		rc = ctl_done(proc, &r, line);
+	} else
+		rc = ctl_done(proc, &r, "");
+	if (rc == CTL_EXIT_OK && !healthy)
+		rc = CTL_EXIT_NO;
+out:
+	clnt_result_free(&r);
+	clnt_free(c);
+	return rc;
 }
 
 int
 ctl_resync(char **args)
 {
-	json_object *reply;
+	struct clnt_result r = {0};
+	struct clnt *c;
 	int rc;
 
-	if ((rc = ctl_call("lister", ctl_req("resync"), &reply)) != CTL_EXIT_OK)
-		return rc;
-	if (ctl_opts.json)
-		ctl_print_json(reply);
-	else
-		printf("resync requested\n");
-	json_object_put(reply);
-	return CTL_EXIT_OK;
+	if ((c = ctl_clnt("lister")) == NULL)
+		return CTL_EXIT_USAGE;
+	lister_clnt_resync(c, &r);
+	if ((rc = ctl_status("lister", &r)) == CTL_EXIT_OK)
+		rc = ctl_done("lister", &r, "resync requested\n");
+	clnt_result_free(&r);
+	clnt_free(c);
+	return rc;
 }

@@ -9,6 +9,8 @@
 
 #include <json-c/json.h>
 
+#include "clnt.h"
+
 #define CTL_EXIT_OK          0
 #define CTL_EXIT_NO          1
 #define CTL_EXIT_UNREACHABLE 2
@@ -29,13 +31,27 @@ struct ctl_opts {
 };
 extern struct ctl_opts ctl_opts;
 
-/* Sends req (a JSON object {t, ...}) to the named process's ctl socket
- * ("store", "lister", "dispatcher"). On success *reply holds the decoded
- * reply and the return is CTL_EXIT_OK, or CTL_EXIT_NO after printing the
- * server's error; CTL_EXIT_UNREACHABLE when no reply came. Takes req. */
-int ctl_call(const char *proc, json_object *req, json_object **reply);
-/* {t: name} */
-json_object *ctl_req(const char *t);
+/* The client handle of a process's ctl socket ("store", "lister",
+ * "dispatcher") with --timeout; NULL (said on stderr) when its address
+ * does not fit. Free with clnt_free. */
+struct clnt *ctl_clnt(const char *proc);
+/*
+ * What every subcommand does with a call's outcome: CTL_EXIT_OK; or
+ * CTL_EXIT_NO after printing the server's error (and with --json its
+ * reply); or CTL_EXIT_UNREACHABLE after saying why no usable reply came.
+ */
+int ctl_status(const char *proc, const struct clnt_result *r);
+/* An ok reply as JSON with the wire's field names, for printing; NULL
+ * (said on stderr) when it does not convert. */
+json_object *ctl_reply_json(const char *proc, const struct wbuf *reply);
+/* An ok reply's end: the whole reply as JSON for scripts (--json), or
+ * line for people. */
+int ctl_done(const char *proc, const struct clnt_result *r, const char *line);
+/* Reads operator JSON (a path or "-") into a record for workload.put or
+ * container.put, strictly: an unknown field or a wrong type is a usage
+ * error naming the field. 0, or -1 said on stderr. */
+int ctl_read_workload(const char *path, struct arena *, struct wire_workload *);
+int ctl_read_row(const char *path, struct arena *, struct wire_row *);
 
 /* Tables for people: columns of string keys of each object. */
 struct ctl_col {
@@ -45,8 +61,6 @@ struct ctl_col {
 };
 void ctl_table(json_object *arr, const struct ctl_col *cols, int ncols);
 void ctl_print_json(json_object *);
-/* Reads a whole JSON document from a path or "-" (stdin). */
-json_object *ctl_read_json(const char *path);
 
 int ctl_ps(char **);
 int ctl_container_get(char **);

@@ -5,24 +5,32 @@
  */
 #include <stdio.h>
 
+#include "clnt.h"
 #include "ctl.h"
+#include "dispatcher_clnt.h"
 
 int
 ctl_dispatch(char **args)
 {
-	json_object *req = ctl_req("dispatch"), *reply, *job;
+	struct clnt_result r = {0};
+	struct wire_write_reply w;
+	struct clnt *c;
+	char line[2 * WIRE_ID_MAX + 32];
 	int rc;
 
-	json_object_object_add(req, "id", json_object_new_string(args[0]));
-	if ((rc = ctl_call("dispatcher", req, &reply)) != CTL_EXIT_OK)
-		return rc;
-	if (ctl_opts.json)
-		ctl_print_json(reply);
-	else if (json_object_object_get_ex(reply, "job", &job))
-		printf("dispatch of %s %s\n", args[0],
-		       json_object_get_string(job));
-	else
-		printf("dispatch of %s requested\n", args[0]);
-	json_object_put(reply);
-	return CTL_EXIT_OK;
+	if ((c = ctl_clnt("dispatcher")) == NULL)
+		return CTL_EXIT_USAGE;
+	dispatcher_clnt_dispatch(c, args[0], &r, &w);
+	if ((rc = ctl_status("dispatcher", &r)) == CTL_EXIT_OK) {
+		if (w.job[0] != '\0')
+			snprintf(line, sizeof(line), "dispatch of %s %s\n",
+			         args[0], w.job);
+		else
+			snprintf(line, sizeof(line),
+			         "dispatch of %s requested\n", args[0]);
+		rc = ctl_done("dispatcher", &r, line);
+	}
+	clnt_result_free(&r);
+	clnt_free(c);
+	return rc;
 }

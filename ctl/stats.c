@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "clnt.h"
 #include "ctl.h"
+#include "store_clnt.h"
 
 static const char *const procs[] = {"store", "lister", "dispatcher"};
 #define NPROCS (sizeof(procs) / sizeof(procs[0]))
@@ -123,6 +125,49 @@ store_numbers(json_object *stats)
 	return o;
 }
 
+/* proc's health reply as JSON without its `ok`; NULL when it did not
+ * answer (said on stderr). */
+static json_object *
+health_of(const char *proc)
+{
+	struct clnt_result r = {0};
+	struct wire_health h;
+	json_object *o = NULL;
+	struct clnt *c;
+
+	if ((c = ctl_clnt(proc)) == NULL)
+		return NULL;
+	clnt_health(c, false, &r, &h);
+	if (ctl_status(proc, &r) == CTL_EXIT_OK &&
+	    (o = ctl_reply_json(proc, &r.reply)) != NULL)
+		json_object_object_del(o, "ok");
+	clnt_result_free(&r);
+	clnt_free(c);
+	return o;
+}
+
+/* The store's own numbers as JSON; NULL when it did not answer. */
+static json_object *
+store_stats(void)
+{
+	struct clnt_result r = {0};
+	struct wire_stats_reply st;
+	json_object *o = NULL, *reply;
+	struct clnt *c;
+
+	if ((c = ctl_clnt("store")) == NULL)
+		return NULL;
+	store_clnt_stats(c, &r, &st);
+	if (ctl_status("store", &r) == CTL_EXIT_OK &&
+	    (reply = ctl_reply_json("store", &r.reply)) != NULL) {
+		o = store_numbers(reply);
+		json_object_put(reply);
+	}
+	clnt_result_free(&r);
+	clnt_free(c);
+	return o;
+}
+
 int
 ctl_stats(char **args)
 {
@@ -131,19 +176,13 @@ ctl_stats(char **args)
 	int answered = 0;
 
 	for (i = 0; i < NPROCS; i++) {
-		if (ctl_call(procs[i], ctl_req("health"), &reply) !=
-		    CTL_EXIT_OK) {
+		if ((reply = health_of(procs[i])) == NULL) {
 			json_object_object_add(all, procs[i], NULL);
 			continue;
 		}
 		answered++;
-		if (i == 0 && ctl_call("store", ctl_req("stats"), &stats) ==
-		                  CTL_EXIT_OK) {
-			json_object_object_add(reply, "stats",
-			                       store_numbers(stats));
-			json_object_put(stats);
-		}
-		json_object_object_del(reply, "ok");
+		if (i == 0 && (stats = store_stats()) != NULL)
+			json_object_object_add(reply, "stats", stats);
 		json_object_object_add(all, procs[i], reply);
 	}
 	if (ctl_opts.prometheus)

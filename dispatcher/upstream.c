@@ -1,7 +1,8 @@
 /*
  * upstream.c: worker threads that make the dispatcher's calls to
- * store.ctl over one REQ socket, a context each, every step bounded by a
- * timeout; results go back to the loop through a list and a pipe.
+ * store.ctl through the typed store client, all over one dialled
+ * connection (common/clnt.c gives each call a context of its own, bounded
+ * by the timeout); results go back to the loop through a list and a pipe.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,20 +13,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <nng/nng.h>
-#include <nng/protocol/reqrep0/req.h>
-
 #include "clnt.h"
 #include "log.h"
-#include "nngx.h"
+#include "store_clnt.h"
 #include "upstream.h"
-#include "util.h"
-
-#define UPSTREAM_MAX_REPLY (64u << 20)
 
 struct upstream {
-	nng_socket sock; /* REQ, dialled once; a context per thread */
-	int64_t timeout_ms;
+	struct clnt *clnt; /* store.ctl, dialled once; threads share it */
 	pthread_t thr[UPSTREAM_THREADS];
 	size_t nthr;
 	pthread_mutex_t mu;
@@ -62,82 +56,27 @@ pop(struct up_call **head, struct up_call **tail)
 	return c;
 }
 
-/* One step of a call on the context: 0, or nng's error. */
-static int
-ctx_step(nng_ctx ctx, nng_aio *aio, nng_msg *send, nng_msg **recv,
-         int64_t timeout_ms)
-{
-	int rv;
-
-	nng_aio_set_timeout(aio, (nng_duration)timeout_ms);
-	if (send != NULL) {
-		nng_aio_set_msg(aio, send);
-		nng_ctx_send(ctx, aio);
-	} else
-		nng_ctx_recv(ctx, aio);
-	nng_aio_wait(aio);
-	if ((rv = nng_aio_result(aio)) != 0) {
-		if (send != NULL)
-			nng_msg_free(nng_aio_get_msg(aio)); /* still ours */
-		return rv;
-	}
-	if (recv != NULL)
-		*recv = nng_aio_get_msg(aio);
-	return 0;
-}
-
+/* One call through the typed store client. Any reply, a refusal too,
+ * goes back whole: the caller forwards it or reads it. */
 static void
-call_one(struct upstream *u, nng_ctx ctx, nng_aio *aio, struct up_call *c)
+call_one(struct upstream *u, struct up_call *c)
 {
-	struct wire_request rq;
-	struct wbuf req = {0};
-	nng_msg *m = NULL;
-	int64_t deadline;
-	size_t len;
-	char *p;
-	int rv;
+	struct clnt_result r = {0};
 
-	memset(&rq, 0, sizeof(rq));
-	rq.id = c->id;
 	if (c->kind == UP_DISPATCH)
-		rq.t = "dispatch";
-	else {
-		rq.t = "workload.get";
-		rq.secrets = true;
+		store_clnt_dispatch(u->clnt, c->id, &r, NULL);
+	else
+		store_clnt_workload_get(u->clnt, c->id, true, &r, NULL);
+	if (r.status == CLNT_OK || r.status == CLNT_REFUSED) {
+		wbuf_free(&c->reply);
+		c->reply = r.reply;
+		memset(&r.reply, 0, sizeof(r.reply));
+		c->status = CLNT_OK;
+	} else {
+		snprintf(c->err, sizeof(c->err), "%s", r.err);
+		c->status = CLNT_UNREACHABLE;
 	}
-	c->status = CLNT_UNREACHABLE;
-	if (wire_encode_request(&req, &rq) == -1 || nng_msg_alloc(&m, 0) != 0 ||
-	    nng_msg_append(m, req.data, req.len) != 0) {
-		snprintf(c->err, sizeof(c->err), "out of memory");
-		if (m != NULL)
-			nng_msg_free(m);
-		wbuf_free(&req);
-		return;
-	}
-	wbuf_free(&req);
-	/* one deadline for both steps: a store that is away fails the
-	 * send, a busy one the receive */
-	deadline = mono_ms() + u->timeout_ms;
-	if ((rv = ctx_step(ctx, aio, m, NULL, u->timeout_ms)) != 0 ||
-	    (rv = ctx_step(ctx, aio, NULL, &m,
-	                   deadline - mono_ms() > 1 ? deadline - mono_ms()
-	                                            : 1)) != 0) {
-		snprintf(c->err, sizeof(c->err), "store.ctl: %s",
-		         nng_strerror(rv));
-		return;
-	}
-	len = nng_msg_len(m);
-	if ((p = realloc(c->reply.data, len > 0 ? len : 1)) == NULL) {
-		snprintf(c->err, sizeof(c->err), "out of memory");
-		nng_msg_free(m);
-		return;
-	}
-	memcpy(p, nng_msg_body(m), len);
-	c->reply.data = p;
-	c->reply.len = len;
-	c->reply.cap = len > 0 ? len : 1;
-	c->status = CLNT_OK;
-	nng_msg_free(m);
+	clnt_result_free(&r);
 }
 
 static void *
@@ -145,18 +84,8 @@ upstream_main(void *arg)
 {
 	struct upstream *u = arg;
 	struct up_call *c;
-	nng_aio *aio = NULL;
-	nng_ctx ctx;
 	char b = 1;
-	bool ok;
 
-	ok = nng_ctx_open(&ctx, u->sock) == 0;
-	if (ok && nng_aio_alloc(&aio, NULL, NULL) != 0) {
-		nng_ctx_close(ctx);
-		ok = false;
-	}
-	if (!ok)
-		log_warnx("unable to set up a store.ctl context");
 	pthread_mutex_lock(&u->mu);
 	for (;;) {
 		while (!u->stop && u->in_head == NULL)
@@ -166,12 +95,7 @@ upstream_main(void *arg)
 		c = pop(&u->in_head, &u->in_tail);
 		u->nin--;
 		pthread_mutex_unlock(&u->mu);
-		if (ok)
-			call_one(u, ctx, aio, c);
-		else {
-			c->status = CLNT_UNREACHABLE;
-			snprintf(c->err, sizeof(c->err), "no nng context");
-		}
+		call_one(u, c);
 		pthread_mutex_lock(&u->mu);
 		push(&u->out_head, &u->out_tail, c);
 		if (write(u->wake[1], &b, 1) == -1 && errno != EAGAIN)
@@ -180,10 +104,6 @@ upstream_main(void *arg)
 	u->running--;
 	pthread_cond_broadcast(&u->cv);
 	pthread_mutex_unlock(&u->mu);
-	if (ok) {
-		nng_aio_free(aio);
-		nng_ctx_close(ctx);
-	}
 	return NULL;
 }
 
@@ -191,28 +111,28 @@ struct upstream *
 upstream_new(const char *url, int64_t timeout_ms)
 {
 	struct upstream *u = calloc(1, sizeof(*u));
+	char err[256];
 	size_t i;
 
 	if (u == NULL) {
 		log_warn("unable to set up store.ctl calls");
 		return NULL;
 	}
-	u->timeout_ms = timeout_ms;
 	if (pipe2(u->wake, O_CLOEXEC | O_NONBLOCK) == -1) {
 		log_warn("unable to set up store.ctl calls");
 		free(u);
 		return NULL;
 	}
-	/* one connection for every call; never resend (a dispatch must
-	 * not be applied twice) */
-	if (nngx_dial(&u->sock, NNGX_REQ, url, UPSTREAM_MAX_REPLY) == -1) {
+	/* one connection for every call, a context per call; never
+	 * resend (a dispatch must not be applied twice) */
+	if ((u->clnt = clnt_dial(url, timeout_ms, NULL, NULL, err,
+	                         sizeof(err))) == NULL) {
+		log_warnx("unable to set up store.ctl calls: %s", err);
 		close(u->wake[0]);
 		close(u->wake[1]);
 		free(u);
 		return NULL;
 	}
-	nng_socket_set_ms(u->sock, NNG_OPT_REQ_RESENDTIME,
-	                  NNG_DURATION_INFINITE);
 	pthread_mutex_init(&u->mu, NULL);
 	pthread_cond_init(&u->cv, NULL);
 	for (i = 0; i < UPSTREAM_THREADS; i++) {
@@ -224,7 +144,7 @@ upstream_new(const char *url, int64_t timeout_ms)
 		u->running++;
 	}
 	if (u->nthr == 0) {
-		nng_close(u->sock);
+		clnt_free(u->clnt);
 		close(u->wake[0]);
 		close(u->wake[1]);
 		free(u);
@@ -255,8 +175,8 @@ upstream_free(struct upstream *u, int64_t wait_ms,
 	u->stop = true;
 	pthread_cond_broadcast(&u->cv);
 	pthread_mutex_unlock(&u->mu);
-	/* closing the socket ends the calls under way at once */
-	nng_close(u->sock);
+	/* closing the connection ends the calls under way at once */
+	clnt_shutdown(u->clnt);
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += wait_ms / 1000;
 	until.tv_nsec += (wait_ms % 1000) * 1000000L;
@@ -282,6 +202,7 @@ upstream_free(struct upstream *u, int64_t wait_ms,
 			drop(c);
 		up_call_free(c);
 	}
+	clnt_free(u->clnt);
 	pthread_mutex_destroy(&u->mu);
 	pthread_cond_destroy(&u->cv);
 	close(u->wake[0]);
