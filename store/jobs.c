@@ -312,6 +312,7 @@ flush_one(struct jobs *j, enum jobs_reason r)
 	}
 	if (p->msg.len == 0) {
 		/* no workload of the job has a source_kind (any more) */
+		j->requests_void += r == JOBS_PASS ? 1 : p->nwids;
 		pending_clear(p);
 		return 0;
 	}

@@ -43,13 +43,14 @@ struct jobs {
 	void *next_arg;
 	struct jobs_pending pend[JOBS_NREASONS];
 	int64_t due_ms; /* mono time of the next try; 0: none waits */
-	/* Every request is folded or goes out in a job: requested =
-	 * folded + requests_sent + what waits. A state or manual request
-	 * names one workload; a pass request names them all and counts
-	 * once. */
+	/* Every request is folded or goes out in a job (or names nothing
+	 * to run): requested = folded + requests_sent + requests_void +
+	 * what waits. A state or manual request names one workload; a pass
+	 * request names them all and counts once. */
 	uint64_t requested;
 	uint64_t folded;        /* into a request already waiting */
 	uint64_t requests_sent; /* unfolded requests the jobs sent carried */
+	uint64_t requests_void; /* no workload of theirs has a source_kind */
 	uint64_t sent;          /* job messages the dispatcher's socket took */
 	uint64_t busy;          /* sends refused as busy: the job waits */
 	uint64_t dropped;       /* requests lost (out of memory), logged */

@@ -36,6 +36,7 @@ const char *const store_ctr_names[STC_COUNT] = {
     [STC_JOBS_REQUESTED] = "jobs_requested",
     [STC_JOBS_FOLDED] = "jobs_folded",
     [STC_JOBS_REQUESTS_SENT] = "jobs_requests_sent",
+    [STC_JOBS_REQUESTS_VOID] = "jobs_requests_void",
     [STC_JOBS_SENT] = "jobs_sent",
     [STC_JOBS_BUSY] = "jobs_busy",
     [STC_JOBS_DROPPED] = "jobs_dropped",
@@ -116,6 +117,7 @@ store_counters(const struct store *st, struct wire_counter *out)
 		out[STC_JOBS_REQUESTED].value = st->jobs->requested;
 		out[STC_JOBS_FOLDED].value = st->jobs->folded;
 		out[STC_JOBS_REQUESTS_SENT].value = st->jobs->requests_sent;
+		out[STC_JOBS_REQUESTS_VOID].value = st->jobs->requests_void;
 		out[STC_JOBS_SENT].value = st->jobs->sent;
 		out[STC_JOBS_BUSY].value = st->jobs->busy;
 		out[STC_JOBS_DROPPED].value = st->jobs->dropped;

@@ -353,10 +353,12 @@ lister_passes() { reconctl probe lister --json | jq -r .counters.passes; }
 p0=$(lister_passes)
 passes_ge() { [ "$(lister_passes)" -ge "$1" ]; }
 wait_for 10 passes_ge $((p0 + 2)) || bad "passes ran while the dispatcher was away"
+# nng queues a few jobs; then they wait, folded, and the store says so
+check "the store said jobs wait" \
+	wait_for 10 grep -q "takes no jobs now" "$T/recon-store.log"
 start_dispatcher --plugin-timeout 10s || bad "dispatcher came back again"
 check "runs resume once the dispatcher is back" \
 	wait_for 5 count_ge start st1 "" $((n0 + 1))
-check "the store said jobs wait" grep -q "takes no jobs now" "$T/recon-store.log"
 
 stop_pid "$PID_recon_store"
 t0=$(now_ms)
