@@ -76,7 +76,7 @@ store_client() {
 dispatcher_client() {
 	case $((I % 2)) in
 	0) reconctl --timeout 60s probe dispatcher ;;
-	1) reconctl --timeout 60s dispatch "n$((I % 10))" ;;
+	1) reconctl --timeout 60s dispatch "n$((I / 2 % 10))" ;;
 	esac
 }
 lister_client() {
