@@ -592,6 +592,7 @@ container_put_body(struct dbtx *tx, void *arg)
 	struct call *c = arg;
 	struct wire_row row = *c->rq->row, old;
 	struct wire_workload w;
+	char owner[WIRE_ID_MAX + 1];
 	int r;
 
 	if ((r = db_workload_get(tx, row.workload_id, c->a, &w)) == -1)
@@ -618,6 +619,17 @@ container_put_body(struct dbtx *tx, void *arg)
 	} else {
 		memset(&old, 0, sizeof(old));
 		row.created_at = now_ms();
+	}
+	/* a Docker id binds one row: taking another row's would let the
+	 * next pass rewrite the taker and sweep the owner (R7) */
+	if (!str_empty(row.container_id) &&
+	    !str_eq(row.container_id, old.container_id)) {
+		if ((r = db_docker_get(tx, row.container_id, owner)) == -1)
+			return -1;
+		if (r == 1 && !str_eq(owner, row.id))
+			return refuse(c, "invalid",
+			              "container_id: %s is bound to row %s",
+			              row.container_id, owner);
 	}
 	if (db_row_put(tx, &row) == -1 ||
 	    db_docker_rebind(tx, row.id, old.container_id, &row) == -1 ||

@@ -397,6 +397,22 @@ container_put_rules(void **state)
 	assert_true(simple(fx, "container.get", "w1:api"));
 	assert_string_equal(gets(fx, "container.state"), "missing");
 	assert_string_equal(gets(fx, "container.subdomain"), "api.example.org");
+	/* another row may not take w1:api's Docker id: the next pass would
+	 * rewrite the taker and sweep the owner (R7) */
+	row.id = "w1:taker";
+	pubs = fx->npubs;
+	assert_false(call(fx, &rq));
+	assert_string_equal(gets(fx, "error.code"), "invalid");
+	assert_true(strncmp(gets(fx, "error.message"), "container_id:", 13) ==
+	            0);
+	assert_int_equal(fx->npubs, pubs);
+	assert_false(simple(fx, "container.get", "w1:taker"));
+	/* the owner itself may put it again, and a free id may be taken */
+	row.id = "w1:api";
+	assert_true(call(fx, &rq));
+	row.id = "w1:taker";
+	row.container_id = "fff999";
+	assert_true(call(fx, &rq));
 }
 
 static void
