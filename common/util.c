@@ -51,6 +51,46 @@ static const unsigned char id_chars[256] = {
 };
 
 bool
+utf8_valid(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + n;
+	unsigned char lo, hi;
+	size_t k;
+
+	while (p < end) {
+		if (*p < 0x80) {
+			p++;
+			continue;
+		}
+		/* the sequence's length, and the range of its second byte */
+		lo = 0x80;
+		hi = 0xbf;
+		if (*p >= 0xc2 && *p <= 0xdf)
+			k = 1;
+		else if (*p >= 0xe0 && *p <= 0xef) {
+			k = 2;
+			if (*p == 0xe0)
+				lo = 0xa0; /* overlong */
+			else if (*p == 0xed)
+				hi = 0x9f; /* surrogates */
+		} else if (*p >= 0xf0 && *p <= 0xf4) {
+			k = 3;
+			if (*p == 0xf0)
+				lo = 0x90; /* overlong */
+			else if (*p == 0xf4)
+				hi = 0x8f; /* above U+10FFFF */
+		} else
+			return false;
+		if ((size_t)(end - p) <= k || p[1] < lo || p[1] > hi)
+			return false;
+		for (p += 2; --k > 0; p++)
+			if (*p < 0x80 || *p > 0xbf)
+				return false;
+	}
+	return true;
+}
+
+bool
 id_valid(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;

@@ -21,6 +21,10 @@ bool id_valid(const char *);
 bool source_kind_valid(const char *);
 /* "project", "site" or "stack". */
 bool kind_valid(const char *);
+/* n bytes of well-formed UTF-8: no overlong forms, no surrogates, nothing
+ * above U+10FFFF (every string recon passes on must be, or its JSON
+ * output would not be JSON). */
+bool utf8_valid(const char *, size_t n);
 
 /* Writes a newline to fd and closes it (s6 notification-fd); fd < 0: no-op. */
 void notify_ready(int fd);

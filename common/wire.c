@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util.h"
 #include "wire.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -39,6 +40,7 @@ enum ftype {
 #define F_REQ       0x1 /* decoding fails when the key is absent */
 #define F_SECRET    0x2 /* encoded only when secrets are asked for */
 #define F_NOSECRETS 0x4 /* the nested record never carries its secrets */
+#define F_SPARSE    0x8 /* encoded only when set (a newer, optional field) */
 
 struct field {
 	const char *key;
@@ -115,6 +117,8 @@ static const struct field snapshot_fields[] = {
     /* required: a complete snapshot without it would sweep every row */
     FARR("containers", FT_RECARR, S, containers, ncontainers, 0,
          &container_schema, F_REQ),
+    /* R8: ids of containers present but skipped: their rows stay */
+    FARR("skipped", FT_STRARR, S, skipped, nskipped, ID, NULL, F_SPARSE),
 };
 static const struct schema snapshot_schema =
     SCHEMA("snapshot", "snapshot", S, false, snapshot_fields);
@@ -617,7 +621,7 @@ field_written(const struct schema *s, const struct field *f, const void *rec,
 {
 	if ((f->flags & F_SECRET) && !(opts & ENC_SECRETS))
 		return false;
-	return !s->sparse || field_set(f, rec);
+	return !(s->sparse || (f->flags & F_SPARSE)) || field_set(f, rec);
 }
 
 static int enc_record(struct pk *, const struct schema *, const void *,
@@ -1275,6 +1279,8 @@ rd_string(struct cur *c, size_t limit, char **out)
 		return fail(c, "string over %zu bytes", limit);
 	if (memchr(s, '\0', len) != NULL)
 		return fail(c, "string contains NUL");
+	if (!utf8_valid(s, len))
+		return fail(c, "string is not UTF-8");
 	*out = len ? arena_strndup(c->a, s, len) : c->empty;
 	return 0;
 }

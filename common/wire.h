@@ -50,6 +50,10 @@ struct wire_snapshot {
 	bool complete;
 	struct wire_container *containers;
 	size_t ncontainers;
+	/* R8: Docker ids of containers that are there but whose input the
+	 * lister refused: their rows are not swept */
+	char **skipped;
+	size_t nskipped;
 };
 
 struct wire_delta {

@@ -1343,6 +1343,27 @@ static const struct bad {
     {"embedded NUL in gone", D_DELTA,
      "{t:'delta', host:'h', gen:1, gone:[xa100]}",
      "delta.gone[0]: string contains NUL"},
+    /* every string is UTF-8: else the JSON made of it is not JSON */
+    {"invalid UTF-8 in a state", D_SNAPSHOT,
+     SNAPC("id:'c', state:xa8727566ff66656e67"),
+     "snapshot.containers[0].state: string is not UTF-8"},
+    {"overlong UTF-8", D_SNAPSHOT,
+     "{t:'snapshot', host:xa2c0af, gen:1, complete:T, containers:[]}",
+     "snapshot.host: string is not UTF-8"},
+    {"UTF-8 surrogate", D_SNAPSHOT,
+     "{t:'snapshot', host:xa3eda080, gen:1, complete:T, containers:[]}",
+     "snapshot.host: string is not UTF-8"},
+    {"UTF-8 above U+10FFFF", D_SNAPSHOT,
+     "{t:'snapshot', host:xa4f4908080, gen:1, complete:T, containers:[]}",
+     "snapshot.host: string is not UTF-8"},
+    {"UTF-8 cut short", D_DELTA, "{t:'delta', host:'h', gen:1, gone:[xa261e2]}",
+     "delta.gone[0]: string is not UTF-8"},
+    {"UTF-8 in a label value", D_SNAPSHOT, SNAPC("id:'c', labels:{a:xa2ff61}"),
+     "snapshot.containers[0].labels: string is not UTF-8"},
+    {"UTF-8 of every length decodes", D_SNAPSHOT,
+     "{t:'snapshot', host:xa9c3a9e282acf09f9880, gen:1, complete:T, "
+     "containers:[]}",
+     NULL},
     /* declared counts larger than what follows */
     {"array32 of 2^32-1", D_SNAPSHOT, SNAP("containers:xddffffffff"),
      "snapshot.containers: array of 4294967295 elements exceeds the 0 "

@@ -11,6 +11,7 @@
 
 #include "jscan.h"
 #include "log.h"
+#include "util.h"
 
 enum jkind {
 	J_NONE,
@@ -616,8 +617,9 @@ static const struct key_name port_keys[P_N] = {
 /* What a container element is, after its types were checked. */
 enum elem_verdict { ELEM_OK, ELEM_SKIP, ELEM_UNLABELLED, ELEM_BAD };
 
-/* A label kept, its value to come (a later member has it) or too long. */
+/* A label kept, its value to come (a later member has it) or unfit. */
 static char label_pending[1], label_unfit[1];
+#define LABEL_UNFIT "a label is too long, holds a NUL or is not UTF-8"
 
 /* Lookups of kept labels go through a hash index past this many. */
 #define LABELS_LINEAR 8
@@ -736,11 +738,13 @@ keep_string(struct list_ctx *x, const struct jval *v, size_t max)
 	size_t n;
 
 	if (!v->esc)
-		return v->slen <= max
+		return v->slen <= max && utf8_valid((const char *)v->s, v->slen)
 		           ? arena_strndup(x->a, (const char *)v->s, v->slen)
 		           : label_unfit;
 	n = dec_copy(v, x->vbuf, max, false, &nul);
-	return n <= max && !nul ? arena_strndup(x->a, x->vbuf, n) : label_unfit;
+	return n <= max && !nul && utf8_valid(x->vbuf, n)
+	           ? arena_strndup(x->a, x->vbuf, n)
+	           : label_unfit;
 }
 
 /*
@@ -784,8 +788,8 @@ elem_labels(struct list_ctx *x, const struct jval *labels,
 			n = dec_copy(&k, x->kbuf, WIRE_LABEL_MAX, true, &nul);
 			kp = x->kbuf;
 		}
-		if (n > WIRE_LABEL_MAX) {
-			x->why = "a label is too long or holds a NUL";
+		if (n > WIRE_LABEL_MAX || !utf8_valid(kp, n)) {
+			x->why = LABEL_UNFIT;
 			skip = true; /* but go on checking the types */
 			continue;
 		}
@@ -800,7 +804,7 @@ elem_labels(struct list_ctx *x, const struct jval *labels,
 		return ELEM_SKIP;
 	for (i = 0; i < c->nlabels; i++)
 		if (c->labels[i].val == label_unfit) {
-			x->why = "a label is too long or holds a NUL";
+			x->why = LABEL_UNFIT;
 			return ELEM_SKIP;
 		} else if (c->labels[i].val == label_pending) {
 			rescan_failed(); /* its last member was a string */
@@ -879,14 +883,14 @@ elem_ports(struct list_ctx *x, const struct jval *ports,
 	return ELEM_OK;
 }
 
-/* Whether a string fits the wire: at most max bytes, no NUL. */
+/* Whether a string fits the wire: at most max bytes, no NUL, UTF-8. */
 static bool
 fits(struct list_ctx *x, const struct jval *v, size_t max)
 {
 	bool nul;
 	size_t n = dec_copy(v, x->vbuf, max, false, &nul);
 
-	return n <= max && !nul;
+	return n <= max && !nul && utf8_valid(x->vbuf, n);
 }
 
 /* An element's record from the fields its first reading found (f). */
@@ -913,7 +917,9 @@ elem_decide(struct list_ctx *x, const struct jval *f, struct wire_container *c)
 	if (f[F_ID].slen == 0 || !fits(x, &f[F_ID], WIRE_ID_MAX) ||
 	    !fits(x, &f[F_IMAGE], WIRE_LABEL_MAX) ||
 	    !fits(x, &f[F_STATE], WIRE_LABEL_MAX)) {
-		x->why = "Id, Image or State is empty, too long or holds a NUL";
+		x->why =
+		    "Id, Image or State is empty, too long, holds a NUL or "
+		    "is not UTF-8";
 		return ELEM_SKIP;
 	}
 	c->id = keep_string(x, &f[F_ID], WIRE_ID_MAX);
@@ -982,6 +988,29 @@ note_skip(struct list_ctx *x, const struct jval *id, struct skip_note ***tail)
 	n->why = x->why;
 	**tail = n;
 	*tail = &n->next;
+}
+
+/*
+ * R8: a skipped container is still there, so the row bound to it must not
+ * be swept. Its id goes with the snapshot (skipped_ids) when it can be
+ * named; when not even that, nothing may be swept this pass.
+ */
+static void
+skip_keep(struct list_ctx *x, const struct jval *id, struct parse_result *res)
+{
+	char *s;
+
+	if (id->kind != J_STRING || !fits(x, id, WIRE_ID_MAX) ||
+	    (s = keep_string(x, id, WIRE_ID_MAX)) == label_unfit ||
+	    !id_valid(s)) {
+		res->skipped_unnamed = true;
+		return;
+	}
+	res->skipped_ids =
+	    arena_realloc(x->a, res->skipped_ids,
+	                  res->nskipped_ids * sizeof(*res->skipped_ids),
+	                  (res->nskipped_ids + 1) * sizeof(*res->skipped_ids));
+	res->skipped_ids[res->nskipped_ids++] = s;
 }
 
 static void
@@ -1091,6 +1120,7 @@ jscan_list(const char *body, size_t len, const char *prefix, struct arena *a,
 		case ELEM_SKIP:
 			res->skipped++;
 			note_skip(x, &f[F_ID], &tail);
+			skip_keep(x, &f[F_ID], res);
 			break;
 		case ELEM_BAD:
 			bad = i;

@@ -19,6 +19,7 @@
 #include <json-c/json.h>
 
 #include "jscan.h"
+#include "util.h"
 
 #define PFX "tinyforge."
 
@@ -89,13 +90,15 @@ oracle_member(json_object *o, const char *key, json_type type)
 	return v;
 }
 
-/* Whether a string fits the wire: at most max bytes, no NUL inside. */
+/* Whether a string fits the wire: at most max bytes, no NUL inside,
+ * UTF-8. */
 static bool
 oracle_wire_fits(json_object *s, size_t max)
 {
 	size_t n = (size_t)json_object_get_string_len(s);
 
-	return n <= max && strlen(json_object_get_string(s)) == n;
+	return n <= max && strlen(json_object_get_string(s)) == n &&
+	       utf8_valid(json_object_get_string(s), n);
 }
 
 static char *
@@ -130,8 +133,10 @@ oracle_elem_labels(json_object *labels, const char *prefix, struct arena *a,
 		if (skip || strncmp(key, prefix, plen) != 0)
 			continue;
 		if (strlen(key) > WIRE_LABEL_MAX ||
+		    !utf8_valid(key, strlen(key)) ||
 		    !oracle_wire_fits(val, WIRE_LABEL_MAX)) {
-			*why = "a label is too long or holds a NUL";
+			*why =
+			    "a label is too long, holds a NUL or is not UTF-8";
 			skip = true; /* but go on checking the types */
 			continue;
 		}
@@ -226,7 +231,8 @@ oracle_parse_elem(json_object *e, const char *prefix, struct arena *a,
 	    !oracle_wire_fits(id, WIRE_ID_MAX) ||
 	    !oracle_wire_fits(image, WIRE_LABEL_MAX) ||
 	    !oracle_wire_fits(state, WIRE_LABEL_MAX)) {
-		*why = "Id, Image or State is empty, too long or holds a NUL";
+		*why = "Id, Image or State is empty, too long, holds a NUL or "
+		       "is not UTF-8";
 		return ORACLE_SKIP;
 	}
 	c->id = oracle_dup_str(a, id);
@@ -725,6 +731,47 @@ test_truncated(void **state)
 	}
 }
 
+/* R8: a skipped container's id goes with the snapshot so its row stays;
+ * one whose id itself is unusable makes the pass unnamed (no sweep). */
+static void
+test_skipped_ids(void **state)
+{
+	static const char body[] =
+	    "[{\"Id\":\"aa11\",\"Image\":\"i\",\"State\":\"run\xff\",\"Created\":1,"
+	    "\"Labels\":{\"" PFX "workload.id\":\"w\"},\"Ports\":[]},"
+	    "{\"Id\":\"bb22\",\"Image\":\"i\",\"State\":\"running\",\"Created\":1,"
+	    "\"Labels\":{\"" PFX "workload.id\":\"w\",\"" PFX
+	    "role\":\"\xc0\xaf\"},"
+	    "\"Ports\":[]},"
+	    "{\"Id\":\"cc33\",\"Image\":\"i\",\"State\":\"running\",\"Created\":1,"
+	    "\"Labels\":{\"" PFX "workload.id\":\"w\"},\"Ports\":[]}]";
+	static const char unnamed[] =
+	    "[{\"Id\":\"a/b\\u0000\",\"Image\":\"i\",\"State\":\"x\\ud800\","
+	    "\"Created\":1,\"Labels\":{\"" PFX
+	    "workload.id\":\"w\"},\"Ports\":[]}]";
+	struct arena *a = arena_new();
+	struct parse_result r;
+	char err[WIRE_ERR_LEN];
+
+	assert_int_equal(
+	    jscan_list(body, sizeof(body) - 1, PFX, a, &r, err, sizeof(err)),
+	    0);
+	assert_int_equal(r.ncontainers, 1);
+	assert_string_equal(r.containers[0].id, "cc33");
+	assert_int_equal(r.skipped, 2);
+	assert_int_equal(r.nskipped_ids, 2);
+	assert_string_equal(r.skipped_ids[0], "aa11");
+	assert_string_equal(r.skipped_ids[1], "bb22");
+	assert_false(r.skipped_unnamed);
+	assert_int_equal(jscan_list(unnamed, sizeof(unnamed) - 1, PFX, a, &r,
+	                            err, sizeof(err)),
+	                 0);
+	assert_int_equal(r.skipped, 1);
+	assert_int_equal(r.nskipped_ids, 0);
+	assert_true(r.skipped_unnamed);
+	arena_free(a);
+}
+
 /* One value against JSON's grammar, alone and inside a list element. */
 struct grammar_case {
 	const char *text;
@@ -976,9 +1023,13 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_grammar),   cmocka_unit_test(test_depth),
-	    cmocka_unit_test(test_agree),     cmocka_unit_test(test_corners),
-	    cmocka_unit_test(test_truncated), cmocka_unit_test(test_big),
+	    cmocka_unit_test(test_grammar),
+	    cmocka_unit_test(test_depth),
+	    cmocka_unit_test(test_agree),
+	    cmocka_unit_test(test_corners),
+	    cmocka_unit_test(test_truncated),
+	    cmocka_unit_test(test_skipped_ids),
+	    cmocka_unit_test(test_big),
 	    cmocka_unit_test(test_mutants),
 	};
 

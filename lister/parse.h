@@ -23,8 +23,14 @@
 struct parse_result {
 	struct wire_container *containers;
 	size_t ncontainers;
-	size_t skipped;    /* unrepresentable on the wire: over-long, NUL */
+	size_t skipped;    /* unrepresentable on the wire: over-long, NUL,
+	                      not UTF-8 */
 	size_t unlabelled; /* lacked <prefix>workload.id despite the filter */
+	/* R8: the Docker ids of the skipped containers, whose rows must not
+	 * be swept; skipped_unnamed when one had no usable id at all */
+	char **skipped_ids;
+	size_t nskipped_ids;
+	bool skipped_unnamed;
 };
 
 /*
@@ -34,8 +40,10 @@ struct parse_result {
  * fails the whole list. Only labels starting with prefix are kept; ports
  * are the PublicPorts in Docker's order. A container whose id is longer
  * than WIRE_ID_MAX, or whose image, state or kept labels are longer than
- * WIRE_LABEL_MAX or hold a NUL, is skipped and counted: a label anyone can
- * set must not stop the whole host from being reconciled.
+ * WIRE_LABEL_MAX, hold a NUL or are not UTF-8, is skipped and counted: a
+ * label anyone can set must not stop the whole host from being
+ * reconciled. Its Docker id is kept in skipped_ids, so that its row is not
+ * swept as if the container were gone (R8).
  * 0 with *res filled from the arena, or -1 with a reason in err.
  */
 int parse_list(const char *body, size_t len, const char *prefix, struct arena *,

@@ -547,9 +547,16 @@ worker_pass(struct worker *w, const struct hint *covered, size_t ncovered)
 	s.host = (char *)w->conf.host_name;
 	s.gen = ++w->gen;
 	s.taken_at = taken;
-	s.complete = true;
+	/* R8: a container skipped but there keeps its row (skipped);
+	 * one that cannot even be named stops this pass's sweep */
+	s.complete = !r.skipped_unnamed;
 	s.containers = r.containers;
 	s.ncontainers = r.ncontainers;
+	s.skipped = r.skipped_ids;
+	s.nskipped = r.nskipped_ids;
+	if (r.skipped_unnamed)
+		log_warnx("a container without a usable id was skipped: this "
+		          "pass sweeps nothing (R8)");
 	if (wire_encode_snapshot(&b, &s) == -1)
 		abort(); /* only a NULL required field, which we never pass */
 	arena_free(a);

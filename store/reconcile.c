@@ -43,6 +43,8 @@ struct pass {
 	size_t ncs;
 	char *const *gone;
 	size_t ngone;
+	char *const *skipped; /* the snapshot's (R8) */
+	size_t nskipped;
 	bool sweep;      /* R7: a complete snapshot */
 	bool pass_event; /* a snapshot: sys/pass after it */
 	uint64_t t0;     /* mono_us at the start */
@@ -54,6 +56,11 @@ struct pass {
 	size_t wonmask;    /* its size - 1, a power of two */
 	char **swept;      /* R7: rows to turn missing */
 	size_t nswept;
+	/* R8: Docker ids of containers that are there but whose input was
+	 * refused (by the lister: the snapshot's skipped; by us: an id that
+	 * breaks the pattern): the rows bound to them are not swept */
+	const char **kept;
+	size_t nkept;
 	struct wslot *wc; /* open addressing, a power of two */
 	size_t wcap, wn;
 	struct recon_result r;
@@ -166,6 +173,23 @@ kind_warn_clear(struct store *st, const char *id)
 		st->kind_warned_next = 0;
 }
 
+/* R8: container id is there, its input refused: its row stays. */
+static void
+kept_add(struct pass *p, const char *id)
+{
+	if (!id_valid(id))
+		return; /* no row can be bound to it */
+	p->kept = arena_realloc(p->a, p->kept, p->nkept * sizeof(*p->kept),
+	                        (p->nkept + 1) * sizeof(*p->kept));
+	p->kept[p->nkept++] = id;
+}
+
+static int
+str_pcmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 /* The workload named wid, read once per pass: 1 found (*w set), 0 no
  * such workload, -1 error. */
 static int
@@ -245,6 +269,7 @@ resolve(struct pass *p, struct dbtx *tx, const struct wire_container *c)
 		          "breaks the id pattern: ignored",
 		          c->id != NULL ? c->id : "");
 		p->r.ignored_invalid++;
+		kept_add(p, c->id);
 		return 0;
 	}
 	if ((r = workload_of(p, tx, wid, &w)) == -1)
@@ -307,6 +332,7 @@ resolve(struct pass *p, struct dbtx *tx, const struct wire_container *c)
 			log_debug("container %s: row id %s too long: ignored",
 			          c->id, rid);
 			p->r.ignored_invalid++;
+			kept_add(p, c->id);
 			return 0;
 		}
 	}
@@ -479,6 +505,11 @@ sweep_pick(void *arg, struct wire_row *row)
 	if (!str_eq(row->host, p->host) || str_empty(row->container_id) ||
 	    str_eq(row->state, STATE_MISSING))
 		return 0;
+	if (p->nkept > 0 && bsearch(&row->container_id, p->kept, p->nkept,
+	                            sizeof(*p->kept), str_pcmp) != NULL) {
+		p->r.kept++;
+		return 0;
+	}
 	p->swept = arena_realloc(p->a, p->swept, p->nswept * sizeof(char *),
 	                         (p->nswept + 1) * sizeof(char *));
 	p->swept[p->nswept++] = arena_strdup(p->a, row->id);
@@ -539,6 +570,10 @@ pass_run(struct dbtx *tx, void *arg)
 	p->r.seen = p->ncs;
 	p->ncands = p->nswept = 0;
 	p->swept = NULL;
+	p->kept = NULL;
+	p->nkept = 0;
+	for (i = 0; i < p->nskipped; i++)
+		kept_add(p, p->skipped[i]);
 	p->wc = NULL;
 	p->wcap = p->wn = 0;
 	p->cands = arena_alloc(p->a, (p->ncs + 1) * sizeof(*p->cands));
@@ -554,6 +589,7 @@ pass_run(struct dbtx *tx, void *arg)
 			return -1;
 	}
 	if (p->sweep) {
+		qsort(p->kept, p->nkept, sizeof(*p->kept), str_pcmp);
 		if (db_rows_each_unless(tx, sweep_skip, sweep_pick, p) == -1)
 			return -1;
 		for (i = 0; i < p->nswept; i++)
@@ -592,6 +628,7 @@ count_result(struct store *st, const struct recon_result *r)
 {
 	st->ctr[STC_IGNORED_UNLABELED] += r->ignored_unlabeled;
 	st->ctr[STC_IGNORED_INVALID] += r->ignored_invalid;
+	st->ctr[STC_SWEEP_KEPT] += r->kept;
 	st->ctr[STC_IGNORED_UNKNOWN] += r->ignored_unknown;
 	st->ctr[STC_IGNORED_KIND] += r->ignored_kind;
 	st->ctr[STC_IGNORED_PROJECT] += r->ignored_project;
@@ -669,6 +706,8 @@ recon_apply_snapshot(struct store *st, const struct wire_snapshot *s,
 	p.seen_at = s->taken_at > 0 ? s->taken_at : now_ms();
 	p.cs = s->containers;
 	p.ncs = s->ncontainers;
+	p.skipped = s->skipped;
+	p.nskipped = s->nskipped;
 	p.pass_event = true;
 	/*
 	 * R8: the lister sends no snapshot for a failed list. Should an

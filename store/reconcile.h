@@ -18,6 +18,7 @@ struct recon_result {
 	uint64_t seen, changed, missing;
 	uint64_t ignored_unlabeled, ignored_invalid, ignored_unknown;
 	uint64_t ignored_kind, ignored_project;
+	uint64_t kept; /* R8: rows not swept, their container's input refused */
 	uint64_t duration_us;
 	bool applied; /* false: dropped as stale */
 };

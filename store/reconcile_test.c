@@ -641,6 +641,47 @@ r7_sweep_per_host(void **state)
 	assert_int_equal(fx->st.ctr[STC_ROWS_MISSING], 2);
 }
 
+/* R8: a container that is there but whose input was refused (by the
+ * lister: the snapshot's skipped; by the store: a role breaking the id
+ * pattern) keeps its row: only a container gone from the list is swept. */
+static void
+r8_refused_input_keeps_row(void **state)
+{
+	struct fx *fx = *state;
+	struct wire_container a[2];
+	struct wire_snapshot s;
+	struct recon_result r;
+	struct wire_row rw;
+	char *skipped[] = {"a1"};
+
+	workload(fx, "k1", "stack");
+	a[0] = ctr(fx, "a1", "running", 1, "k1", NULL, "one");
+	a[1] = ctr(fx, "a2", "running", 1, "k1", NULL, "two");
+	apply(fx, snap("h", 1, true, a, 2));
+	/* a1's labels grew too long for the lister: it names a1 skipped */
+	s = snap("h", 2, true, &a[1], 1);
+	s.skipped = skipped;
+	s.nskipped = 1;
+	r = apply(fx, s);
+	assert_int_equal(r.missing, 0);
+	assert_int_equal(r.kept, 1);
+	assert_int_equal(row(fx, "k1:one", &rw), 1);
+	assert_string_equal(rw.state, "running");
+	/* a2's role now breaks the id pattern: ignored, its row kept */
+	a[1] = ctr(fx, "a2", "running", 1, "k1", NULL, "bad/role");
+	r = apply(fx, snap("h", 3, true, a, 2));
+	assert_int_equal(r.ignored_invalid, 1);
+	assert_int_equal(r.missing, 0);
+	assert_int_equal(row(fx, "k1:two", &rw), 1);
+	assert_string_equal(rw.state, "running");
+	assert_int_equal(fx->st.ctr[STC_SWEEP_KEPT], 2);
+	/* gone from the list for real: swept */
+	r = apply(fx, snap("h", 4, true, a, 1));
+	assert_int_equal(r.missing, 1);
+	assert_int_equal(row(fx, "k1:two", &rw), 1);
+	assert_string_equal(rw.state, "missing");
+}
+
 static void
 r7_unbound_rows_not_swept(void **state)
 {
@@ -1257,6 +1298,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(r6_newer_created_wins, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(r7_sweep_per_host, setup, teardown),
+	    cmocka_unit_test_setup_teardown(r8_refused_input_keeps_row, setup,
+	                                    teardown),
 	    cmocka_unit_test_setup_teardown(r7_unbound_rows_not_swept, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(r8_incomplete_sweeps_nothing, setup,

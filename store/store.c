@@ -28,6 +28,7 @@ const char *const store_ctr_names[STC_COUNT] = {
     [STC_PLUGIN_UNKNOWN] = "plugin_unknown",
     [STC_ROWS_CHANGED] = "rows_changed",
     [STC_ROWS_MISSING] = "rows_missing",
+    [STC_SWEEP_KEPT] = "sweep_kept",
     [STC_EVENTS] = "events",
     [STC_WRITE_ERRORS] = "write_errors",
     [STC_REQUEST_ERRORS] = "request_errors",

@@ -30,6 +30,7 @@ enum store_ctr {
 	STC_PLUGIN_UNKNOWN,    /* plugin result for no stored workload */
 	STC_ROWS_CHANGED,     /* rows upserted with a change by passes/deltas */
 	STC_ROWS_MISSING,     /* rows turned missing (R7 and gone) */
+	STC_SWEEP_KEPT,       /* R8: rows a sweep kept, their input refused */
 	STC_EVENTS,           /* events committed (kept by db.c) */
 	STC_WRITE_ERRORS,     /* write transactions that failed */
 	STC_REQUEST_ERRORS,   /* requests answered ok:false */

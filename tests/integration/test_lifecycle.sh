@@ -99,8 +99,10 @@ rc=$?
 kill -CONT "$PID_recon_store"
 check "a probe of a stopped store gives up by itself with exit 2 (got $rc)" \
 	test "$rc" = 2
+# (20 s: the guard probes every 2 s and waits 3 s for a pipe; under load
+# one re-creation was seen not to be enough, the next one was)
 check "the store answers again after the wedge (guard)" \
-	wait_for 8 reconctl probe store --timeout 500ms
+	wait_for 20 reconctl probe store --timeout 500ms
 check "... and said it re-created its listener" \
 	grep -q "re-creating it" "$T/recon-store.log"
 
