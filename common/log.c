@@ -57,6 +57,27 @@ json_escape(char *out, size_t cap, const char *s)
 	return n;
 }
 
+/* msg with its control bytes written as \xNN, cut to fit out. */
+static void
+text_escape(char *out, size_t len, const char *msg)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t n = 0;
+
+	for (; *msg != '\0' && n + 5 < len; msg++) {
+		unsigned char c = (unsigned char)*msg;
+
+		if (c < 0x20 || c == 0x7f) {
+			out[n++] = '\\';
+			out[n++] = 'x';
+			out[n++] = hex[c >> 4];
+			out[n++] = hex[c & 0xf];
+		} else
+			out[n++] = (char)c;
+	}
+	out[n] = '\0';
+}
+
 static void
 log_emit(enum log_level lvl, const char *fmt, va_list ap, int err)
 {
@@ -83,9 +104,14 @@ log_emit(enum log_level lvl, const char *fmt, va_list ap, int err)
 		         "{\"ts\":\"%s\",\"proc\":\"%s\",\"pid\":%ld,"
 		         "\"level\":\"%s\",\"msg\":\"%s\"}\n",
 		         ts, log_proc, (long)getpid(), level_names[lvl], esc);
-	} else
+	} else {
+		/* one event, one line: what a peer put in a message cannot
+		 * forge another (control bytes as \xNN) */
+		char esc[sizeof(msg) * 2];
+		text_escape(esc, sizeof(esc), msg);
 		snprintf(line, sizeof(line), "%s %s[%ld]: %s: %s\n", ts,
-		         log_proc, (long)getpid(), level_names[lvl], msg);
+		         log_proc, (long)getpid(), level_names[lvl], esc);
+	}
 	fputs(line, stderr);
 }
 

@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
 #include <json-c/json.h>
 
 #include "api.h"
@@ -107,6 +108,34 @@ json_check(const char *s)
 	return NULL;
 }
 
+/* NULL when url is an http or https URL with a host, as libcurl reads it
+ * (the one that will POST to it), with no space or control byte. */
+static const char *
+url_check(const char *url)
+{
+	const char *why = NULL, *p;
+	char *scheme = NULL, *host = NULL;
+	CURLU *u;
+
+	for (p = url; *p != '\0'; p++)
+		if ((unsigned char)*p <= ' ' || *p == 0x7f)
+			return "must not hold spaces or control characters";
+	if ((u = curl_url()) == NULL)
+		return "unable to check: out of memory";
+	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK)
+		why = "not a URL";
+	else if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	         (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0))
+		why = "must be an http:// or https:// URL";
+	else if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+	         *host == '\0')
+		why = "must name a host";
+	curl_free(scheme);
+	curl_free(host);
+	curl_url_cleanup(u);
+	return why;
+}
+
 const char *
 api_check_workload(const struct wire_workload *w)
 {
@@ -134,9 +163,10 @@ api_check_workload(const struct wire_workload *w)
 	if (!str_empty(w->source_kind) && !source_kind_valid(w->source_kind))
 		return "source_kind: must match ^[a-z0-9][a-z0-9_-]{0,63}$";
 	if (!str_empty(w->notification_url) &&
-	    strncasecmp(w->notification_url, "http://", 7) != 0 &&
-	    strncasecmp(w->notification_url, "https://", 8) != 0)
-		return "notification_url: must be an http:// or https:// URL";
+	    (e = url_check(w->notification_url)) != NULL) {
+		snprintf(why, sizeof(why), "notification_url: %s", e);
+		return why;
+	}
 	for (i = 0; i < sizeof(json_fields) / sizeof(json_fields[0]); i++) {
 		e = json_check(
 		    *(char *const *)((const char *)w + json_fields[i].off));
