@@ -37,10 +37,11 @@ enum ftype {
 	FT_COUNTERS, /* struct wire_counter * + count: a string -> u64 map */
 };
 
-#define F_REQ       0x1 /* decoding fails when the key is absent */
-#define F_SECRET    0x2 /* encoded only when secrets are asked for */
-#define F_NOSECRETS 0x4 /* the nested record never carries its secrets */
-#define F_SPARSE    0x8 /* encoded only when set (a newer, optional field) */
+#define F_REQ       0x1  /* decoding fails when the key is absent */
+#define F_SECRET    0x2  /* encoded only when secrets are asked for */
+#define F_NOSECRETS 0x4  /* the nested record never carries its secrets */
+#define F_SPARSE    0x8  /* encoded only when set (a newer, optional field) */
+#define F_URLPASS   0x10 /* a URL whose password is a secret (url_redacted) */
 
 struct field {
 	const char *key;
@@ -176,7 +177,7 @@ static const struct field workload_fields[] = {
     FSTR("trigger_kind", S, trigger_kind, LBL, 0),
     FSTR("trigger_config", S, trigger_config, TEXT, 0),
     FSTR("public_faces", S, public_faces, TEXT, 0),
-    FSTR("notification_url", S, notification_url, LBL, 0),
+    FSTR("notification_url", S, notification_url, LBL, F_URLPASS),
     FSTR("notification_secret", S, notification_secret, LBL, F_SECRET),
     FSTR("webhook_secret", S, webhook_secret, LBL, F_SECRET),
     FSTR("webhook_signing_secret", S, webhook_signing_secret, LBL, F_SECRET),
@@ -624,6 +625,31 @@ field_written(const struct schema *s, const struct field *f, const void *rec,
 	return !(s->sparse || (f->flags & F_SPARSE)) || field_set(f, rec);
 }
 
+/*
+ * url with the password of its user information written as "***" (a
+ * secret, SPEC §2), in buf; url itself when it has none. Reads the
+ * authority as RFC 3986 does: after "://", up to the first / ? or #, the
+ * user information before its last @.
+ */
+static const char *
+url_redacted(const char *url, char *buf, size_t len)
+{
+	const char *auth, *at = NULL, *colon, *p;
+	int n;
+
+	if (url == NULL || (auth = strstr(url, "://")) == NULL)
+		return url;
+	auth += 3;
+	for (p = auth; *p != '\0' && *p != '/' && *p != '?' && *p != '#'; p++)
+		if (*p == '@')
+			at = p;
+	if (at == NULL ||
+	    (colon = memchr(auth, ':', (size_t)(at - auth))) == NULL)
+		return url;
+	n = snprintf(buf, len, "%.*s***%s", (int)(colon + 1 - url), url, at);
+	return n >= 0 && (size_t)n < len ? buf : "***";
+}
+
 static int enc_record(struct pk *, const struct schema *, const void *,
                       unsigned);
 static void pk_counters(struct pk *, const struct wire_counter *, size_t);
@@ -646,6 +672,12 @@ enc_field(struct pk *pk, const struct field *f, const void *rec, unsigned opts)
 		opts &= ~ENC_SECRETS;
 	switch (f->type) {
 	case FT_STR:
+		if ((f->flags & F_URLPASS) && !(opts & ENC_SECRETS)) {
+			char buf[WIRE_LABEL_MAX + 8];
+			pk_str(pk, url_redacted(*CAT(rec, f->off, const char *),
+			                        buf, sizeof(buf)));
+			return 0;
+		}
 		pk_str(pk, *CAT(rec, f->off, const char *));
 		return 0;
 	case FT_I64:

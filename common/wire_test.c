@@ -1858,6 +1858,53 @@ test_encode_errors(void **state)
 	assert_int_equal(b.len, 0);
 }
 
+/* A password inside notification_url is a secret: "***" unless secrets
+ * are asked for, in records, lists and events alike. */
+static void
+test_url_password(void **state)
+{
+	static const struct {
+		const char *url, *shown;
+	} cases[] = {
+	    {"https://u:pw@h.example/x", "https://u:***@h.example/x"},
+	    {"http://u:p%40ss:w@h:8080/a@b?c", "http://u:***@h:8080/a@b?c"},
+	    {"https://u@h.example/x", "https://u@h.example/x"},
+	    {"https://h.example/x?u=a:b@c", "https://h.example/x?u=a:b@c"},
+	    {"", ""},
+	};
+	char err[WIRE_ERR_LEN];
+	struct wire_workload w = workload_fx, got;
+	struct wire_event ev = ev_workload_fx, gev;
+	struct wbuf b = {0};
+	struct arena *a;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		print_message("url: %s\n", cases[i].url);
+		a = arena_new();
+		w.notification_url = (char *)cases[i].url;
+		wbuf_reset(&b);
+		assert_int_equal(wire_encode_workload(&b, &w, false), 0);
+		assert_int_equal(
+		    wire_decode_workload(b.data, b.len, a, &got, err), 0);
+		assert_string_equal(got.notification_url, cases[i].shown);
+		wbuf_reset(&b);
+		assert_int_equal(wire_encode_workload(&b, &w, true), 0);
+		assert_int_equal(
+		    wire_decode_workload(b.data, b.len, a, &got, err), 0);
+		assert_string_equal(got.notification_url, cases[i].url);
+		ev.workload = &w;
+		wbuf_reset(&b);
+		assert_int_equal(wire_encode_event(&b, &ev), 0);
+		assert_int_equal(wire_decode_event(b.data, b.len, a, &gev, err),
+		                 0);
+		assert_string_equal(gev.workload->notification_url,
+		                    cases[i].shown);
+		arena_free(a);
+	}
+	wbuf_free(&b);
+}
+
 static void
 test_reply_status(void **state)
 {
@@ -2190,6 +2237,7 @@ main(void)
 	    cmocka_unit_test(test_label_dups),
 	    cmocka_unit_test(test_peek),
 	    cmocka_unit_test(test_encode_errors),
+	    cmocka_unit_test(test_url_password),
 	    cmocka_unit_test(test_reply_status),
 	    cmocka_unit_test(test_arena),
 	    cmocka_unit_test(test_strict_records),

@@ -589,7 +589,8 @@ pass_run(struct dbtx *tx, void *arg)
 			return -1;
 	}
 	if (p->sweep) {
-		qsort(p->kept, p->nkept, sizeof(*p->kept), str_pcmp);
+		if (p->nkept > 1)
+			qsort(p->kept, p->nkept, sizeof(*p->kept), str_pcmp);
 		if (db_rows_each_unless(tx, sweep_skip, sweep_pick, p) == -1)
 			return -1;
 		for (i = 0; i < p->nswept; i++)
