@@ -141,6 +141,7 @@ on_open(void *arg, const struct docker_peer *peer)
 	log_debug("events stream from pid %ld (started at tick %llu)",
 	          peer->pid, peer->start);
 	log_info("subscribed to docker events; listing all containers");
+	worker_stream(e->conf.worker, true);
 	/* After the subscription, so that nothing falls between the two. */
 	worker_relist(e->conf.worker);
 }
@@ -216,6 +217,8 @@ subscribe(struct events *e, char *why, size_t whylen)
 	    docker_events(e->dk, e->conf.prefix,
 	                  events_resume_since(&e->resume, now_ms() * 1000000LL),
 	                  &stream_ops, e, err, sizeof(err));
+	if (e->opened)
+		worker_stream(e->conf.worker, false);
 	partial = parse_events_partial(e->pe);
 	parse_events_free(e->pe);
 	e->pe = NULL;

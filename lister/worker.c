@@ -71,6 +71,7 @@ struct worker {
 	struct hints hints;
 	struct suspect *sus; /* SUSPECTS_MAX */
 	size_t nsus;
+	bool stream_up; /* Docker's event stream is open (worker_stream) */
 	struct worker_status st;
 };
 
@@ -150,6 +151,23 @@ worker_relist(struct worker *w)
 	pthread_mutex_unlock(&w->mu);
 }
 
+void
+worker_stream(struct worker *w, bool up)
+{
+	int64_t due = mono_ms() + MISSED_GRACE_MS;
+	size_t i;
+
+	pthread_mutex_lock(&w->mu);
+	w->stream_up = up;
+	/* the replay of the new stream may announce what a list found
+	 * meanwhile: each suspect gets its grace from now */
+	for (i = 0; up && i < w->nsus; i++)
+		if (w->sus[i].deadline < due)
+			w->sus[i].deadline = due;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
 /* Under the lock: an event for id clears it of having been missed. */
 static void
 suspect_clear(struct worker *w, const char *id)
@@ -197,6 +215,9 @@ suspects_expire(struct worker *w, int64_t now)
 	uint64_t missed = 0;
 	size_t i = 0;
 
+	/* no stream, no event could have said so yet (worker_stream) */
+	if (!w->stream_up)
+		return next;
 	while (i < w->nsus) {
 		if (w->sus[i].deadline <= now) {
 			log_debug("container %.12s changed and no event said "

@@ -92,6 +92,13 @@ void worker_relist(struct worker *);
  */
 void worker_hint(struct worker *, const char *id, const char *wid, bool gone,
                  int expect, int sets);
+/*
+ * Whether Docker's event stream is open. A change a list finds while it
+ * is down can only be announced by the replay of the next stream, so it
+ * counts as missed only if no event names it within the grace after the
+ * stream is back. Safe from any thread.
+ */
+void worker_stream(struct worker *, bool up);
 void worker_status(struct worker *, struct worker_status *);
 /*
  * Stops the thread: cancels a Docker call in flight, closes the PUSH
