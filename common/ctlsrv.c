@@ -169,8 +169,10 @@ ctlsrv_handle(struct ctlsrv *srv, const struct ctlsrv_config *cfg,
 			cmd = &cfg->cmds[i];
 	if (cmd == NULL) {
 		COUNT(srv, bad_requests);
-		snprintf(err, sizeof(err), "%s has no command %.64s", cfg->proc,
-		         rq->t);
+		/* t is UTF-8; cut, it might not be */
+		snprintf(err, sizeof(err), "%s has no command %s", cfg->proc,
+		         strlen(rq->t) <= 64 ? rq->t
+		                             : "(a name over 64 bytes)");
 		log_warnx("unable to answer a %s request: %s", cfg->name, err);
 		return wire_reply_error(out, "unknown", err) == -1 ? -1 : 0;
 	}

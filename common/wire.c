@@ -664,7 +664,7 @@ enc_field(struct pk *pk, const struct field *f, const void *rec, unsigned opts)
 	    f->type == FT_STRARR || f->type == FT_RECARR ||
 	    f->type == FT_COUNTERS) {
 		n = *CAT(rec, f->noff, size_t);
-		arr = *CAT(rec, f->off, const void *);
+		arr = *CAT(rec, f->off, void *);
 		if (n > 0 && arr == NULL)
 			return -1;
 	}
@@ -674,11 +674,11 @@ enc_field(struct pk *pk, const struct field *f, const void *rec, unsigned opts)
 	case FT_STR:
 		if ((f->flags & F_URLPASS) && !(opts & ENC_SECRETS)) {
 			char buf[WIRE_LABEL_MAX + 8];
-			pk_str(pk, url_redacted(*CAT(rec, f->off, const char *),
-			                        buf, sizeof(buf)));
+			pk_str(pk, url_redacted(*CAT(rec, f->off, char *), buf,
+			                        sizeof(buf)));
 			return 0;
 		}
-		pk_str(pk, *CAT(rec, f->off, const char *));
+		pk_str(pk, *CAT(rec, f->off, char *));
 		return 0;
 	case FT_I64:
 		pk_int64(pk, *CAT(rec, f->off, int64_t));
@@ -709,10 +709,9 @@ enc_field(struct pk *pk, const struct field *f, const void *rec, unsigned opts)
 	case FT_REC:
 		return enc_record(pk, f->sub, CAT(rec, f->off, void), opts);
 	case FT_RECPTR:
-		if (*CAT(rec, f->off, const void *) == NULL)
+		if (*CAT(rec, f->off, void *) == NULL)
 			return -1;
-		return enc_record(pk, f->sub, *CAT(rec, f->off, const void *),
-		                  opts);
+		return enc_record(pk, f->sub, *CAT(rec, f->off, void *), opts);
 	case FT_RECARR:
 		pk_array(pk, n);
 		for (i = 0; i < n; i++)
@@ -1105,9 +1104,11 @@ fail(struct cur *c, const char *fmt, ...)
 		vsnprintf(e + n, WIRE_ERR_LEN - n, fmt, ap);
 		va_end(ap);
 	}
-	/* peer bytes (keys, t) end up in logs: one line, printable */
+	/* peer bytes (keys, t) end up in logs and in error replies: one
+	 * line of printable ASCII, so that no cut or stray byte makes the
+	 * reply's message anything but UTF-8 (found by fuzz_store_api) */
 	for (; *e != '\0'; e++)
-		if ((unsigned char)*e < 0x20 || *e == 0x7f)
+		if ((unsigned char)*e < 0x20 || (unsigned char)*e >= 0x7f)
 			*e = '?';
 	return -1;
 }

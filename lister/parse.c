@@ -386,6 +386,17 @@ parse_events_feed(struct parse_events *pe, const char *buf, size_t len,
 				off++;
 			if (off == len)
 				break;
+			/* a number or literal has no end of its own: where
+			 * the bytes are cut would decide how it reads */
+			if (buf[off] != '{' && buf[off] != '[' &&
+			    buf[off] != '"') {
+				pe->broken = true;
+				snprintf(
+				    err, errlen,
+				    "a bare number or literal in the event "
+				    "stream");
+				return -1;
+			}
 		}
 		chunk = len - off < INT32_MAX ? len - off : INT32_MAX;
 		o = json_tokener_parse_ex(pe->tok, buf + off, (int)chunk);

@@ -240,6 +240,12 @@ static const struct broken_case broken_cases[] = {
      "{\"Type\":\"container\",\"Action\":\"destroy\",\"id\":\"ab\" x}", 0},
     {"deeper than an event nests", "{\"a\":[[[[[[[[[[1]]]]]]]]]]}\n", 0},
     {"a lone close", "]\n", 0},
+    /* a bare number has no end of its own, so pieces would read it
+     * differently (found by fuzz_docker_events) */
+    {"a bare number", "00-0\n\n\n8", 0},
+    {"a number after a good event",
+     "{\"Type\":\"container\",\"Action\":\"die\",\"id\":\"ab\"}\n12\n", 1},
+    {"a bare literal", "true\n", 0},
 };
 
 static void

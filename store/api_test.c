@@ -532,6 +532,20 @@ unknown_and_malformed(void **state)
 	                 0);
 	assert_false(ok);
 	assert_string_equal(code, "invalid");
+	/* a key that is not UTF-8: the reply's message still is (the peer's
+	 * bytes become '?'; found by fuzz_store_api) */
+	{
+		static const unsigned char badkey[] = {
+		    0x82, 0xa1, 't', 0xa1, 'x', 0xa3,
+		    0xff, 0xc0, 'x', 0xa5, 'a'}; /* a cut value */
+		assert_int_equal(
+		    api_handle(&fx->st, badkey, sizeof(badkey), 0, &rep), 0);
+		assert_int_equal(wire_decode_reply_status(rep.data, rep.len,
+		                                          fx->a, &ok, &code,
+		                                          &msg, err),
+		                 0);
+		assert_false(ok);
+	}
 	wbuf_free(&rep);
 	assert_false(simple(fx, "workload.put", NULL));
 	assert_string_equal(gets(fx, "error.code"), "invalid");
