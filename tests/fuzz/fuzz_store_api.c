@@ -60,8 +60,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (api_handle(&st, data + 1, size - 1, 0, &reply) != 0)
 		abort(); /* not even an error reply: our bug */
 	a = arena_new();
-	if (wire_decode_reply_status(reply.data, reply.len, a, &ok, &code,
-	                             &msg, err) != 0) {
+	if (wire_decode_reply_status(reply.data, reply.len, a, &ok, &code, &msg,
+	                             err) != 0) {
 		fprintf(stderr, "a reply that is not a reply: %s\n", err);
 		abort();
 	}

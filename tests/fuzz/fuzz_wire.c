@@ -23,7 +23,7 @@ enc_workload(struct wbuf *b, const struct wire_workload *w)
 		if (dec(p, n, a, &m_, err) == 0 &&                             \
 		    (enc(&b, &m_) != 0 ||                                      \
 		     dec(b.data, b.len, a, &m2_, err) != 0)) {                 \
-			fprintf(stderr, "round trip of %s: %s\n", #T, err);   \
+			fprintf(stderr, "round trip of %s: %s\n", #T, err);    \
 			abort();                                               \
 		}                                                              \
 	} while (0)
