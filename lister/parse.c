@@ -391,10 +391,13 @@ parse_events_feed(struct parse_events *pe, const char *buf, size_t len,
 			if (buf[off] != '{' && buf[off] != '[' &&
 			    buf[off] != '"') {
 				pe->broken = true;
-				snprintf(
-				    err, errlen,
-				    "a bare number or literal in the event "
-				    "stream");
+				snprintf(err, errlen,
+				         "bad JSON in the event stream: %s "
+				         "where an event should start",
+				         isdigit((unsigned char)buf[off]) ||
+				                 buf[off] == '-'
+				             ? "a bare number"
+				             : "a byte that starts no object");
 				return -1;
 			}
 		}

@@ -166,6 +166,50 @@ check "exit 0 on SIGTERM during a hung call (rc $rc)" test "$rc" = 0
 check "within 1 s ($took ms)" test "$took" -lt 1000
 fake_stop
 
+log "R8: a container whose labels the lister refuses keeps its row"
+start recon-store
+wait_for 10 reconctl probe store || bad "store came up"
+workload_put w8 stack
+ctr8() { # ctr8 ID ROLE [EXTRA_LABEL_VALUE]
+	jq -nc --arg id "$1" --arg p "$PREFIX" --arg role "$2" --arg x "${3:-}" \
+		'{Id: $id, Names: ["/" + $id], Image: "i", State: "running",
+		  Created: 1, Ports: [],
+		  Labels: ({($p + "workload.id"): "w8", ($p + "role"): $role}
+		           + (if $x == "" then {} else {($p + "note"): $x} end))}'
+}
+C8A=8a$(printf '%062d' 1)
+C8B=8b$(printf '%062d' 2)
+fake_start r8
+fake_config r8 "{\"list\": [$(ctr8 "$C8A" a), $(ctr8 "$C8B" b)]}"
+lister_start r8
+row_running() { [ "$(reconctl ps --json | jq -r --arg id "$1" \
+	'.[] | select(.id == $id) | .state')" = running ]; }
+check "both rows are running" wait_for 10 row_running w8:a
+wait_for 10 row_running w8:b
+# a's labels grow past what the wire carries (a 5,000-byte value)
+big=$(head -c 5000 /dev/zero | tr '\0' x)
+ctr8 "$C8A" a "$big" | jq -c '{id: .Id, set: {Labels}}' |
+	curl -s --unix-socket "$T/r8.sock" -X POST -d @- \
+		http://fake/_fake/container >/dev/null
+store_counter() { reconctl probe store --json | jq -r ".counters.$1"; }
+store_counter_ge() { [ "$(store_counter "$1")" -ge "$2" ]; }
+check "the lister skips a" wait_for 10 counter_ge containers_skipped 1
+# three complete passes after the skip (absence: a is not swept)
+snaps=$(store_counter snapshots)
+check "passes go on" wait_for 10 store_counter_ge snapshots $((snaps + 3))
+check "a's row is not swept while its container runs" row_running w8:a
+check "... kept by the store's sweep (sweep_kept)" \
+	store_counter_ge sweep_kept 1
+curl -s --unix-socket "$T/r8.sock" -X POST -d "{\"id\": \"$C8A\", \"remove\": true}" \
+	http://fake/_fake/container >/dev/null
+row_missing() { [ "$(reconctl ps --json | jq -r --arg id "$1" \
+	'.[] | select(.id == $id) | .state')" = missing ]; }
+check "gone for real, a's row is swept" wait_for 10 row_missing w8:a
+check "b's row stayed running throughout" row_running w8:b
+lister_stop
+fake_stop
+stop_pid "$PID_recon_store"
+
 log "options"
 fake_start opts
 lister_start opts --interval 10m
