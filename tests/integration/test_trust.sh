@@ -127,7 +127,10 @@ check "workload ls" n_reconctl workload ls --json
 check "probe store" n_reconctl probe store
 check "probe lister" n_reconctl probe lister
 check "probe dispatcher" n_reconctl probe dispatcher
-as_nobody "$BIN/reconctl" --run-dir "$RUN" watch --json >"$OUT/watch" 2>&1 &
+# setpriv itself in the background (not the as_nobody function, whose
+# subshell would be the pid): it execs reconctl, so $! is the watcher
+setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups -- \
+	"$BIN/reconctl" --run-dir "$RUN" watch --json >"$OUT/watch" 2>&1 &
 WATCH=$!
 PIDS+=($WATCH)
 # a put until the watcher, subscribing meanwhile, shows one
