@@ -302,23 +302,55 @@ clnt_free(struct clnt *c)
 	free(c);
 }
 
-int
-clnt_request(struct clnt *c, const struct wbuf *req, struct wbuf *reply,
-             char *err, size_t errlen)
+/* The requests that change state (CTLSRV_WRITE in the servers' tables):
+ * never sent twice. */
+static bool
+clnt_writes(const char *t)
 {
+	static const char *const writes[] = {
+	    "container.put",   "container.delete", "workload.put",
+	    "workload.delete", "dispatch",         "resync",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(writes) / sizeof(writes[0]); i++)
+		if (strcmp(t, writes[i]) == 0)
+			return true;
+	return false;
+}
+
+/* clnt_request; again may send a read again when its connection was cut
+ * before the reply (a server replacing a stopped listener closes the
+ * connections that were never handed to it: see nngx.c). */
+static int
+clnt_call(struct clnt *c, const struct wbuf *req, struct wbuf *reply,
+          bool again, char *err, size_t errlen)
+{
+	int64_t timeout_ms = atomic_load(&c->timeout_ms), left = timeout_ms;
+	int64_t deadline = mono_ms() + timeout_ms;
 	int rv;
 
 	if (clnt_ipc_check(c->url, err, errlen) == -1)
 		return CLNT_UNREACHABLE;
-	if (c->dialled)
-		rv = clnt_ctx_call(c, req, reply);
-	else
-		rv = clnt_once(c->url, req, atomic_load(&c->timeout_ms), reply);
+	do {
+		if (c->dialled)
+			rv = clnt_ctx_call(c, req, reply);
+		else
+			rv = clnt_once(c->url, req, left, reply);
+	} while (rv == NNG_ECONNRESET && again &&
+	         (left = deadline - mono_ms()) > 0);
 	if (rv != 0) {
 		xsnprintf(err, errlen, "%s: %s", c->url, nng_strerror(rv));
 		return CLNT_UNREACHABLE;
 	}
 	return CLNT_OK;
+}
+
+int
+clnt_request(struct clnt *c, const struct wbuf *req, struct wbuf *reply,
+             char *err, size_t errlen)
+{
+	return clnt_call(c, req, reply, false, err, errlen);
 }
 
 void
@@ -351,7 +383,8 @@ clnt_rpc(struct clnt *c, const struct wire_request *rq, struct clnt_result *r)
 	r->err[0] = '\0';
 	if (wire_encode_request(&req, rq) == -1)
 		abort(); /* our own request: a programming error */
-	r->status = clnt_request(c, &req, &r->reply, r->err, sizeof(r->err));
+	r->status = clnt_call(c, &req, &r->reply, !clnt_writes(rq->t), r->err,
+	                      sizeof(r->err));
 	wbuf_free(&req);
 	if (r->status != CLNT_OK)
 		return r->status;

@@ -94,9 +94,11 @@ size_t
 ctlsrv_counters(struct ctlsrv *srv, struct wire_counter *c)
 {
 	struct ctlsrv_stats s = {0};
+	struct nngx_stats n;
 
 	if (srv != NULL)
 		ctlsrv_stats(srv, &s);
+	nngx_stats(&n);
 	c[0] = (struct wire_counter){"ctl_requests", s.requests};
 	c[1] = (struct wire_counter){"ctl_bad_requests", s.bad_requests};
 	c[2] = (struct wire_counter){"ctl_forbidden", s.forbidden};
@@ -104,6 +106,10 @@ ctlsrv_counters(struct ctlsrv *srv, struct wire_counter *c)
 	c[4] = (struct wire_counter){"ctl_peers_gone", s.peers_gone};
 	c[5] = (struct wire_counter){"ctl_send_timeouts", s.send_timeouts};
 	c[6] = (struct wire_counter){"ctl_in_flight", s.in_flight};
+	c[7] = (struct wire_counter){"pipes_refused", n.pipes_refused};
+	c[8] = (struct wire_counter){"pipes_over_cap", n.pipes_over_cap};
+	c[9] = (struct wire_counter){"listener_repairs", n.listener_repairs};
+	c[10] = (struct wire_counter){"pipes_cut", n.pipes_cut};
 	return CTLSRV_NCOUNTERS;
 }
 

@@ -117,13 +117,15 @@ static pthread_t loop_thr;
 static int
 setup(void **state)
 {
+	struct nngx_listen_opts lo = {
+	    .max_msg = 1 << 20, .mode = 0600, .admin_uid = -1};
 	nng_socket s;
 
 	memset(&L, 0, sizeof(L));
 	snprintf(dir, sizeof(dir), "/tmp/ctlsrv_test.XXXXXX");
 	assert_non_null(mkdtemp(dir));
 	snprintf(url, sizeof(url), "ipc://%s/test.ctl", dir);
-	assert_int_equal(nngx_listen(&s, NNGX_REP, url, 1 << 20, 0600), 0);
+	assert_int_equal(nngx_listen(&s, NNGX_REP, url, &lo), 0);
 	nng_pipe_notify(s, NNG_PIPE_EV_REM_POST, pipe_removed, NULL);
 	assert_non_null(L.srv = ctlsrv_new(s, &cfg, 8));
 	assert_int_equal(pthread_create(&loop_thr, NULL, loop_main, NULL), 0);

@@ -259,4 +259,34 @@ flags_daemon_check(const struct daemon_opts *o)
 {
 	if (o->admin_uid < -1 || o->admin_uid > (int64_t)UINT32_MAX)
 		fatalx(EXIT_USAGE, "bad --admin-uid: -1 or a uid");
+	if (o->max_request == 0 || o->max_request > o->max_message)
+		fatalx(EXIT_USAGE, "bad --max-request: 1 to --max-message");
+	if (o->peer_pipes < 0 || o->peer_pipes > 1000000)
+		fatalx(EXIT_USAGE,
+		       "bad --peer-pipes: 0 (any number) to 1000000");
+}
+
+/* What a subscriber may send the events socket: nothing it reads. */
+#define EVENTS_MAX_RECV 1024
+
+void
+flags_listen_opts(const struct daemon_opts *o, enum listen_kind kind,
+                  int64_t mode, struct nngx_listen_opts *lo)
+{
+	memset(lo, 0, sizeof(*lo));
+	lo->mode = (int)mode;
+	lo->admin_uid = o->admin_uid;
+	lo->peer_pipes = (int)o->peer_pipes;
+	switch (kind) {
+	case LISTEN_CTL:
+		lo->max_msg = o->max_request;
+		break;
+	case LISTEN_WRITERS:
+		lo->max_msg = o->max_message;
+		lo->writers_only = true;
+		break;
+	case LISTEN_EVENTS:
+		lo->max_msg = EVENTS_MAX_RECV;
+		break;
+	}
 }

@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "nngx.h"
+
 enum flag_type {
 	FLAG_STR,      /* char ** */
 	FLAG_DURATION, /* int64_t * (milliseconds): 500ms, 30s, 5m, 1h */
@@ -41,6 +43,8 @@ struct daemon_opts {
 	bool verbose;
 	int64_t notify_fd;
 	uint64_t max_message;
+	uint64_t max_request;
+	int64_t peer_pipes;
 	int64_t socket_mode;
 	int64_t admin_uid;
 };
@@ -70,7 +74,21 @@ struct daemon_opts {
 	     FLAG_SIZE,                                                        \
 	     &(o)->max_message,                                                \
 	     "64M",                                                            \
-	     "largest message any socket accepts"},                            \
+	     "largest message ingest and jobs accept (trusted senders)"},      \
+	    {"max-request",                                                    \
+	     0,                                                                \
+	     "RECON_MAX_REQUEST",                                              \
+	     FLAG_SIZE,                                                        \
+	     &(o)->max_request,                                                \
+	     "4M",                                                             \
+	     "largest request a ctl socket accepts"},                          \
+	    {"peer-pipes",                                                     \
+	     0,                                                                \
+	     "RECON_PEER_PIPES",                                               \
+	     FLAG_INT,                                                         \
+	     &(o)->peer_pipes,                                                 \
+	     "16",                                                             \
+	     "connections one untrusted uid may hold to a socket"},            \
 	    {"socket-mode",     0,      "RECON_SOCKET_MODE",       FLAG_MODE,  \
 	     &(o)->socket_mode, "0660", "mode of ipc socket files"},           \
 	{                                                                      \
@@ -82,6 +100,14 @@ struct daemon_opts {
 
 /* Checks the shared options (exits 100 naming the bad one). */
 void flags_daemon_check(const struct daemon_opts *);
+
+/* What a daemon's socket takes (SPEC §2): a ctl socket requests up to
+ * --max-request from anyone who may open it; a writers' socket (ingest,
+ * jobs) messages up to --max-message from trusted peers only; the events
+ * socket nothing worth reading. */
+enum listen_kind { LISTEN_CTL, LISTEN_WRITERS, LISTEN_EVENTS };
+void flags_listen_opts(const struct daemon_opts *, enum listen_kind,
+                       int64_t mode, struct nngx_listen_opts *);
 
 /*
  * Parses defaults, environment, then argv[1..]. Positional arguments are

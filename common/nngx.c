@@ -1,10 +1,13 @@
 /*
  * nngx.c: nng sockets by SPEC §2 name: open, cap, listen or dial, poll,
- * send without blocking, peer credentials; and the guard that keeps ipc
- * listeners accepting despite nng 1.5.2's bug 1518.
+ * send without blocking, peer credentials; who may connect to a listener;
+ * and the keeper that keeps ipc listeners accepting despite nng 1.5.2's
+ * bug 1518.
  */
 #include <errno.h>
+#include <glob.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -23,47 +26,17 @@
 #include "nngx.h"
 #include "util.h"
 
-/* Each protocol, and the one that talks to it (the guard dials with it). */
 static const struct {
 	const char *name;
 	int (*open)(nng_socket *);
-	enum nngx_proto peer;
 } protos[] = {
-    [NNGX_PULL] = {"pull", nng_pull0_open, NNGX_PUSH},
-    [NNGX_PUSH] = {"push", nng_push0_open, NNGX_PULL},
-    [NNGX_PUB] = {"pub", nng_pub0_open, NNGX_SUB},
-    [NNGX_SUB] = {"sub", nng_sub0_open, NNGX_PUB},
-    [NNGX_REP] = {"rep", nng_rep0_open, NNGX_REQ},
-    [NNGX_REQ] = {"req", nng_req0_open, NNGX_REP},
+    [NNGX_PULL] = {"pull", nng_pull0_open},
+    [NNGX_PUSH] = {"push", nng_push0_open},
+    [NNGX_PUB] = {"pub", nng_pub0_open},
+    [NNGX_SUB] = {"sub", nng_sub0_open},
+    [NNGX_REP] = {"rep", nng_rep0_open},
+    [NNGX_REQ] = {"req", nng_req0_open},
 };
-
-/*
- * nng 1.5.2's ipc listener stops handing new connections to its socket for
- * good once a peer disconnects during the SP negotiation (upstream bug 1518,
- * fixed in 1.6): one client that times out against a stopped daemon is
- * enough. The client side cannot tell: its handshake still completes. So
- * the guard, a thread per ipc listener, counts the pipes the listening
- * socket really adds (NNG_PIPE_EV_ADD_POST on it belongs to the guard),
- * dials it every GUARD_PERIOD_MS with a real SP handshake (never a bare
- * connect, which is the trigger), and re-creates the listener when no pipe
- * was added within GUARD_WAIT_MS. nng's threads add pipes, not our loop, so
- * a busy loop never looks wedged; a stopped process stops its guard too.
- */
-#define GUARD_PERIOD_MS 2000
-#define GUARD_WAIT_MS   3000
-
-struct nngx_guard {
-	nng_socket s;
-	nng_listener l;
-	enum nngx_proto proto;
-	int mode;
-	char url[4200];
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	uint64_t added; /* pipes the listening socket added */
-};
-
-static int nngx_listener_start(struct nngx_guard *);
 
 int
 nngx_url(char *buf, size_t len, const char *url, const char *run_dir,
@@ -95,147 +68,554 @@ nngx_open(nng_socket *s, enum nngx_proto proto, const char *url,
 	return 0;
 }
 
-/* Creates and starts g's listener; an ipc path is unlinked first (the
- * caller holds the run dir's lock, so a socket file there is stale, and
- * removing it spares nng's own connect-probe of it). */
-static int
-nngx_listener_start(struct nngx_guard *g)
-{
-	const char *path = NULL;
-	int rv;
+/*
+ * Listeners. nng 1.5.2's ipc listener stops handing new connections to its
+ * socket for good once a peer disconnects during the SP negotiation
+ * (upstream bug 1518, fixed in 1.6): one bare connect-then-close is
+ * enough, and the client cannot tell, as its handshake still completes.
+ * Closing the listener would also close every pipe it accepted. So the
+ * file clients dial is a symlink to the listener of the moment, a socket
+ * named .NAME.GEN beside it, and a stopped listener is replaced, not
+ * re-created: the keeper (one thread per process) starts a new one and
+ * swaps the symlink (rename(2): the name never goes missing). The old
+ * listener is retired, not closed, so its pipes keep working. It is
+ * closed once it has none left, or after RETIRE_MAX_MS even so: clients
+ * whose connection landed on it after it stopped were never handed to the
+ * socket, and only closing it makes them redial. Its remaining pipes are
+ * then cut too, and their peers redial.
+ *
+ * Finding a stopped listener cheaply: nng counts the failed negotiation
+ * as one of the listener's "other" errors, as it counts the error of an
+ * accepted pipe that closes (one or two per pipe). Every KEEP_MS the
+ * keeper reads nng's statistics; when a listener's other errors outgrow
+ * the pipes it accepted and saw close, the keeper dials it (a real
+ * handshake, never a bare connect) and replaces it when no pipe is added
+ * within PROBE_MS.
+ */
+#define KEEP_MS       50
+#define PROBE_MS      200
+#define RETIRE_MAX_MS 30000
+#define RETIRED_MAX   16    /* retired listeners kept per socket */
+#define UIDS_MAX      64    /* untrusted uids counted per socket */
+#define QUIET_MS      10000 /* between two log lines of a kind */
 
-	if ((rv = nng_listener_create(&g->l, g->s, g->url)) != 0)
-		goto fail;
-	if (strncmp(g->url, "ipc://", 6) == 0) {
-		path = g->url + 6;
-		if (unlink(path) < 0 && errno != ENOENT)
-			log_warn("unable to remove stale %s", path);
-		if ((rv = nng_listener_set_int(g->l, NNG_OPT_IPC_PERMISSIONS,
-		                               g->mode)) != 0)
-			goto fail;
-	}
-	if ((rv = nng_listener_start(g->l, 0)) != 0)
-		goto fail;
-	/* nng applies the permissions itself; chmod again in case the umask
-	 * was stricter than the mode asked for. */
-	if (path != NULL && chmod(path, (mode_t)g->mode) < 0)
-		log_warn("unable to chmod %s", path);
-	return 0;
-fail:
-	log_warnx("unable to listen on %s: %s", g->url, nng_strerror(rv));
-	return -1;
+struct lsn_retired {
+	nng_listener l;
+	int64_t since;
+};
+
+struct lsn_peer {
+	uint32_t pipe;
+	int64_t uid;
+};
+
+struct lsn {
+	nng_socket s;
+	enum nngx_proto proto;
+	struct nngx_listen_opts o;
+	char url[4200];
+	char path[4096]; /* the name clients dial; "" when not ipc */
+	bool closed;
+	/* the keeper's, under keep_mu */
+	nng_listener l;
+	char lurl[4200]; /* l's own: ipc://DIR/.NAME.GEN */
+	unsigned gen;
+	uint64_t excess; /* l's other errors beyond its closed pipes, seen */
+	struct lsn_retired retired[RETIRED_MAX];
+	int nretired;
+	/* the pipe callbacks', under pmu */
+	pthread_mutex_t pmu;
+	pthread_cond_t cv;
+	uint64_t added; /* pipes added to the socket */
+	struct {
+		int64_t uid;
+		int n;
+	} uids[UIDS_MAX]; /* untrusted pipes by uid */
+	struct lsn_peer *peers;
+	size_t npeers, peers_cap;
+	struct lsn *next;
+};
+
+static pthread_mutex_t keep_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct lsn *lsns;
+static pthread_once_t keep_once = PTHREAD_ONCE_INIT;
+static _Atomic uint64_t st_refused, st_over_cap, st_repairs, st_cut;
+
+/* A log line that may come in a storm: one per QUIET_MS of each kind,
+ * saying how many were not written in between. */
+struct quiet {
+	pthread_mutex_t mu;
+	int64_t last;
+	uint64_t skipped;
+};
+
+static struct quiet q_refused = {PTHREAD_MUTEX_INITIALIZER, INT64_MIN / 2, 0};
+static struct quiet q_stopped = {PTHREAD_MUTEX_INITIALIZER, INT64_MIN / 2, 0};
+
+/* Whether to log now; *skipped is how many were not logged before. */
+static bool
+quiet_allow(struct quiet *q, uint64_t *skipped)
+{
+	int64_t now = mono_ms();
+	bool ok;
+
+	pthread_mutex_lock(&q->mu);
+	ok = now - q->last >= QUIET_MS;
+	if (ok) {
+		q->last = now;
+		*skipped = q->skipped;
+		q->skipped = 0;
+	} else
+		q->skipped++;
+	pthread_mutex_unlock(&q->mu);
+	return ok;
 }
 
 static void
-guard_pipe_added(nng_pipe p, nng_pipe_ev ev, void *arg)
+refusal_log(const struct lsn *ls, int64_t uid, const char *why)
 {
-	struct nngx_guard *g = arg;
+	uint64_t skipped;
 
-	pthread_mutex_lock(&g->mu);
-	g->added++;
-	pthread_cond_signal(&g->cv);
-	pthread_mutex_unlock(&g->mu);
+	if (quiet_allow(&q_refused, &skipped))
+		log_warnx("refused a connection to %s from uid %lld: %s "
+		          "(%llu more refusals since the last line)",
+		          ls->url, (long long)uid, why,
+		          (unsigned long long)skipped);
 }
 
-/* One dial of our own listener: 1 the listening socket added a pipe
- * meanwhile, 0 it did not, -1 the probe itself could not run. */
-static int
-guard_probe(struct nngx_guard *g)
+/* One more untrusted pipe of uid: false when uid holds its share. */
+static bool
+peer_add(struct lsn *ls, nng_pipe p, int64_t uid)
 {
+	int i, free_slot = -1;
+
+	for (i = 0; i < UIDS_MAX; i++) {
+		if (ls->uids[i].n > 0 && ls->uids[i].uid == uid)
+			break;
+		if (ls->uids[i].n == 0 && free_slot < 0)
+			free_slot = i;
+	}
+	if (i == UIDS_MAX) {
+		if (free_slot < 0)
+			return false;
+		i = free_slot;
+		ls->uids[i].uid = uid;
+	}
+	if (ls->uids[i].n >= ls->o.peer_pipes)
+		return false;
+	if (ls->npeers == ls->peers_cap) {
+		size_t cap = ls->peers_cap ? ls->peers_cap * 2 : 64;
+		struct lsn_peer *np =
+		    realloc(ls->peers, cap * sizeof(*ls->peers));
+
+		if (np == NULL)
+			return false;
+		ls->peers = np;
+		ls->peers_cap = cap;
+	}
+	ls->peers[ls->npeers++] =
+	    (struct lsn_peer){(uint32_t)nng_pipe_id(p), uid};
+	ls->uids[i].n++;
+	return true;
+}
+
+static void
+peer_remove(struct lsn *ls, nng_pipe p)
+{
+	uint32_t id = (uint32_t)nng_pipe_id(p);
+	size_t k;
+	int i;
+
+	for (k = 0; k < ls->npeers; k++)
+		if (ls->peers[k].pipe == id)
+			break;
+	if (k == ls->npeers)
+		return;
+	for (i = 0; i < UIDS_MAX; i++)
+		if (ls->uids[i].n > 0 && ls->uids[i].uid == ls->peers[k].uid) {
+			ls->uids[i].n--;
+			break;
+		}
+	ls->peers[k] = ls->peers[--ls->npeers];
+}
+
+/* Who may connect: SPEC §2's writers to a socket that only takes writes;
+ * to the others, an untrusted uid up to o.peer_pipes pipes at once. A
+ * pipe closed here is never added to the socket: nothing is read from it.
+ * And the pipes added, for the keeper's probe. */
+static void
+lsn_pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+	struct lsn *ls = arg;
+	int64_t uid;
+	uint64_t u;
+	bool ok;
+
+	pthread_mutex_lock(&ls->pmu);
+	if (ev == NNG_PIPE_EV_REM_POST)
+		peer_remove(ls, p);
+	else if (ev == NNG_PIPE_EV_ADD_POST) {
+		ls->added++;
+		pthread_cond_broadcast(&ls->cv);
+	}
+	pthread_mutex_unlock(&ls->pmu);
+	if (ev != NNG_PIPE_EV_ADD_PRE)
+		return;
+	uid = nng_pipe_get_uint64(p, NNG_OPT_IPC_PEER_UID, &u) == 0 &&
+	              u <= INT64_MAX
+	          ? (int64_t)u
+	          : -1;
+	if (nngx_uid_trusted(uid, ls->o.admin_uid))
+		return;
+	if (ls->o.writers_only) {
+		st_refused++;
+		refusal_log(ls, uid, "it may not write (SPEC 2)");
+		nng_pipe_close(p);
+		return;
+	}
+	if (ls->o.peer_pipes <= 0)
+		return;
+	pthread_mutex_lock(&ls->pmu);
+	ok = peer_add(ls, p, uid);
+	pthread_mutex_unlock(&ls->pmu);
+	if (!ok) {
+		st_over_cap++;
+		refusal_log(ls, uid, "it holds its share of connections");
+		nng_pipe_close(p);
+	}
+}
+
+/* DIR/.NAME.SUFFIX for path DIR/NAME; -1 if it does not fit. */
+static int
+side_path(char *buf, size_t len, const char *path, const char *suffix)
+{
+	const char *slash = strrchr(path, '/');
+	int dirlen = slash == NULL ? 0 : (int)(slash - path + 1);
+
+	return xsnprintf(buf, len, "%.*s.%s.%s", dirlen, path, path + dirlen,
+	                 suffix);
+}
+
+/* Starts a listener on url (an ipc one at mode); 0, or -1 logged. */
+static int
+lsn_start(struct lsn *ls, const char *url, nng_listener *l)
+{
+	bool ipc = strncmp(url, "ipc://", 6) == 0;
+	int rv;
+
+	if ((rv = nng_listener_create(l, ls->s, url)) != 0)
+		goto fail;
+	if ((ipc && (rv = nng_listener_set_int(*l, NNG_OPT_IPC_PERMISSIONS,
+	                                       ls->o.mode)) != 0) ||
+	    (rv = nng_listener_start(*l, 0)) != 0) {
+		nng_listener_close(*l);
+		goto fail;
+	}
+	/* nng applies the permissions itself; chmod again in case the umask
+	 * was stricter than the mode asked for. */
+	if (ipc && chmod(url + 6, (mode_t)ls->o.mode) < 0)
+		log_warn("unable to chmod %s", url + 6);
+	return 0;
+fail:
+	log_warnx("unable to listen on %s: %s", url, nng_strerror(rv));
+	return -1;
+}
+
+/* A new listener generation for ls, and the name pointed at it; the old
+ * one, if any, is retired. Under keep_mu, or before the keeper knows ls.
+ * 0, or -1 logged. */
+static int
+lsn_next(struct lsn *ls, bool first)
+{
+	char gen[32], sock[4200], url[4200], lnk[4200];
+	const char *base;
+	nng_listener l;
+
+	snprintf(gen, sizeof(gen), "%u", ls->gen + 1);
+	if (side_path(sock, sizeof(sock), ls->path, gen) < 0 ||
+	    side_path(lnk, sizeof(lnk), ls->path, "lnk") < 0 ||
+	    xsnprintf(url, sizeof(url), "ipc://%s", sock) < 0) {
+		log_warnx("unable to listen on %s: the path is too long",
+		          ls->url);
+		return -1;
+	}
+	(void)unlink(sock); /* stale: we hold the run dir's lock */
+	if (lsn_start(ls, url, &l) < 0)
+		return -1;
+	base = strrchr(sock, '/') == NULL ? sock : strrchr(sock, '/') + 1;
+	(void)unlink(lnk);
+	if (symlink(base, lnk) < 0 || rename(lnk, ls->path) < 0) {
+		log_warn("unable to point %s at %s", ls->path, sock);
+		(void)unlink(lnk);
+		nng_listener_close(l);
+		return -1;
+	}
+	ls->gen++;
+	if (!first) {
+		if (ls->nretired == RETIRED_MAX) {
+			nng_listener_close(ls->retired[0].l);
+			memmove(ls->retired, ls->retired + 1,
+			        (RETIRED_MAX - 1) * sizeof(ls->retired[0]));
+			ls->nretired--;
+		}
+		ls->retired[ls->nretired++] =
+		    (struct lsn_retired){ls->l, mono_ms()};
+	}
+	ls->l = l;
+	memcpy(ls->lurl, url, sizeof(ls->lurl));
+	ls->excess = 0;
+	return 0;
+}
+
+/* A listener's statistics, as nng last counted them. */
+struct lsn_counts {
+	uint64_t other, accept, pipes;
+};
+
+/* l's counts in all; -1 when nng has none for it. */
+static int
+lsn_counts(nng_stat *all, nng_listener l, struct lsn_counts *c)
+{
+	nng_stat *st, *v;
+	bool mine;
+
+	/* nng 1.5.2's nng_stat_find_listener returns the first listener
+	 * whatever it is asked, and nng_stat_find searches on past the node
+	 * it is given: walk the top-level "listener" scopes. */
+	for (st = nng_stat_child(all); st != NULL; st = nng_stat_next(st)) {
+		if (strcmp(nng_stat_name(st), "listener") != 0)
+			continue;
+		memset(c, 0, sizeof(*c));
+		mine = false;
+		for (v = nng_stat_child(st); v != NULL; v = nng_stat_next(v)) {
+			const char *n = nng_stat_name(v);
+
+			if (strcmp(n, "id") == 0)
+				mine = nng_stat_value(v) ==
+				       (uint64_t)nng_listener_id(l);
+			else if (strcmp(n, "other") == 0)
+				c->other = nng_stat_value(v);
+			else if (strcmp(n, "accept") == 0)
+				c->accept = nng_stat_value(v);
+			else if (strcmp(n, "pipes") == 0)
+				c->pipes = nng_stat_value(v);
+		}
+		if (mine)
+			return 0;
+	}
+	return -1;
+}
+
+/* Dials ls's listener of the moment: 1 it added a pipe within PROBE_MS,
+ * 0 it did not, -1 the probe could not run. */
+static int
+lsn_probe(struct lsn *ls)
+{
+	static int (*const open[])(nng_socket *) = {
+	    [NNGX_PULL] = nng_push0_open, [NNGX_PUSH] = nng_pull0_open,
+	    [NNGX_PUB] = nng_sub0_open,   [NNGX_SUB] = nng_pub0_open,
+	    [NNGX_REP] = nng_req0_open,   [NNGX_REQ] = nng_rep0_open,
+	};
 	struct timespec until;
 	nng_socket c;
 	uint64_t before;
 	int ok;
 
-	if (protos[protos[g->proto].peer].open(&c) != 0)
+	if (open[ls->proto](&c) != 0)
 		return -1;
 	/* The probe of a PUB listener receives the published stream, and a
 	 * socket closed while a message body is being read can wedge nng
 	 * 1.5.2's reaper for good (every later close in the process hangs).
 	 * A 1-byte cap fails each message at its header: no body read. */
 	nng_socket_set_size(c, NNG_OPT_RECVMAXSZ, 1);
-	pthread_mutex_lock(&g->mu);
-	before = g->added;
-	pthread_mutex_unlock(&g->mu);
-	if (nng_dial(c, g->url, NULL, NNG_FLAG_NONBLOCK) != 0) {
+	pthread_mutex_lock(&ls->pmu);
+	before = ls->added;
+	pthread_mutex_unlock(&ls->pmu);
+	if (nng_dial(c, ls->lurl, NULL, NNG_FLAG_NONBLOCK) != 0) {
 		nng_close(c);
 		return -1;
 	}
 	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += GUARD_WAIT_MS / 1000;
-	pthread_mutex_lock(&g->mu);
-	while (g->added == before &&
-	       pthread_cond_timedwait(&g->cv, &g->mu, &until) == 0)
+	until.tv_nsec += (PROBE_MS % 1000) * 1000000L;
+	until.tv_sec += PROBE_MS / 1000 + until.tv_nsec / 1000000000L;
+	until.tv_nsec %= 1000000000L;
+	pthread_mutex_lock(&ls->pmu);
+	while (ls->added == before &&
+	       pthread_cond_timedwait(&ls->cv, &ls->pmu, &until) == 0)
 		;
-	ok = g->added != before;
-	pthread_mutex_unlock(&g->mu);
+	ok = ls->added != before;
+	pthread_mutex_unlock(&ls->pmu);
 	nng_close(c);
 	return ok;
 }
 
-static void *
-guard_main(void *arg)
+/* One look at ls: replace a stopped listener, close retired ones. */
+static void
+keep_one(struct lsn *ls, nng_stat *all, int64_t now)
 {
-	struct nngx_guard *g = arg;
-	struct timespec period = {GUARD_PERIOD_MS / 1000,
-	                          (GUARD_PERIOD_MS % 1000) * 1000000L};
-	int fd;
+	struct lsn_counts c;
+	uint64_t excess, skipped;
+	int i;
 
+	if (lsn_counts(all, ls->l, &c) == 0) {
+		excess = c.accept - c.pipes < c.other
+		             ? c.other - (c.accept - c.pipes)
+		             : 0;
+		if (excess > ls->excess && lsn_probe(ls) == 0) {
+			if (quiet_allow(&q_stopped, &skipped))
+				log_warnx("listener on %s stopped accepting "
+				          "(nng bug 1518); starting another "
+				          "(%llu more since the last line)",
+				          ls->url, (unsigned long long)skipped);
+			if (lsn_next(ls, false) == 0)
+				st_repairs++;
+		} else if (excess > ls->excess)
+			ls->excess = excess;
+	}
+	for (i = 0; i < ls->nretired;) {
+		if (lsn_counts(all, ls->retired[i].l, &c) < 0)
+			c.pipes = 0;
+		if (c.pipes != 0 &&
+		    now - ls->retired[i].since < RETIRE_MAX_MS) {
+			i++;
+			continue;
+		}
+		if (c.pipes != 0) {
+			st_cut += c.pipes;
+			log_warnx("closing a stopped listener on %s and its "
+			          "%llu connections: they redial",
+			          ls->url, (unsigned long long)c.pipes);
+		}
+		nng_listener_close(ls->retired[i].l);
+		ls->retired[i] = ls->retired[--ls->nretired];
+	}
+}
+
+static void *
+keep_main(void *arg)
+{
+	struct timespec period = {0, KEEP_MS * 1000000L};
+	bool warned = false;
+	nng_stat *all;
+	struct lsn *ls;
+	int fd, rv;
+
+	(void)arg;
 	for (;;) {
 		nanosleep(&period, NULL);
-		/* the socket was closed: the process is shutting down */
-		if (nng_socket_get_int(g->s, NNG_OPT_RECVFD, &fd) ==
-		    NNG_ECLOSED)
-			break;
-		if (guard_probe(g) != 0)
+		if ((rv = nng_stats_get(&all)) != 0) {
+			if (!warned)
+				log_warnx("unable to watch listeners for nng "
+				          "bug 1518: %s",
+				          nng_strerror(rv));
+			warned = true;
 			continue;
-		log_warnx("listener on %s stopped accepting (nng bug 1518); "
-		          "re-creating it",
-		          g->url);
-		nng_listener_close(g->l);
-		nngx_listener_start(g);
+		}
+		pthread_mutex_lock(&keep_mu);
+		for (ls = lsns; ls != NULL; ls = ls->next) {
+			if (ls->closed)
+				continue;
+			/* the socket was closed: the process is stopping */
+			if (nng_socket_get_int(ls->s, NNG_OPT_RECVFD, &fd) ==
+			    NNG_ECLOSED) {
+				ls->closed = true;
+				continue;
+			}
+			keep_one(ls, all, mono_ms());
+		}
+		pthread_mutex_unlock(&keep_mu);
+		nng_stats_free(all);
 	}
 	return NULL;
 }
 
-int
-nngx_listen(nng_socket *s, enum nngx_proto proto, const char *url,
-            uint64_t max_msg, int mode)
+static void
+keep_start(void)
 {
-	struct nngx_guard *g;
 	pthread_t thr;
 
-	if ((g = calloc(1, sizeof(*g))) == NULL) {
+	/* It lives as long as the process: never joined. */
+	if (pthread_create(&thr, NULL, keep_main, NULL) != 0)
+		log_warnx("unable to watch listeners for nng bug 1518: no "
+		          "thread");
+	else
+		pthread_detach(thr);
+}
+
+/* Removes what an earlier run left of path's listeners: the name and its
+ * .NAME.* sockets (the caller holds the run dir's lock). */
+static void
+lsn_clean(const char *path)
+{
+	char pat[4200];
+	glob_t g;
+	size_t i;
+
+	(void)unlink(path);
+	if (side_path(pat, sizeof(pat), path, "*") < 0 ||
+	    glob(pat, GLOB_NOSORT, NULL, &g) != 0)
+		return;
+	for (i = 0; i < g.gl_pathc; i++)
+		(void)unlink(g.gl_pathv[i]);
+	globfree(&g);
+}
+
+int
+nngx_listen(nng_socket *s, enum nngx_proto proto, const char *url,
+            const struct nngx_listen_opts *o)
+{
+	struct lsn *ls;
+
+	if ((ls = calloc(1, sizeof(*ls))) == NULL) {
 		log_warn("unable to listen on %s", url);
 		return -1;
 	}
-	if (nngx_open(s, proto, url, max_msg) < 0) {
-		free(g);
+	if (nngx_open(s, proto, url, o->max_msg) < 0) {
+		free(ls);
 		return -1;
 	}
-	g->s = *s;
-	g->proto = proto;
-	g->mode = mode;
-	if (xsnprintf(g->url, sizeof(g->url), "%s", url) < 0 ||
-	    nngx_listener_start(g) < 0) {
-		nng_close(*s);
-		free(g);
-		return -1;
-	}
-	if (strncmp(url, "ipc://", 6) != 0) {
-		free(g);
+	ls->s = *s;
+	ls->proto = proto;
+	ls->o = *o;
+	pthread_mutex_init(&ls->pmu, NULL);
+	pthread_cond_init(&ls->cv, NULL);
+	if (xsnprintf(ls->url, sizeof(ls->url), "%s", url) < 0 ||
+	    (strncmp(url, "ipc://", 6) == 0 &&
+	     xsnprintf(ls->path, sizeof(ls->path), "%s", url + 6) < 0))
+		goto fail;
+	nng_pipe_notify(*s, NNG_PIPE_EV_ADD_PRE, lsn_pipe_cb, ls);
+	nng_pipe_notify(*s, NNG_PIPE_EV_ADD_POST, lsn_pipe_cb, ls);
+	nng_pipe_notify(*s, NNG_PIPE_EV_REM_POST, lsn_pipe_cb, ls);
+	if (ls->path[0] == '\0') {
+		/* not ipc: no bug 1518; ls stays for the pipe callbacks */
+		if (lsn_start(ls, url, &ls->l) < 0)
+			goto fail;
 		return 0;
 	}
-	pthread_mutex_init(&g->mu, NULL);
-	pthread_cond_init(&g->cv, NULL);
-	nng_pipe_notify(*s, NNG_PIPE_EV_ADD_POST, guard_pipe_added, g);
-	/* The guard lives as long as the process: it is never joined, and
-	 * stops by itself once the socket is closed. */
-	if (pthread_create(&thr, NULL, guard_main, g) != 0)
-		log_warnx("unable to guard %s: no thread", url);
-	else
-		pthread_detach(thr);
+	lsn_clean(ls->path);
+	if (lsn_next(ls, true) < 0)
+		goto fail;
+	pthread_mutex_lock(&keep_mu);
+	ls->next = lsns;
+	lsns = ls;
+	pthread_mutex_unlock(&keep_mu);
+	pthread_once(&keep_once, keep_start);
 	return 0;
+fail:
+	nng_close(*s);
+	pthread_cond_destroy(&ls->cv);
+	pthread_mutex_destroy(&ls->pmu);
+	free(ls);
+	return -1;
+}
+
+void
+nngx_stats(struct nngx_stats *st)
+{
+	st->pipes_refused = st_refused;
+	st->pipes_over_cap = st_over_cap;
+	st->listener_repairs = st_repairs;
+	st->pipes_cut = st_cut;
 }
 
 int

@@ -32,13 +32,32 @@ enum nngx_sent {
 /* ipc://<run_dir>/<name> unless url is set; -1 if it does not fit. */
 int nngx_url(char *buf, size_t len, const char *url, const char *run_dir,
              const char *name);
-/* Opens a socket of proto capped at max_msg received bytes and listens on
- * url; an ipc path is unlinked first (the caller holds the run dir's lock)
- * and chmod-ed to mode. An ipc listener gets a guard thread against nng
- * 1.5.2's bug 1518 (see nngx.c), which owns the socket's
- * NNG_PIPE_EV_ADD_POST notification. 0, or -1 logged. */
+/* How a socket listens, and who may connect (SPEC §2). */
+struct nngx_listen_opts {
+	uint64_t max_msg; /* largest message received; bigger closes the pipe */
+	int mode;         /* of the ipc socket file */
+	bool writers_only; /* a peer that may not write is refused at connect */
+	int peer_pipes;    /* pipes an untrusted uid may hold (0: any number) */
+	int64_t admin_uid; /* trusted besides 0 and our own uid (-1: none) */
+};
+
+/* Opens a socket of proto and listens on url. An ipc url's file is a
+ * symlink to the listening socket of the moment, .NAME.GEN beside it;
+ * what an earlier run left there is removed first (the caller holds the
+ * run dir's lock). The keeper thread replaces a listener that nng 1.5.2's
+ * bug 1518 stopped (see nngx.c). The socket's NNG_PIPE_EV_ADD_PRE and
+ * NNG_PIPE_EV_REM_POST notifications belong to nngx. 0, or -1 logged. */
 int nngx_listen(nng_socket *, enum nngx_proto, const char *url,
-                uint64_t max_msg, int mode);
+                const struct nngx_listen_opts *);
+
+/* What the listeners of this process refused or repaired. */
+struct nngx_stats {
+	uint64_t pipes_refused;    /* a writers' socket, an untrusted peer */
+	uint64_t pipes_over_cap;   /* an untrusted uid over its share */
+	uint64_t listener_repairs; /* listeners replaced (bug 1518) */
+	uint64_t pipes_cut;        /* pipes closed with a stopped listener */
+};
+void nngx_stats(struct nngx_stats *);
 /* Opens a socket and dials url in the background (nng redials by itself).
  * 0, or -1 logged. */
 int nngx_dial(nng_socket *, enum nngx_proto, const char *url, uint64_t max_msg);

@@ -182,6 +182,7 @@ min_timeout(int64_t a, int64_t b)
 int
 main(int argc, char **argv)
 {
+	struct nngx_listen_opts lo;
 	char url[4200], store_url[4200];
 	nng_socket jobs, ctlsock, events, ingest;
 	struct runner_conf rc;
@@ -220,12 +221,12 @@ main(int argc, char **argv)
 	 * store.ctl are the store's, dialled in the background */
 	url_of(url, sizeof(url), ctl_url, "dispatcher.ctl",
 	       "dispatcher-ctl-url");
-	if (nngx_listen(&ctlsock, NNGX_REP, url, opts.max_message,
-	                (int)opts.socket_mode) == -1)
+	flags_listen_opts(&opts, LISTEN_CTL, opts.socket_mode, &lo);
+	if (nngx_listen(&ctlsock, NNGX_REP, url, &lo) == -1)
 		return EXIT_TEMP;
 	url_of(url, sizeof(url), jobs_url, "jobs", "jobs-url");
-	if (nngx_listen(&jobs, NNGX_PULL, url, opts.max_message,
-	                (int)opts.socket_mode) == -1)
+	flags_listen_opts(&opts, LISTEN_WRITERS, opts.socket_mode, &lo);
+	if (nngx_listen(&jobs, NNGX_PULL, url, &lo) == -1)
 		return EXIT_TEMP;
 	url_of(url, sizeof(url), ingest_url, "ingest", "ingest-url");
 	if (nngx_dial(&ingest, NNGX_PUSH, url, opts.max_message) == -1 ||

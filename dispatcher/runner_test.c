@@ -38,6 +38,7 @@ static int
 setup(void **state)
 {
 	static int seq;
+	struct nngx_listen_opts lo = {.max_msg = 1 << 20, .admin_uid = -1};
 	struct fx *fx = calloc(1, sizeof(*fx));
 
 	assert_non_null(fx);
@@ -48,8 +49,7 @@ setup(void **state)
 	assert_int_equal(mkdir(fx->plugins, 0755), 0);
 	assert_int_equal(chmod(fx->plugins, 0755), 0);
 	snprintf(fx->url, sizeof(fx->url), "inproc://runner-test-%d", ++seq);
-	assert_int_equal(nngx_listen(&fx->pull, NNGX_PULL, fx->url, 1 << 20, 0),
-	                 0);
+	assert_int_equal(nngx_listen(&fx->pull, NNGX_PULL, fx->url, &lo), 0);
 	assert_int_equal(nngx_dial(&fx->push, NNGX_PUSH, fx->url, 1 << 20), 0);
 	fx->a = arena_new();
 	*state = fx;

@@ -109,6 +109,7 @@ check_options(void)
 int
 main(int argc, char **argv)
 {
+	struct nngx_listen_opts lo;
 	char url[1024];
 	nng_socket ctlsock, push;
 	struct worker_conf wc;
@@ -143,8 +144,8 @@ main(int argc, char **argv)
 	if (nngx_url(url, sizeof(url), ctl_url, opts.run_dir, "lister.ctl") ==
 	    -1)
 		fatalx(EXIT_USAGE, "bad --lister-ctl-url: too long");
-	if (nngx_listen(&ctlsock, NNGX_REP, url, opts.max_message,
-	                (int)opts.socket_mode) == -1)
+	flags_listen_opts(&opts, LISTEN_CTL, opts.socket_mode, &lo);
+	if (nngx_listen(&ctlsock, NNGX_REP, url, &lo) == -1)
 		return EXIT_TEMP;
 	if (nngx_url(url, sizeof(url), ingest_url, opts.run_dir, "ingest") ==
 	    -1)

@@ -50,8 +50,9 @@ count_pub(void *arg, const void *msg, size_t len)
 static void
 fx_listen(struct fx *fx)
 {
-	assert_int_equal(nngx_listen(&fx->pull, NNGX_PULL, fx->url, 1 << 24, 0),
-	                 0);
+	struct nngx_listen_opts lo = {.max_msg = 1 << 24, .admin_uid = -1};
+
+	assert_int_equal(nngx_listen(&fx->pull, NNGX_PULL, fx->url, &lo), 0);
 	fx->listening = true;
 }
 

@@ -119,14 +119,16 @@ data_dir_make(void)
 }
 
 static int
-listen_on(nng_socket *s, enum nngx_proto proto, const char *url,
-          const char *name, const char *flag, int64_t mode)
+listen_on(nng_socket *s, enum nngx_proto proto, enum listen_kind kind,
+          const char *url, const char *name, const char *flag, int64_t mode)
 {
+	struct nngx_listen_opts lo;
 	char buf[1024];
 
 	if (nngx_url(buf, sizeof(buf), url, opts.run_dir, name) == -1)
 		fatalx(EXIT_USAGE, "bad --%s: too long", flag);
-	return nngx_listen(s, proto, buf, opts.max_message, (int)mode);
+	flags_listen_opts(&opts, kind, mode, &lo);
+	return nngx_listen(s, proto, buf, &lo);
 }
 
 static void
@@ -213,12 +215,12 @@ main(int argc, char **argv)
 		return EXIT_TEMP;
 
 	/* readers need events and store.ctl, writers ingest (SPEC §2) */
-	if (listen_on(&events, NNGX_PUB, events_url, "events", "events-url",
-	              reader_mode) == -1 ||
-	    listen_on(&ingest, NNGX_PULL, ingest_url, "ingest", "ingest-url",
-	              opts.socket_mode) == -1 ||
-	    listen_on(&ctl, NNGX_REP, ctl_url, "store.ctl", "store-ctl-url",
-	              reader_mode) == -1)
+	if (listen_on(&events, NNGX_PUB, LISTEN_EVENTS, events_url, "events",
+	              "events-url", reader_mode) == -1 ||
+	    listen_on(&ingest, NNGX_PULL, LISTEN_WRITERS, ingest_url, "ingest",
+	              "ingest-url", opts.socket_mode) == -1 ||
+	    listen_on(&ctl, NNGX_REP, LISTEN_CTL, ctl_url, "store.ctl",
+	              "store-ctl-url", reader_mode) == -1)
 		return EXIT_TEMP;
 	/* nng queues 16 messages per subscriber by default: less than one
 	 * pass's burst of events, so even a quick subscriber would fill most
