@@ -5,13 +5,18 @@
  * bug 1518.
  */
 #include <errno.h>
+#include <dirent.h>
 #include <glob.h>
+#include <stddef.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <nng/nng.h>
@@ -77,31 +82,46 @@ nngx_open(nng_socket *s, enum nngx_proto proto, const char *url,
  * file clients dial is a symlink to the listener of the moment, a socket
  * named .NAME.GEN beside it, and a stopped listener is replaced, not
  * re-created: the keeper (one thread per process) starts a new one and
- * swaps the symlink (rename(2): the name never goes missing). The old
- * listener is retired, not closed, so its pipes keep working. It is
- * closed once it has none left, or after RETIRE_MAX_MS even so: clients
- * whose connection landed on it after it stopped were never handed to the
- * socket, and only closing it makes them redial. Its remaining pipes are
- * then cut too, and their peers redial.
+ * swaps the symlink (rename(2): the name never goes missing).
  *
- * Finding a stopped listener cheaply: nng counts the failed negotiation
- * as one of the listener's "other" errors, as it counts the error of an
- * accepted pipe that closes (one or two per pipe). Every KEEP_MS the
- * keeper reads nng's statistics; when a listener's other errors outgrow
- * the pipes it accepted and saw close, the keeper dials it (a real
- * handshake, never a bare connect) and replaces it when no pipe is added
- * within PROBE_MS.
+ * The old listener is retired, not closed, so its pipes keep working.
+ * But a client that reached it after it stopped is stuck there, never
+ * handed to the socket, and once such a client hangs up, nng's poller
+ * spins on its connection until the listener closes. So a retired
+ * listener is closed once it has no pipes, or as soon as a connection is
+ * stuck on it (its socket file has more connections open in this process
+ * than pipes); then its pipes are cut too, and their peers redial. Not
+ * before RETIRE_MIN_MS, for a listener that was only slow to answer the
+ * probe. The probe that found it stopped stays open until then: it is a
+ * stuck client itself.
+ *
+ * Finding a stopped listener: nng counts the failed negotiation as one
+ * of the listener's "other" errors (as it counts the error of an accepted
+ * pipe that closes). Every KEEP_MS the keeper reads nng's statistics;
+ * when a listener's other errors grew, and every BACKSTOP_MS anyway, it
+ * dials the listener (a real handshake, never a bare connect) and
+ * replaces it when no pipe is added within PROBE_GRACE_MS of the
+ * handshake's end on the probe's side (or within PROBE_MS at all). The
+ * errors the probe's own close adds within SETTLE_MS are not a reason
+ * for the next probe; a stop hidden among them waits for the backstop.
  */
-#define KEEP_MS       50
-#define PROBE_MS      200
-#define RETIRE_MAX_MS 30000
-#define RETIRED_MAX   16    /* retired listeners kept per socket */
-#define UIDS_MAX      64    /* untrusted uids counted per socket */
-#define QUIET_MS      10000 /* between two log lines of a kind */
+#define KEEP_MS        250
+#define KEEP_BUSY_MS   5 /* while a probe is under way */
+#define PROBE_MS       5000
+#define PROBE_GRACE_MS 50
+#define SETTLE_MS      100
+#define BACKSTOP_MS    5000
+#define RETIRE_MIN_MS  100
+#define RETIRED_MAX    16    /* retired listeners kept per socket */
+#define UIDS_MAX       64    /* untrusted uids counted per socket */
+#define QUIET_MS       10000 /* between two log lines of a kind */
 
 struct lsn_retired {
 	nng_listener l;
 	int64_t since;
+	char path[4096];  /* its socket file */
+	bool has_probe;   /* the probe that found it stopped, kept open */
+	nng_socket probe; /* (closing it would make nng spin: see below) */
 };
 
 struct lsn_peer {
@@ -120,7 +140,14 @@ struct lsn {
 	nng_listener l;
 	char lurl[4200]; /* l's own: ipc://DIR/.NAME.GEN */
 	unsigned gen;
-	uint64_t excess; /* l's other errors beyond its closed pipes, seen */
+	uint64_t other; /* l's other errors, as last seen */
+	int64_t settle; /* until then, other counts our probe's close */
+	int64_t last_probe;
+	bool probing; /* a probe is dialling l: */
+	nng_socket probe;
+	int64_t probe_since;
+	_Atomic int64_t probe_up; /* when its own side had the pipe; 0 */
+	uint64_t probe_added;
 	struct lsn_retired retired[RETIRED_MAX];
 	int nretired;
 	/* the pipe callbacks', under pmu */
@@ -321,12 +348,65 @@ fail:
 	return -1;
 }
 
+/* Closes ls's retired listener i, which had pipes connections, and the
+ * probe kept with it. Under keep_mu. */
+static void
+retired_close(struct lsn *ls, int i, uint64_t pipes)
+{
+	struct lsn_retired *r = &ls->retired[i];
+
+	if (pipes != 0 && pipes != UINT64_MAX) {
+		st_cut += pipes;
+		log_warnx("closing a stopped listener on %s and its %llu "
+		          "connections: a client is stuck on it; they redial",
+		          ls->url, (unsigned long long)pipes);
+	}
+	nng_listener_close(r->l);
+	if (r->has_probe)
+		nng_close(r->probe);
+	*r = ls->retired[--ls->nretired];
+}
+
+/* The connections accepted on the ipc socket file path and still open in
+ * this process: its sockets whose own address is path. */
+static uint64_t
+sock_conns(const char *path)
+{
+	struct sockaddr_un sa;
+	struct dirent *e;
+	socklen_t len;
+	uint64_t n = 0;
+	int fd, on;
+	DIR *d;
+
+	if ((d = opendir("/proc/self/fd")) == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		fd = atoi(e->d_name);
+		len = sizeof(sa);
+		if (getsockname(fd, (struct sockaddr *)&sa, &len) != 0 ||
+		    sa.sun_family != AF_UNIX ||
+		    len <= offsetof(struct sockaddr_un, sun_path) ||
+		    strncmp(sa.sun_path, path, sizeof(sa.sun_path)) != 0)
+			continue;
+		len = sizeof(on);
+		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == 0 &&
+		    !on)
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
 /* A new listener generation for ls, and the name pointed at it; the old
  * one, if any, is retired. Under keep_mu, or before the keeper knows ls.
  * 0, or -1 logged. */
 static int
-lsn_next(struct lsn *ls, bool first)
+lsn_next(struct lsn *ls, bool first, const nng_socket *stuck_probe)
 {
+	struct lsn_retired *r;
 	char gen[32], sock[4200], url[4200], lnk[4200];
 	const char *base;
 	nng_listener l;
@@ -352,18 +432,21 @@ lsn_next(struct lsn *ls, bool first)
 	}
 	ls->gen++;
 	if (!first) {
-		if (ls->nretired == RETIRED_MAX) {
-			nng_listener_close(ls->retired[0].l);
-			memmove(ls->retired, ls->retired + 1,
-			        (RETIRED_MAX - 1) * sizeof(ls->retired[0]));
-			ls->nretired--;
-		}
-		ls->retired[ls->nretired++] =
-		    (struct lsn_retired){ls->l, mono_ms()};
+		if (ls->nretired == RETIRED_MAX)
+			retired_close(ls, 0, UINT64_MAX);
+		r = &ls->retired[ls->nretired++];
+		r->l = ls->l;
+		r->since = mono_ms();
+		memcpy(r->path, ls->lurl + 6, sizeof(r->path));
+		r->has_probe = stuck_probe != NULL;
+		if (stuck_probe != NULL)
+			r->probe = *stuck_probe;
 	}
 	ls->l = l;
 	memcpy(ls->lurl, url, sizeof(ls->lurl));
-	ls->excess = 0;
+	ls->other = 0;
+	ls->settle = 0;
+	ls->last_probe = mono_ms();
 	return 0;
 }
 
@@ -406,112 +489,163 @@ lsn_counts(nng_stat *all, nng_listener l, struct lsn_counts *c)
 	return -1;
 }
 
-/* Dials ls's listener of the moment: 1 it added a pipe within PROBE_MS,
- * 0 it did not, -1 the probe could not run. */
+static void
+probe_up(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+	struct lsn *ls = arg;
+
+	(void)p;
+	(void)ev;
+	atomic_store(&ls->probe_up, mono_ms());
+}
+
+/* Starts a dial of ls's listener of the moment, or takes its outcome:
+ * any pipe added since it started shows the listener accepts. 1 it does,
+ * 0 it did not, -1 the probe is under way or could not start. Under
+ * keep_mu. */
 static int
-lsn_probe(struct lsn *ls)
+lsn_probe(struct lsn *ls, int64_t now)
 {
 	static int (*const open[])(nng_socket *) = {
 	    [NNGX_PULL] = nng_push0_open, [NNGX_PUSH] = nng_pull0_open,
 	    [NNGX_PUB] = nng_sub0_open,   [NNGX_SUB] = nng_pub0_open,
 	    [NNGX_REP] = nng_req0_open,   [NNGX_REQ] = nng_rep0_open,
 	};
-	struct timespec until;
-	nng_socket c;
-	uint64_t before;
-	int ok;
+	uint64_t added;
+	int64_t up;
 
-	if (open[ls->proto](&c) != 0)
+	pthread_mutex_lock(&ls->pmu);
+	added = ls->added;
+	pthread_mutex_unlock(&ls->pmu);
+	if (ls->probing) {
+		up = atomic_load(&ls->probe_up);
+		/* Once the handshake is done on our side, a listener that
+		 * accepts adds the pipe as it ends on its side: one that has
+		 * not within PROBE_GRACE_MS stopped. */
+		if (added == ls->probe_added &&
+		    (up == 0 || now - up < PROBE_GRACE_MS) &&
+		    now - ls->probe_since < PROBE_MS)
+			return -1;
+		ls->probing = false;
+		if (added == ls->probe_added)
+			return 0; /* the caller has the probe */
+		nng_close(ls->probe);
+		return 1;
+	}
+	if (open[ls->proto](&ls->probe) != 0)
 		return -1;
 	/* The probe of a PUB listener receives the published stream, and a
 	 * socket closed while a message body is being read can wedge nng
 	 * 1.5.2's reaper for good (every later close in the process hangs).
 	 * A 1-byte cap fails each message at its header: no body read. */
-	nng_socket_set_size(c, NNG_OPT_RECVMAXSZ, 1);
-	pthread_mutex_lock(&ls->pmu);
-	before = ls->added;
-	pthread_mutex_unlock(&ls->pmu);
-	if (nng_dial(c, ls->lurl, NULL, NNG_FLAG_NONBLOCK) != 0) {
-		nng_close(c);
+	nng_socket_set_size(ls->probe, NNG_OPT_RECVMAXSZ, 1);
+	atomic_store(&ls->probe_up, 0);
+	nng_pipe_notify(ls->probe, NNG_PIPE_EV_ADD_POST, probe_up, ls);
+	if (nng_dial(ls->probe, ls->lurl, NULL, NNG_FLAG_NONBLOCK) != 0) {
+		nng_close(ls->probe);
 		return -1;
 	}
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_nsec += (PROBE_MS % 1000) * 1000000L;
-	until.tv_sec += PROBE_MS / 1000 + until.tv_nsec / 1000000000L;
-	until.tv_nsec %= 1000000000L;
-	pthread_mutex_lock(&ls->pmu);
-	while (ls->added == before &&
-	       pthread_cond_timedwait(&ls->cv, &ls->pmu, &until) == 0)
-		;
-	ok = ls->added != before;
-	pthread_mutex_unlock(&ls->pmu);
-	nng_close(c);
-	return ok;
+	ls->probing = true;
+	ls->probe_since = now;
+	ls->probe_added = added;
+	ls->last_probe = now;
+	return -1;
 }
 
-/* One look at ls: replace a stopped listener, close retired ones. */
+/* Replaces ls's listener, which stopped. */
+static void
+lsn_replace(struct lsn *ls)
+{
+	uint64_t skipped;
+
+	if (quiet_allow(&q_stopped, &skipped))
+		log_warnx("listener on %s stopped accepting (nng bug 1518); "
+		          "starting another (%llu more since the last line)",
+		          ls->url, (unsigned long long)skipped);
+	if (lsn_next(ls, false, &ls->probe) == 0)
+		st_repairs++;
+	else
+		nng_close(ls->probe);
+}
+
+/* One look at ls: a probe's outcome; with nng's statistics (all), a new
+ * probe when one is due, and the retired listeners that may close. */
 static void
 keep_one(struct lsn *ls, nng_stat *all, int64_t now)
 {
+	struct lsn_retired *r;
 	struct lsn_counts c;
-	uint64_t excess, skipped;
-	int i;
+	int i, probed = -1;
 
+	if (ls->probing)
+		probed = lsn_probe(ls, now);
+	if (probed >= 0)
+		ls->settle = now + SETTLE_MS;
+	if (probed == 0)
+		lsn_replace(ls);
+	if (all == NULL || ls->probing)
+		return;
 	if (lsn_counts(all, ls->l, &c) == 0) {
-		excess = c.accept - c.pipes < c.other
-		             ? c.other - (c.accept - c.pipes)
-		             : 0;
-		if (excess > ls->excess && lsn_probe(ls) == 0) {
-			if (quiet_allow(&q_stopped, &skipped))
-				log_warnx("listener on %s stopped accepting "
-				          "(nng bug 1518); starting another "
-				          "(%llu more since the last line)",
-				          ls->url, (unsigned long long)skipped);
-			if (lsn_next(ls, false) == 0)
-				st_repairs++;
-		} else if (excess > ls->excess)
-			ls->excess = excess;
+		/* what the probe's own close added is not a reason */
+		if (ls->settle != 0 && now >= ls->settle) {
+			ls->other = c.other;
+			ls->settle = 0;
+		}
+		if (ls->settle == 0 && (c.other != ls->other ||
+		                        now - ls->last_probe >= BACKSTOP_MS)) {
+			ls->other = c.other;
+			lsn_probe(ls, now);
+		}
 	}
 	for (i = 0; i < ls->nretired;) {
-		if (lsn_counts(all, ls->retired[i].l, &c) < 0)
+		r = &ls->retired[i];
+		if (lsn_counts(all, r->l, &c) < 0)
 			c.pipes = 0;
-		if (c.pipes != 0 &&
-		    now - ls->retired[i].since < RETIRE_MAX_MS) {
+		/* Not before RETIRE_MIN_MS: a listener that did not stop (a
+		 * probe can be late) still hands over what reached it before
+		 * the swap. Then not while it has pipes, unless a connection
+		 * is stuck on it: one that reached it after it stopped. */
+		if (now - r->since < RETIRE_MIN_MS ||
+		    (c.pipes != 0 &&
+		     sock_conns(r->path) <= c.pipes + (r->has_probe ? 1 : 0))) {
 			i++;
 			continue;
 		}
-		if (c.pipes != 0) {
-			st_cut += c.pipes;
-			log_warnx("closing a stopped listener on %s and its "
-			          "%llu connections: they redial",
-			          ls->url, (unsigned long long)c.pipes);
-		}
-		nng_listener_close(ls->retired[i].l);
-		ls->retired[i] = ls->retired[--ls->nretired];
+		retired_close(ls, i, c.pipes);
 	}
 }
 
 static void *
 keep_main(void *arg)
 {
-	struct timespec period = {0, KEEP_MS * 1000000L};
-	bool warned = false;
+	struct timespec period;
+	bool warned = false, busy = false;
+	int64_t now, next_look = 0;
 	nng_stat *all;
 	struct lsn *ls;
 	int fd, rv;
 
 	(void)arg;
 	for (;;) {
+		period.tv_sec = 0;
+		period.tv_nsec = (busy ? KEEP_BUSY_MS : KEEP_MS) * 1000000L;
 		nanosleep(&period, NULL);
-		if ((rv = nng_stats_get(&all)) != 0) {
-			if (!warned)
-				log_warnx("unable to watch listeners for nng "
-				          "bug 1518: %s",
-				          nng_strerror(rv));
-			warned = true;
-			continue;
+		/* nng's statistics cost a copy of them all: every KEEP_MS;
+		 * a probe under way needs none */
+		all = NULL;
+		if ((now = mono_ms()) >= next_look) {
+			next_look = now + KEEP_MS;
+			if ((rv = nng_stats_get(&all)) != 0) {
+				if (!warned)
+					log_warnx("unable to watch listeners "
+					          "for nng bug 1518: %s",
+					          nng_strerror(rv));
+				warned = true;
+				all = NULL;
+			}
 		}
 		pthread_mutex_lock(&keep_mu);
+		busy = false;
 		for (ls = lsns; ls != NULL; ls = ls->next) {
 			if (ls->closed)
 				continue;
@@ -521,10 +655,12 @@ keep_main(void *arg)
 				ls->closed = true;
 				continue;
 			}
-			keep_one(ls, all, mono_ms());
+			keep_one(ls, all, now);
+			busy = busy || ls->probing;
 		}
 		pthread_mutex_unlock(&keep_mu);
-		nng_stats_free(all);
+		if (all != NULL)
+			nng_stats_free(all);
 	}
 	return NULL;
 }
@@ -593,7 +729,7 @@ nngx_listen(nng_socket *s, enum nngx_proto proto, const char *url,
 		return 0;
 	}
 	lsn_clean(ls->path);
-	if (lsn_next(ls, true) < 0)
+	if (lsn_next(ls, true, NULL) < 0)
 		goto fail;
 	pthread_mutex_lock(&keep_mu);
 	ls->next = lsns;

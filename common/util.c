@@ -2,6 +2,7 @@
  * util.c: clocks, the id patterns of SPEC §5 and §8, readiness, run dir.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -188,4 +189,20 @@ xsnprintf(char *buf, size_t len, const char *fmt, ...)
 	n = vsnprintf(buf, len, fmt, ap);
 	va_end(ap);
 	return (n < 0 || (size_t)n >= len) ? -1 : 0;
+}
+
+void
+mem_tune(void)
+{
+	/* glibc raises its mmap threshold to the largest block freed (up to
+	 * 32 MiB), after which big blocks come from the heap and stay there
+	 * once freed; a fixed threshold keeps them on pages of their own,
+	 * unmapped as they are freed */
+	mallopt(M_MMAP_THRESHOLD, MEM_BIG);
+}
+
+void
+mem_release(void)
+{
+	malloc_trim(0);
 }

@@ -26,6 +26,14 @@ bool kind_valid(const char *);
  * output would not be JSON). */
 bool utf8_valid(const char *, size_t n);
 
+/* Memory given back (glibc): blocks of MEM_BIG bytes and more are
+ * unmapped as they are freed, whatever was freed before (mem_tune, once
+ * at start); mem_release returns the free pages of every heap, after
+ * work that used MEM_BIG or more. */
+#define MEM_BIG (1u << 20)
+void mem_tune(void);
+void mem_release(void);
+
 /* Writes a newline to fd and closes it (s6 notification-fd); fd < 0: no-op. */
 void notify_ready(int fd);
 /* mkdir -p with mode 0750 for the last component; 0 or -1 (logged). */

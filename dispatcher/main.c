@@ -91,6 +91,7 @@ check_options(void)
 	if (webhook_attempts < 1 || webhook_attempts > 100)
 		fatalx(EXIT_USAGE, "bad --webhook-attempts: 1 to 100");
 	flags_daemon_check(&opts);
+	mem_tune();
 	if (*plugin_dir != '/')
 		fatalx(EXIT_USAGE, "bad --plugin-dir %s: not an absolute path",
 		       plugin_dir);

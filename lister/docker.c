@@ -333,7 +333,7 @@ docker_version(const struct docker *d)
  * stream (d->sops set) only until its headers are in.
  */
 static int
-http_get(struct docker *d, const char *path, char *err, size_t errlen)
+http_get_once(struct docker *d, const char *path, char *err, size_t errlen)
 {
 	char url[4096];
 	int running = 1, nq, wait;
@@ -417,6 +417,22 @@ http_get(struct docker *d, const char *path, char *err, size_t errlen)
 		return -1;
 	}
 	return 0;
+}
+
+/* http_get_once; a failed call gives back a buffer grown past
+ * DOCKER_BUF_KEEP (an endless body grows it to --max-body), while a good
+ * one keeps it for the next pass. */
+static int
+http_get(struct docker *d, const char *path, char *err, size_t errlen)
+{
+	if (http_get_once(d, path, err, errlen) == 0)
+		return 0;
+	if (d->cap > DOCKER_BUF_KEEP) {
+		free(d->buf);
+		d->buf = NULL;
+		d->cap = d->len = 0;
+	}
+	return -1;
 }
 
 int

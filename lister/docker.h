@@ -13,6 +13,7 @@
 
 #define DOCKER_API_MAX  "1.47"       /* newest API version we speak */
 #define DOCKER_BODY_MAX (256u << 20) /* default response size cap */
+#define DOCKER_BUF_KEEP (1u << 20)   /* a failed call frees a bigger buffer */
 #define DOCKER_ERR_LEN  256
 #define DOCKER_VER_LEN  16
 #define DOCKER_IDS_MAX  32 /* ids in one docker_list_ids call */

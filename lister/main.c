@@ -82,6 +82,7 @@ check_options(void)
 	char sock[108], base[256], err[DOCKER_ERR_LEN];
 
 	flags_daemon_check(&opts);
+	mem_tune();
 	if (docker_host_parse(docker_host, sock, sizeof(sock), base,
 	                      sizeof(base), err, sizeof(err)) == -1)
 		fatalx(EXIT_USAGE, "bad --docker-host %s", err);

@@ -541,6 +541,7 @@ worker_pass(struct worker *w, const struct hint *covered, size_t ncovered)
 	int64_t t0 = mono_ms(), taken = now_ms();
 	uint64_t t0us = mono_us();
 	uint64_t failures;
+	bool big;
 
 	pthread_mutex_lock(&w->mu);
 	w->st.passes++;
@@ -558,6 +559,7 @@ worker_pass(struct worker *w, const struct hint *covered, size_t ncovered)
 		w->st.list_failures++;
 		pthread_mutex_unlock(&w->mu);
 		arena_free(a);
+		mem_release(); /* what a broken or endless body used */
 		return -1;
 	}
 	list_ok(w);
@@ -604,7 +606,10 @@ worker_pass(struct worker *w, const struct hint *covered, size_t ncovered)
 		w->st.snapshots_sent++;
 		pthread_mutex_unlock(&w->mu);
 	}
+	big = b.len >= MEM_BIG || len >= MEM_BIG;
 	wbuf_free(&b);
+	if (big)
+		mem_release();
 	return 0;
 }
 

@@ -33,7 +33,7 @@
  * a lister floods ingest. */
 #define INGEST_BATCH     16
 #define INGEST_BUDGET_MS 50
-#define EVENTS_QUEUE     8192 /* messages queued per subscriber (nng's max) */
+#define EVENTS_QUEUE     1024 /* messages queued per subscriber */
 #define CTL_SLOTS        128  /* store.ctl requests answered at once */
 
 static struct daemon_opts opts;
@@ -92,6 +92,7 @@ check_options(void)
 	if (retain_events < 1)
 		fatalx(EXIT_USAGE, "bad --retain-events: at least 1");
 	flags_daemon_check(&opts);
+	mem_tune();
 }
 
 /* A missing data dir is created; one that exists but cannot be used is a
@@ -149,6 +150,7 @@ serve_ingest(nng_socket sock, struct store *st)
 	nng_msg *m;
 	uint32_t pipe;
 	int64_t peer;
+	size_t len;
 	int n;
 
 	for (n = 0; n < INGEST_BATCH && mono_ms() - t0 < INGEST_BUDGET_MS;
@@ -166,8 +168,11 @@ serve_ingest(nng_socket sock, struct store *st)
 			continue;
 		}
 		pipe = (uint32_t)nng_pipe_id(nng_msg_get_pipe(m));
-		recon_ingest(st, nng_msg_body(m), nng_msg_len(m), pipe);
+		len = nng_msg_len(m);
+		recon_ingest(st, nng_msg_body(m), len, pipe);
 		nng_msg_free(m);
+		if (len >= MEM_BIG)
+			mem_release();
 	}
 	return true;
 }
@@ -224,7 +229,9 @@ main(int argc, char **argv)
 		return EXIT_TEMP;
 	/* nng queues 16 messages per subscriber by default: less than one
 	 * pass's burst of events, so even a quick subscriber would fill most
-	 * of them from the log. Beyond this a slow one still does. */
+	 * of them from the log. Beyond this a slow one still does, and the
+	 * queue, oldest dropped first, bounds what a subscriber that stopped
+	 * reading holds (messages are shared between the queues). */
 	nng_socket_set_int(events, NNG_OPT_SENDBUF, EVENTS_QUEUE);
 	/* Dispatch jobs (R11, SPEC §8); jobs_tap sees every published event
 	 * for the state reason, then hands it to publish(). */
