@@ -647,7 +647,7 @@ keep_main(void *arg)
 		pthread_mutex_lock(&keep_mu);
 		busy = false;
 		for (ls = lsns; ls != NULL; ls = ls->next) {
-			if (ls->closed)
+			if (ls->closed || ls->path[0] == '\0')
 				continue;
 			/* the socket was closed: the process is stopping */
 			if (nng_socket_get_int(ls->s, NNG_OPT_RECVFD, &fd) ==
@@ -723,19 +723,21 @@ nngx_listen(nng_socket *s, enum nngx_proto proto, const char *url,
 	nng_pipe_notify(*s, NNG_PIPE_EV_ADD_POST, lsn_pipe_cb, ls);
 	nng_pipe_notify(*s, NNG_PIPE_EV_REM_POST, lsn_pipe_cb, ls);
 	if (ls->path[0] == '\0') {
-		/* not ipc: no bug 1518; ls stays for the pipe callbacks */
+		/* not ipc: no bug 1518, nothing to keep; ls stays listed
+		 * for the pipe callbacks */
 		if (lsn_start(ls, url, &ls->l) < 0)
 			goto fail;
-		return 0;
+	} else {
+		lsn_clean(ls->path);
+		if (lsn_next(ls, true, NULL) < 0)
+			goto fail;
 	}
-	lsn_clean(ls->path);
-	if (lsn_next(ls, true, NULL) < 0)
-		goto fail;
 	pthread_mutex_lock(&keep_mu);
 	ls->next = lsns;
 	lsns = ls;
 	pthread_mutex_unlock(&keep_mu);
-	pthread_once(&keep_once, keep_start);
+	if (ls->path[0] != '\0')
+		pthread_once(&keep_once, keep_start);
 	return 0;
 fail:
 	nng_close(*s);
