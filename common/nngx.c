@@ -102,13 +102,13 @@ nngx_open(nng_socket *s, enum nngx_proto proto, const char *url,
  * dials the listener (a real handshake, never a bare connect) and
  * replaces it when no pipe is added within PROBE_GRACE_MS of the
  * handshake's end on the probe's side (or within PROBE_MS at all). The
- * errors the probe's own close adds within SETTLE_MS are not a reason
- * for the next probe; a stop hidden among them waits for the backstop.
+ * one error the probe's own close adds within SETTLE_MS is not a reason
+ * for the next probe.
  */
 #define KEEP_MS        250
 #define KEEP_BUSY_MS   5 /* while a probe is under way */
 #define PROBE_MS       5000
-#define PROBE_GRACE_MS 50
+#define PROBE_GRACE_MS 20
 #define SETTLE_MS      100
 #define BACKSTOP_MS    5000
 #define RETIRE_MIN_MS  100
@@ -361,6 +361,8 @@ retired_close(struct lsn *ls, int i, uint64_t pipes)
 		          "connections: a client is stuck on it; they redial",
 		          ls->url, (unsigned long long)pipes);
 	}
+	log_debug("closing retired %s (%llu pipes)", r->path,
+	          (unsigned long long)pipes);
 	nng_listener_close(r->l);
 	if (r->has_probe)
 		nng_close(r->probe);
@@ -527,6 +529,9 @@ lsn_probe(struct lsn *ls, int64_t now)
 		    now - ls->probe_since < PROBE_MS)
 			return -1;
 		ls->probing = false;
+		log_debug("probe of %s: %s after %lld ms", ls->lurl,
+		          added == ls->probe_added ? "stopped" : "accepting",
+		          (long long)(now - ls->probe_since));
 		if (added == ls->probe_added)
 			return 0; /* the caller has the probe */
 		nng_close(ls->probe);
@@ -586,9 +591,11 @@ keep_one(struct lsn *ls, nng_stat *all, int64_t now)
 	if (all == NULL || ls->probing)
 		return;
 	if (lsn_counts(all, ls->l, &c) == 0) {
-		/* what the probe's own close added is not a reason */
+		/* the one error the probe's own close adds is not a reason;
+		 * more are */
 		if (ls->settle != 0 && now >= ls->settle) {
-			ls->other = c.other;
+			if (c.other <= ls->other + 1)
+				ls->other = c.other;
 			ls->settle = 0;
 		}
 		if (ls->settle == 0 && (c.other != ls->other ||
@@ -620,15 +627,17 @@ keep_main(void *arg)
 {
 	struct timespec period;
 	bool warned = false, busy = false;
-	int64_t now, next_look = 0;
+	int64_t now, next_look = 0, wait;
 	nng_stat *all;
 	struct lsn *ls;
 	int fd, rv;
 
 	(void)arg;
 	for (;;) {
+		wait = busy ? KEEP_BUSY_MS : next_look - mono_ms();
+		wait = wait < 1 ? 1 : wait > KEEP_MS ? KEEP_MS : wait;
 		period.tv_sec = 0;
-		period.tv_nsec = (busy ? KEEP_BUSY_MS : KEEP_MS) * 1000000L;
+		period.tv_nsec = wait * 1000000L;
 		nanosleep(&period, NULL);
 		/* nng's statistics cost a copy of them all: every KEEP_MS;
 		 * a probe under way needs none */
