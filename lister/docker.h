@@ -47,6 +47,11 @@ void docker_free(struct docker *);
  * thread; used on shutdown. */
 void docker_cancel(struct docker *);
 
+/* Bytes held for response bodies: the last body's buffer while it may be
+ * read, at most a small reserve after a failed call or once the next call
+ * starts. */
+size_t docker_held(const struct docker *);
+
 /* GET /version and choose the API version (docker_pick_version); later
  * calls use /v<version>/... 0, or -1 with a reason in err. */
 int docker_negotiate(struct docker *, char *err, size_t errlen);
