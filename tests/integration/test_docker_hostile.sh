@@ -153,15 +153,27 @@ check "1mib: and logged" \
 	log_has "ignoring container ${C2:0:12}: a label is too long"
 check "1mib: three passes go on" passes_go_on 3
 intact 1mib
-# its event carries the label too: longer than an event may be
+# its event carries the label too: longer than an event may be read.
+# Docker replays it on every reconnect, so it must not break the stream:
+# it is skipped, and a list finds what it said.
 broken=$(counter events_broken)
 opens=$(counter events_opens)
+evbad=$(counter events_bad)
+relists=$(counter relists)
+set_field "$C1" State '"running"'
 post emit "{\"id\":\"$C2\",\"action\":\"die\"}"
-check "1mib: its event breaks the stream, counted" \
-	wait_for 5 counter_ge events_broken $((broken + 1))
-check "1mib: logged" log_has "an event longer than $MIB bytes"
-check "1mib: the lister subscribes again" \
-	wait_for 5 counter_ge events_opens $((opens + 1))
+post emit "{\"id\":\"$C1\",\"action\":\"start\"}"
+check "1mib: its event is skipped, counted" \
+	wait_for 5 counter_ge events_bad $((evbad + 1))
+check "1mib: logged" log_has "an event longer than 1 MiB (PARSE_EVENT_MAX), skipped unread"
+check "1mib: and a list asked for" wait_for 5 counter_ge relists $((relists + 1))
+check "1mib: the next event reads (r1 running)" wait_for 5 state_is r1 running
+check "1mib: the stream was not broken" \
+	test "$(counter events_broken)" = "$broken"
+check "1mib: nor reopened" test "$(counter events_opens)" = "$opens"
+set_field "$C1" State '"exited"'
+post emit "{\"id\":\"$C1\",\"action\":\"die\"}"
+check "1mib: r1 stopped again" wait_for 5 state_is r1 stopped
 intact 1mib-event
 log "1mib: lister RSS $(rss_kb "$LPID") kB"
 # the same value under a label that is not ours: not kept, so not refused
@@ -242,16 +254,29 @@ set_field "$C2" State '"running"'
 check "garbage: r0 running again" wait_for 10 state_is r0 running
 check "garbage: r2 running again" wait_for 10 state_is r2 running
 intact garbage
-# an unfinished value of 2 MiB: cut at the event limit
+# 2 MiB of garbage JSON in one event, in two chunks: skipped to its end,
+# and the event after it reads
 wait_for 5 events_up || bad "events stream is up"
 broken=$(counter events_broken)
+opens=$(counter events_opens)
+evbad=$(counter events_bad)
+set_field "$C0" State '"exited"'
 {
-	printf '{"chunks": ["{\\"status\\": \\"'
+	printf '{"chunks": ["{\\"status\\": [\\"'
 	head -c $((2 * MIB)) /dev/zero | tr '\0' x
-	printf '"], "then": "keep"}'
+	printf '", "\\\\\\"}]{[\\"]}\\n%s"], "then": "keep"}' \
+		"$(event "$C0" die | jq -R . | sed 's/^"//; s/"$//')"
 } | post_file events
-check "long garbage: the stream breaks at the event limit" \
-	wait_for 5 counter_ge events_broken $((broken + 1))
+check "long garbage: skipped, counted" \
+	wait_for 5 counter_ge events_bad $((evbad + 1))
+check "long garbage: the event after it reads (r0 stopped)" \
+	wait_for 5 state_is r0 stopped
+check "long garbage: the stream was not broken" \
+	test "$(counter events_broken)" = "$broken"
+check "long garbage: nor reopened" test "$(counter events_opens)" = "$opens"
+set_field "$C0" State '"running"'
+raw_events "$(event "$C0" start)"
+check "long garbage: r0 running again" wait_for 5 state_is r0 running
 intact long-garbage
 recovers events
 RSS1=$(rss_kb "$LPID")
