@@ -83,15 +83,70 @@ ctl_print_json(json_object *o)
 	    o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
+/* Where a scan of the raw input is: json-c builds an object for every
+ * value before we see any, so the count is kept on the bytes. */
+struct input_scan {
+	size_t bytes, values;
+	bool in_str, esc;
+};
+
+/* Counts the values in buf (the ',' '[' '{' outside strings); -1 when
+ * the input is past a bound. */
+static int
+input_scan(struct input_scan *sc, const char *buf, size_t n)
+{
+	size_t i;
+
+	sc->bytes += n;
+	if (sc->bytes > CTL_INPUT_MAX)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (sc->in_str) {
+			if (sc->esc)
+				sc->esc = false;
+			else if (buf[i] == '\\')
+				sc->esc = true;
+			else if (buf[i] == '"')
+				sc->in_str = false;
+		} else if (buf[i] == '"')
+			sc->in_str = true;
+		else if (buf[i] == ',' || buf[i] == '[' || buf[i] == '{')
+			sc->values++;
+	}
+	return sc->values > CTL_INPUT_VALUES ? -1 : 0;
+}
+
+/* Whether only white space is left of the input. */
+static bool
+input_rest_blank(FILE *f, struct input_scan *sc, const char *buf, size_t n)
+{
+	char more[4096];
+	size_t i;
+
+	for (;;) {
+		for (i = 0; i < n; i++)
+			if (buf[i] != ' ' && buf[i] != '\t' && buf[i] != '\n' &&
+			    buf[i] != '\r')
+				return false;
+		if ((n = fread(more, 1, sizeof(more), f)) == 0)
+			return true;
+		if ((sc->bytes += n) > CTL_INPUT_MAX)
+			return false;
+		buf = more;
+	}
+}
+
 static json_object *
 ctl_read_json(const char *path)
 {
 	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+	struct input_scan sc = {0};
 	json_tokener *tok;
 	json_object *o = NULL;
 	enum json_tokener_error jerr = json_tokener_continue;
 	char buf[65536];
-	size_t n;
+	size_t n, used = 0;
+	char why[64] = "";
 
 	if (f == NULL) {
 		fprintf(stderr, "reconctl: unable to open %s: %s\n", path,
@@ -100,14 +155,33 @@ ctl_read_json(const char *path)
 	}
 	tok = json_tokener_new_ex(32);
 	while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
+		if (input_scan(&sc, buf, n) == -1)
+			break;
 		o = json_tokener_parse_ex(tok, buf, (int)n);
 		jerr = json_tokener_get_error(tok);
-		if (jerr != json_tokener_continue)
+		if (jerr != json_tokener_continue) {
+			used = json_tokener_get_parse_end(tok);
 			break;
+		}
 	}
+	if (sc.bytes <= CTL_INPUT_MAX && sc.values <= CTL_INPUT_VALUES &&
+	    jerr == json_tokener_success &&
+	    !input_rest_blank(f, &sc, buf + used, n - used) &&
+	    sc.bytes <= CTL_INPUT_MAX)
+		snprintf(why, sizeof(why), "more after the JSON value");
+	if (sc.bytes > CTL_INPUT_MAX)
+		snprintf(why, sizeof(why), "larger than %u MiB",
+		         CTL_INPUT_MAX >> 20);
+	else if (sc.values > CTL_INPUT_VALUES)
+		snprintf(why, sizeof(why), "more than %d JSON values",
+		         CTL_INPUT_VALUES);
 	if (f != stdin)
 		fclose(f);
-	if (o == NULL || jerr != json_tokener_success) {
+	if (why[0] != '\0') {
+		fprintf(stderr, "reconctl: %s: %s: refused\n", path, why);
+		json_object_put(o);
+		o = NULL;
+	} else if (o == NULL || jerr != json_tokener_success) {
 		fprintf(stderr, "reconctl: unable to parse %s: %s\n", path,
 		        jerr == json_tokener_continue
 		            ? "unexpected end of input"

@@ -17,6 +17,16 @@
 #define CTL_EXIT_COMPACTED   3
 #define CTL_EXIT_USAGE       64
 
+/*
+ * Operator JSON (`workload put`, `container put`) is read up to these
+ * bounds, so that a huge or hostile file costs reconctl little memory:
+ * the largest record the store takes (a workload whose three JSON-text
+ * fields hold 1 MiB each, escaped) fits in the bytes, and a record is a
+ * flat object of some twenty members, far fewer than the values.
+ */
+#define CTL_INPUT_MAX    (8u << 20) /* bytes */
+#define CTL_INPUT_VALUES 1024       /* objects, arrays and members */
+
 struct ctl_opts {
 	char *run_dir;
 	bool json;
@@ -49,7 +59,9 @@ json_object *ctl_reply_json(const char *proc, const struct wbuf *reply);
 int ctl_done(const char *proc, const struct clnt_result *r, const char *line);
 /* Reads operator JSON (a path or "-") into a record for workload.put or
  * container.put, strictly: an unknown field or a wrong type is a usage
- * error naming the field. 0, or -1 said on stderr. */
+ * error naming the field; so are more than CTL_INPUT_MAX bytes, more than
+ * CTL_INPUT_VALUES values and anything after the object. 0, or -1 said
+ * on stderr. */
 int ctl_read_workload(const char *path, struct arena *, struct wire_workload *);
 int ctl_read_row(const char *path, struct arena *, struct wire_row *);
 

@@ -350,7 +350,17 @@ runner_tick(struct runner *r)
 			*pp = run->next;
 			plugin_read_err(&run->p);
 			run_result(r, run);
-			if (run->termed && now < run->kill_at) {
+			if (!run->termed) {
+				/* The run is over, and so is whatever the
+				 * plugin left in its group: SIGTERM now,
+				 * SIGKILL after the grace. Else a plugin that
+				 * leaves children at every run piles them
+				 * up for good. */
+				plugin_kill(&run->p, SIGTERM);
+				run->termed = true;
+				run->kill_at = now + r->conf.kill_ms;
+			}
+			if (now < run->kill_at) {
 				/* its group gets the rest of its grace; the
 				 * zombie holds the group id till then */
 				plugin_close_err(&run->p);
@@ -358,8 +368,7 @@ runner_tick(struct runner *r)
 				r->lingers = run;
 				continue;
 			}
-			if (run->termed)
-				plugin_kill(&run->p, SIGKILL);
+			plugin_kill(&run->p, SIGKILL);
 			plugin_reap(&run->p);
 			run_free(run);
 			continue;

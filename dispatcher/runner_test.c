@@ -6,6 +6,7 @@
  */
 #include <poll.h>
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -262,6 +263,79 @@ test_timeout(void **state)
 	assert_int_equal(fx->r.q.running, 0);
 }
 
+/* pid in DIR/name once the plugin wrote it, else 0 */
+static pid_t
+pid_file(struct fx *fx, const char *name)
+{
+	char path[256];
+	long pid = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", fx->dir, name);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	if (fscanf(f, "%ld", &pid) != 1)
+		pid = 0;
+	fclose(f);
+	return (pid_t)pid;
+}
+
+/* Whether pid runs: not gone, not a zombie. */
+static bool
+alive(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return false;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return (p = strrchr(buf, ')')) != NULL && p[1] == ' ' && p[2] != 'Z' &&
+	       p[2] != 'X';
+}
+
+/* A plugin that exits at once, leaving children in its group: its result
+ * comes at once, and the children go with the run, TERM and then KILL. */
+static void
+test_leftovers(void **state)
+{
+	struct fx *fx = *state;
+	pid_t plain, stubborn;
+	int64_t t0;
+
+	start(fx, 30000, 2);
+	plugin(fx, "leaver",
+	       "sleep 30 & echo $! >$DIR/plain.tmp\n"
+	       "mv $DIR/plain.tmp $DIR/plain\n"
+	       "(trap '' TERM; exec sleep 30) & echo $! >$DIR/stubborn.tmp\n"
+	       "mv $DIR/stubborn.tmp $DIR/stubborn\n"
+	       "exit 0\n");
+	submit(fx, "w", "leaver", Q_PASS);
+	t0 = mono_ms();
+	drive(fx, 1, 5000);
+	assert_int_equal(fx->nres, 1);
+	assert_true(result(fx, "w")->ok);
+	assert_true(mono_ms() - t0 < 2000);
+	plain = pid_file(fx, "plain");
+	stubborn = pid_file(fx, "stubborn");
+	assert_true(plain > 0 && stubborn > 0);
+	/* TERM went with the result: the plain child ends at once */
+	while (alive(plain) && mono_ms() - t0 < 2000)
+		drive(fx, 2, 10);
+	assert_false(alive(plain));
+	assert_true(alive(stubborn));
+	/* the one that ignores TERM is killed after the grace (300 ms) */
+	while (alive(stubborn) && mono_ms() - t0 < 3000)
+		drive(fx, 2, 10);
+	assert_false(alive(stubborn));
+	assert_null(fx->r.lingers);
+	assert_int_equal(fx->r.ctr[RC_TIMEOUTS], 0);
+}
+
 static void
 test_fold(void **state)
 {
@@ -291,6 +365,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_success_and_failure, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_timeout, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_leftovers, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_fold, setup, teardown),
 	};
 

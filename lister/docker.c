@@ -19,6 +19,10 @@
 #include "util.h"
 
 #define ERRBODY_MAX 4096 /* kept of a failed stream's body, for its message */
+/* A body buffer larger than this is given back once its body is done with
+ * (at the next call, or at once when the call failed): one huge or endless
+ * answer must not hold its up to max_body bytes for the process's life. */
+#define BUF_KEEP (1u << 20)
 
 struct docker {
 	CURLM *multi;
@@ -136,6 +140,17 @@ buf_reserve(struct docker *d, size_t n)
 	d->buf = p;
 	d->cap = cap;
 	return 0;
+}
+
+/* Gives back a buffer grown past BUF_KEEP. */
+static void
+buf_release(struct docker *d)
+{
+	if (d->cap <= BUF_KEEP)
+		return;
+	free(d->buf);
+	d->buf = NULL;
+	d->cap = d->len = 0;
 }
 
 static size_t
@@ -333,7 +348,7 @@ docker_version(const struct docker *d)
  * stream (d->sops set) only until its headers are in.
  */
 static int
-http_get_once(struct docker *d, const char *path, char *err, size_t errlen)
+http_call(struct docker *d, const char *path, char *err, size_t errlen)
 {
 	char url[4096];
 	int running = 1, nq, wait;
@@ -353,6 +368,7 @@ http_get_once(struct docker *d, const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "cancelled");
 		return -1;
 	}
+	buf_release(d); /* the last body is no longer wanted */
 	d->len = 0;
 	d->too_big = false;
 	d->opened = d->aborted = false;
@@ -419,20 +435,20 @@ http_get_once(struct docker *d, const char *path, char *err, size_t errlen)
 	return 0;
 }
 
-/* http_get_once; a failed call gives back a buffer grown past
- * DOCKER_BUF_KEEP (an endless body grows it to --max-body), while a good
- * one keeps it for the next pass. */
+/* http_call; a failed call's body goes at once, however large it grew. */
 static int
 http_get(struct docker *d, const char *path, char *err, size_t errlen)
 {
-	if (http_get_once(d, path, err, errlen) == 0)
+	if (http_call(d, path, err, errlen) == 0)
 		return 0;
-	if (d->cap > DOCKER_BUF_KEEP) {
-		free(d->buf);
-		d->buf = NULL;
-		d->cap = d->len = 0;
-	}
+	buf_release(d);
 	return -1;
+}
+
+size_t
+docker_held(const struct docker *d)
+{
+	return d->cap;
 }
 
 int

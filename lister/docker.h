@@ -13,7 +13,6 @@
 
 #define DOCKER_API_MAX  "1.47"       /* newest API version we speak */
 #define DOCKER_BODY_MAX (256u << 20) /* default response size cap */
-#define DOCKER_BUF_KEEP (1u << 20)   /* a failed call frees a bigger buffer */
 #define DOCKER_ERR_LEN  256
 #define DOCKER_VER_LEN  16
 #define DOCKER_IDS_MAX  32 /* ids in one docker_list_ids call */
@@ -47,6 +46,11 @@ void docker_free(struct docker *);
 /* Makes every call in progress or to come fail at once. Safe from any
  * thread; used on shutdown. */
 void docker_cancel(struct docker *);
+
+/* Bytes held for response bodies: the last body's buffer while it may be
+ * read, at most a small reserve after a failed call or once the next call
+ * starts. */
+size_t docker_held(const struct docker *);
 
 /* GET /version and choose the API version (docker_pick_version); later
  * calls use /v<version>/... 0, or -1 with a reason in err. */

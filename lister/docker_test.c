@@ -31,6 +31,7 @@ enum mode {
 	M_DOCKER,
 	M_STATUS500,
 	M_BIG,
+	M_HUGE, /* a 3 MiB list body */
 	M_HANG,
 	M_EVENTS,      /* a chunked stream, a quiet spell, a clean end */
 	M_EVENTS_CUT,  /* a chunk, then the connection drops */
@@ -49,6 +50,8 @@ struct srv {
 	char last_path[1024];
 	int requests;
 };
+
+#define HUGE_LEN (3 << 20)
 
 static const char list_json[] =
     "[{\"Id\":\"a\",\"Image\":\"i\",\"State\":"
@@ -180,6 +183,21 @@ serve_one(struct srv *s, int fd)
 				if (write(fd, body, sizeof(body)) < 0)
 					return;
 		}
+		break;
+	case M_HUGE:
+		if (strcmp(path, "/version") == 0) {
+			reply(fd, 200, "{\"ApiVersion\":\"1.41\"}");
+			break;
+		}
+		memset(body, ' ', sizeof(body));
+		snprintf(req, sizeof(req),
+		         "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n",
+		         HUGE_LEN);
+		if (write(fd, req, strlen(req)) < 0)
+			return;
+		for (v = 0; v < HUGE_LEN / (int)sizeof(body); v++)
+			if (send(fd, body, sizeof(body), MSG_NOSIGNAL) < 0)
+				return;
 		break;
 	case M_HANG:
 		hang(s, fd);
@@ -395,6 +413,39 @@ test_too_big(void **state)
 	assert_int_equal(docker_list(d, "p.", &body, &len, err, sizeof(err)),
 	                 0);
 	assert_int_equal(len, 5120);
+	docker_free(d);
+}
+
+/* A huge answer's buffer is given back: at once when the call fails, at
+ * the next call when it succeeded. */
+static void
+test_huge_released(void **state)
+{
+	struct srv *s = *state;
+	struct docker *d;
+	const char *body;
+	size_t len;
+	char err[DOCKER_ERR_LEN] = "";
+
+	srv_set(s, M_HUGE, "1.41", "1.12");
+	d = client(s, 5000, 2u << 20);
+	assert_int_equal(docker_list(d, "p.", &body, &len, err, sizeof(err)),
+	                 -1);
+	assert_string_equal(err, "response larger than 2097152 bytes");
+	assert_true(docker_held(d) <= 1u << 20);
+	docker_free(d);
+
+	d = client(s, 5000, 8u << 20);
+	assert_int_equal(docker_list(d, "p.", &body, &len, err, sizeof(err)),
+	                 0);
+	assert_int_equal(len, HUGE_LEN);
+	assert_true(docker_held(d) > HUGE_LEN); /* the body, still readable */
+	assert_int_equal(body[len - 1], ' ');
+	srv_set(s, M_DOCKER, "1.41", "1.12");
+	assert_int_equal(docker_list(d, "p.", &body, &len, err, sizeof(err)),
+	                 0);
+	assert_true(docker_held(d) <= 1u << 20);
+	assert_int_equal(len, strlen(list_json));
 	docker_free(d);
 }
 
@@ -791,6 +842,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_status, srv_setup,
 	                                    srv_teardown),
 	    cmocka_unit_test_setup_teardown(test_too_big, srv_setup,
+	                                    srv_teardown),
+	    cmocka_unit_test_setup_teardown(test_huge_released, srv_setup,
 	                                    srv_teardown),
 	    cmocka_unit_test_setup_teardown(test_timeout, srv_setup,
 	                                    srv_teardown),

@@ -177,6 +177,14 @@ on_event(void *arg, const struct parse_event *ev)
 		e->st.bad++;
 		pthread_mutex_unlock(&e->mu);
 		break;
+	case PARSE_EV_LOST:
+		/* what it said is only in a list now; the stream goes on */
+		log_warnx("%s: listing all containers", ev->why);
+		pthread_mutex_lock(&e->mu);
+		e->st.bad++;
+		pthread_mutex_unlock(&e->mu);
+		worker_relist(e->conf.worker);
+		break;
 	}
 }
 

@@ -205,6 +205,12 @@ struct parse_events {
 	char key[WIRE_LABEL_MAX + 1]; /* <prefix>workload.id */
 	size_t partial;               /* bytes of the event being read */
 	bool broken;
+	/* The event's structure as its bytes go by, to find the end of one
+	 * too long to read: depth of [ and {, inside a string, after a
+	 * backslash in one. */
+	long depth;
+	bool in_str, esc;
+	bool skipping; /* past PARSE_EVENT_MAX: read to its end, unparsed */
 };
 
 static enum parse_ev_kind
@@ -365,6 +371,82 @@ parse_events_partial(const struct parse_events *pe)
 	return pe->partial;
 }
 
+/*
+ * Follows the structure of the event being read over n bytes: the bytes
+ * up to and including its end (*end set), or n when it goes on. Only
+ * ever fed bytes the tokener accepted, or those after them while
+ * skipping, so strings and nesting are told apart right.
+ */
+static size_t
+event_scan(struct parse_events *pe, const unsigned char *p, size_t n, bool *end)
+{
+	size_t i;
+
+	*end = false;
+	for (i = 0; i < n; i++) {
+		if (pe->in_str) {
+			if (pe->esc)
+				pe->esc = false;
+			else if (p[i] == '\\')
+				pe->esc = true;
+			else if (p[i] == '"') {
+				pe->in_str = false;
+				if (pe->depth == 0)
+					break;
+			}
+		} else if (p[i] == '"')
+			pe->in_str = true;
+		else if (p[i] == '{' || p[i] == '[')
+			pe->depth++;
+		else if ((p[i] == '}' || p[i] == ']') && --pe->depth <= 0)
+			break;
+	}
+	if (i == n)
+		return n;
+	*end = true;
+	return i + 1;
+}
+
+/* The next event starts from scratch. */
+static void
+event_reset(struct parse_events *pe)
+{
+	pe->partial = 0;
+	pe->depth = 0;
+	pe->in_str = pe->esc = pe->skipping = false;
+}
+
+/* Reads on through an event too long to read, to its end. */
+static int
+event_skip(struct parse_events *pe, const char *buf, size_t len, size_t *off,
+           void (*fn)(void *arg, const struct parse_event *), void *arg,
+           char *err, size_t errlen)
+{
+	struct parse_event ev;
+	size_t used;
+	bool end;
+
+	used =
+	    event_scan(pe, (const unsigned char *)buf + *off, len - *off, &end);
+	*off += used;
+	pe->partial += used;
+	if (pe->partial > PARSE_EVENT_SKIP_MAX) {
+		pe->broken = true;
+		snprintf(err, errlen, "an event longer than %u bytes",
+		         PARSE_EVENT_SKIP_MAX);
+		return -1;
+	}
+	if (!end)
+		return 0;
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = PARSE_EV_LOST;
+	ev.why = "an event longer than 1 MiB (PARSE_EVENT_MAX), skipped "
+	         "unread";
+	event_reset(pe);
+	fn(arg, &ev);
+	return 0;
+}
+
 int
 parse_events_feed(struct parse_events *pe, const char *buf, size_t len,
                   void (*fn)(void *arg, const struct parse_event *), void *arg,
@@ -374,12 +456,19 @@ parse_events_feed(struct parse_events *pe, const char *buf, size_t len,
 	enum json_tokener_error jerr;
 	json_object *o;
 	size_t off = 0, chunk, used;
+	bool end;
 
 	if (pe->broken) {
 		snprintf(err, errlen, "event stream already broken");
 		return -1;
 	}
 	while (off < len) {
+		if (pe->skipping) {
+			if (event_skip(pe, buf, len, &off, fn, arg, err,
+			               errlen) == -1)
+				return -1;
+			continue;
+		}
 		/* Between events: skip the newlines Docker puts after each. */
 		if (pe->partial == 0) {
 			while (off < len && isspace((unsigned char)buf[off]))
@@ -401,7 +490,11 @@ parse_events_feed(struct parse_events *pe, const char *buf, size_t len,
 				return -1;
 			}
 		}
-		chunk = len - off < INT32_MAX ? len - off : INT32_MAX;
+		/* The tokener sees at most PARSE_EVENT_MAX bytes of an event
+		 * however the stream is cut, so it reads the same. */
+		chunk = len - off;
+		if (chunk > PARSE_EVENT_MAX - pe->partial)
+			chunk = PARSE_EVENT_MAX - pe->partial;
 		o = json_tokener_parse_ex(pe->tok, buf + off, (int)chunk);
 		jerr = json_tokener_get_error(pe->tok);
 		used = json_tokener_get_parse_end(pe->tok);
@@ -416,18 +509,18 @@ parse_events_feed(struct parse_events *pe, const char *buf, size_t len,
 			         json_tokener_error_desc(jerr));
 			return -1;
 		}
+		event_scan(pe, (const unsigned char *)buf + off, used, &end);
 		pe->partial += used;
 		off += used;
-		if (pe->partial > PARSE_EVENT_MAX) {
-			pe->broken = true;
-			json_object_put(o);
-			snprintf(err, errlen, "an event longer than %u bytes",
-			         PARSE_EVENT_MAX);
-			return -1;
-		}
-		if (jerr == json_tokener_continue)
+		if (jerr == json_tokener_continue) {
+			if (pe->partial >= PARSE_EVENT_MAX) {
+				/* too long to read: its end is looked for */
+				json_tokener_reset(pe->tok);
+				pe->skipping = true;
+			}
 			continue;
-		pe->partial = 0;
+		}
+		event_reset(pe);
 		event_decode(o, pe->key, &ev);
 		json_object_put(o);
 		fn(arg, &ev);

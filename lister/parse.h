@@ -19,6 +19,9 @@
 /* An event nests three deep (Actor.Attributes); its labels make it big. */
 #define PARSE_EVENT_DEPTH 8
 #define PARSE_EVENT_MAX   (1u << 20)
+/* A longer event is skipped (PARSE_EV_LOST) up to this length; past it
+ * the stream is broken. */
+#define PARSE_EVENT_SKIP_MAX (64u << 20)
 
 struct parse_result {
 	struct wire_container *containers;
@@ -65,6 +68,7 @@ enum parse_ev_kind {
 	PARSE_EV_GONE,    /* destroy: the container no longer exists */
 	PARSE_EV_IGNORED, /* exec_*, attach, another object type, ... */
 	PARSE_EV_BAD,     /* well-formed JSON, not an event of ours */
+	PARSE_EV_LOST,    /* longer than PARSE_EVENT_MAX: skipped unread */
 };
 
 /*
@@ -120,11 +124,15 @@ void parse_events_free(struct parse_events *);
 
 /*
  * Feeds len bytes; fn gets each event completed by them, in order. An
- * event cut across calls is kept until its end arrives. 0, or -1 with a
- * reason in err when the stream is broken: a syntax error, nesting deeper
- * than PARSE_EVENT_DEPTH, or one event longer than PARSE_EVENT_MAX.
- * Events before the break were already passed to fn; nothing of the
- * broken one was.
+ * event cut across calls is kept until its end arrives. One longer than
+ * PARSE_EVENT_MAX (a container's labels can make it so) is not read: its
+ * bytes are skipped to its end and fn gets a PARSE_EV_LOST in its place,
+ * so that one such event, which Docker replays on every reconnect, does
+ * not break every stream. 0, or -1 with a reason in err when the stream
+ * is broken: a syntax error in an event's first PARSE_EVENT_MAX bytes,
+ * nesting deeper than PARSE_EVENT_DEPTH, or one event longer than
+ * PARSE_EVENT_SKIP_MAX. Events before the break were already passed to
+ * fn; nothing of the broken one was.
  */
 int parse_events_feed(struct parse_events *, const char *buf, size_t len,
                       void (*fn)(void *arg, const struct parse_event *),

@@ -269,35 +269,128 @@ test_broken(void **state)
 	parse_events_free(pe);
 }
 
-/* One event longer than PARSE_EVENT_MAX breaks the stream, fed at once or
- * in pieces; it never completes, so it is never passed on. */
+/* The event "{"a":"<n x>"}" with a string escape, braces and brackets
+ * in the string, then a good event; in big (malloc'd), its length in *len. */
+static char *
+oversize(size_t n, size_t *len)
+{
+	static const char tricky[] = "\\\"}]{[";
+	static const char good[] =
+	    "\n{\"Type\":\"container\",\"Action\":\"die\",\"id\":\"ab\","
+	    "\"Actor\":{\"ID\":\"ab\"}}\n";
+	char *big = malloc(n + sizeof(tricky) + sizeof(good) + 16);
+	size_t k;
+
+	assert_non_null(big);
+	memcpy(big, "{\"a\":[\"", 7);
+	memset(big + 7, 'x', n);
+	k = 7 + n;
+	memcpy(big + k, tricky, sizeof(tricky) - 1);
+	k += sizeof(tricky) - 1;
+	memcpy(big + k, "\"]}", 3);
+	k += 3;
+	memcpy(big + k, good, sizeof(good) - 1);
+	*len = k + sizeof(good) - 1;
+	return big;
+}
+
+/* Feeds buf in pieces of step bytes; the last rc. */
+static int
+feed_steps(struct parse_events *pe, const char *buf, size_t len, size_t step,
+           struct got *g, char *err, size_t errlen)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < len && rc == 0; i += step)
+		rc = parse_events_feed(pe, buf + i,
+		                       len - i < step ? len - i : step, collect,
+		                       g, err, errlen);
+	return rc;
+}
+
+/* One event longer than PARSE_EVENT_MAX is skipped to its end, fed at
+ * once or in pieces: a PARSE_EV_LOST in its place, and the event after it
+ * reads. Docker replays such an event on every reconnect, so breaking the
+ * stream on it would break every stream. */
 static void
 test_oversize(void **state)
 {
-	size_t n = PARSE_EVENT_MAX + 64, i;
-	char *big = malloc(n + 8), err[128];
+	size_t len, steps[] = {0, 4096, 1, 7};
+	char *big, err[128];
 	struct parse_events *pe;
-	struct got g = {.n = 0};
-	int rc = 0;
+	struct got g;
+	size_t i;
 
-	memcpy(big, "{\"a\":\"", 6);
-	memset(big + 6, 'x', n - 6);
-	memcpy(big + n, "\"}\n", 4);
+	(void)state;
+	big = oversize(PARSE_EVENT_MAX + 64, &len);
+	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		memset(&g, 0, sizeof(g));
+		pe = parse_events_new(PFX);
+		assert_int_equal(feed_steps(pe, big, len,
+		                            steps[i] ? steps[i] : len, &g, err,
+		                            sizeof(err)),
+		                 0);
+		assert_int_equal(g.n, 2);
+		assert_int_equal(g.ev[0].kind, PARSE_EV_LOST);
+		assert_non_null(strstr(g.ev[0].why, "longer than"));
+		assert_int_equal(g.ev[1].kind, PARSE_EV_REREAD);
+		assert_string_equal(g.ev[1].id, "ab");
+		assert_int_equal(parse_events_partial(pe), 0);
+		parse_events_free(pe);
+	}
+	free(big);
+	/* exactly PARSE_EVENT_MAX bytes still read */
+	big = oversize(PARSE_EVENT_MAX - 16, &len);
+	memset(&g, 0, sizeof(g));
 	pe = parse_events_new(PFX);
 	assert_int_equal(
-	    parse_events_feed(pe, big, n + 3, collect, &g, err, sizeof(err)),
-	    -1);
-	assert_non_null(strstr(err, "longer than"));
+	    parse_events_feed(pe, big, len, collect, &g, err, sizeof(err)), 0);
+	assert_int_equal(g.n, 2);
+	assert_int_equal(g.ev[0].kind, PARSE_EV_BAD); /* read: no Action */
 	parse_events_free(pe);
+	free(big);
+	/* a syntax error in the first PARSE_EVENT_MAX bytes still breaks */
+	big = oversize(PARSE_EVENT_MAX + 64, &len);
+	big[6] = 'x'; /* {"a":[x... */
+	memset(&g, 0, sizeof(g));
 	pe = parse_events_new(PFX);
-	for (i = 0; i < n + 3 && rc == 0; i += 4096)
-		rc = parse_events_feed(pe, big + i,
-		                       n + 3 - i < 4096 ? n + 3 - i : 4096,
-		                       collect, &g, err, sizeof(err));
-	assert_int_equal(rc, -1);
+	assert_int_equal(
+	    parse_events_feed(pe, big, len, collect, &g, err, sizeof(err)), -1);
 	assert_int_equal(g.n, 0);
 	parse_events_free(pe);
 	free(big);
+}
+
+/* An event that never ends is skipped until PARSE_EVENT_SKIP_MAX, then
+ * the stream is broken. */
+static void
+test_endless_event(void **state)
+{
+	char *chunk = malloc(1u << 20), err[128];
+	struct parse_events *pe;
+	struct got g = {.n = 0};
+	size_t fed = 0;
+	int rc = 0;
+
+	(void)state;
+	assert_non_null(chunk);
+	memset(chunk, 'x', 1u << 20);
+	memcpy(chunk, "{\"a\":\"", 6);
+	pe = parse_events_new(PFX);
+	while (rc == 0 && fed <= PARSE_EVENT_SKIP_MAX + (2u << 20)) {
+		rc = parse_events_feed(pe, chunk, 1u << 20, collect, &g, err,
+		                       sizeof(err));
+		fed += 1u << 20;
+		if (fed == 1u << 20)
+			memset(chunk, 'x', 6);
+	}
+	assert_int_equal(rc, -1);
+	assert_non_null(strstr(err, "longer than 67108864"));
+	assert_true(fed > PARSE_EVENT_SKIP_MAX);
+	assert_int_equal(g.n, 0);
+	parse_events_free(pe);
+	free(chunk);
 }
 
 static void
@@ -390,6 +483,7 @@ main(void)
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_every_split);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_byte_by_byte);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_oversize);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_endless_event);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_state_fits);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_action_sets);
 	for (i = 0; i < sizeof(ev_cases) / sizeof(ev_cases[0]); i++) {

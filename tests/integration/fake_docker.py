@@ -27,7 +27,8 @@ Routes:
       {"list": [...]} replaces the container list
   POST /_fake/container      {"id": ID, "set": {field: value}} changes one
       container of the list, {"id": ID, "remove": true} drops it,
-      {"add": {...}} appends one
+      {"add": {...}} appends one; {"id": ID, "labels_fill": {"prefix": P,
+      "count": N, "size": S}} adds N labels P0..P<N-1> of S bytes each
   POST /_fake/events         {"chunks": ["raw", ...], "delay_ms": N,
       "then": "keep"|"end"|"close"} writes each string (latin-1) as its
       own HTTP chunk to every open events stream, N ms apart; then keeps
@@ -35,7 +36,8 @@ Routes:
       the final chunk. Replies {"streams": n}.
   POST /_fake/emit           {"id": ID, "action": "die", "split_ms": N}
       one Docker-shaped event for a container of the list (its labels as
-      Actor.Attributes), cut in two chunks N ms apart when split_ms is set
+      Actor.Attributes), cut in two chunks N ms apart when split_ms is set;
+      with "dry": true it is not sent but returned as {"event": TEXT}
 
 Failure modes (startup flags or config keys):
   truncate   the list body is cut in half; Content-Length matches the cut,
@@ -48,6 +50,12 @@ Failure modes (startup flags or config keys):
   events_hang    the events request is accepted and never answered
   status     the list answers with this HTTP status and a Docker error body
   delay_ms   the list answers after this many milliseconds
+  endless    the list body never ends: "[" and then containers, chunked,
+             as fast as the client reads, until it hangs up (the bytes
+             sent are counted in stats as endless_bytes)
+  body_subst [[OLD, NEW], ...]: each OLD in the list body (the bytes,
+             latin-1) is replaced by NEW, e.g. ["@FF@", "\u00ff"] puts
+             a raw 0xff byte (not UTF-8) where a string held @FF@
 
 The socket path appears only once the server listens (bound under a
 temporary name, then renamed). SIGTERM or SIGINT removes it and exits 0.
@@ -172,7 +180,7 @@ class Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
         self.lock = threading.Lock()
         self.stats = {"requests": {}, "versions": {},
                       "lists": {"full": 0, "ids": 0, "probe": 0},
-                      "reread_ids": {}}
+                      "reread_ids": {}, "endless_bytes": 0}
         self.streams = set()  # one queue per open events stream
         self.stopping = threading.Event()
         tmp = f"{path}.tmp.{os.getpid()}"
@@ -266,6 +274,13 @@ class Handler(BaseHTTPRequestHandler):
                 lst.remove(hit[0])
             else:
                 hit[0].update(change.get("set", {}))
+            fill = change.get("labels_fill")
+            if fill:
+                labels = dict(hit[0].get("Labels") or {})
+                val = "x" * int(fill.get("size", 1))
+                for i in range(int(fill["count"])):
+                    labels[f"{fill['prefix']}{i}"] = val
+                hit[0]["Labels"] = labels
             self.send_json(200, {"containers": len(lst)})
 
     def broadcast(self, chunks, delay_ms, then):
@@ -296,6 +311,9 @@ class Handler(BaseHTTPRequestHandler):
             return
         raw = (json.dumps(make_event(hit[0], change.get("action", "die"),
                                      prefix)) + "\n").encode()
+        if change.get("dry"):
+            self.send_json(200, {"event": raw.decode()})
+            return
         split = change.get("split_ms")
         chunks = [raw[:len(raw) // 2], raw[len(raw) // 2:]] if split \
             else [raw]
@@ -438,6 +456,12 @@ class Handler(BaseHTTPRequestHandler):
                 rr[i] = rr.get(i, 0) + 1
         if limit > 0:
             items = sorted(items, key=lambda c: -c["Created"])[:limit]
+        if cfg.get("endless"):
+            self.serve_endless(cfg, items)
+            return
+        if cfg.get("body_subst"):
+            self.send_raw(200, self.subst(cfg, json.dumps(items).encode()))
+            return
         body_len = len(json.dumps(items).encode())
         if cfg.get("truncate"):
             self.send_json(200, items, cut=body_len // 2)
@@ -445,6 +469,47 @@ class Handler(BaseHTTPRequestHandler):
             self.send_json(200, items, cut=body_len // 2, short=True)
         else:
             self.send_json(200, items)
+
+
+    def subst(self, cfg, body):
+        for old, new in cfg["body_subst"]:
+            body = body.replace(old.encode("latin-1"), new.encode("latin-1"))
+        return body
+
+    def send_raw(self, status, body):
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Api-Version", self.server.cfg["api"])
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+        self.wfile.flush()
+
+    def serve_endless(self, cfg, items):
+        """A well-formed start that never ends: the list's containers over
+        and over, 1 MiB a chunk, until the client goes away."""
+        elem = b"".join(json.dumps(c).encode() + b"," for c in
+                        (items or make_containers(1, 0, cfg["prefix"],
+                                                  cfg["workload"])))
+        chunk = elem * max(1, (1 << 20) // len(elem))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Api-Version", cfg["api"])
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        self.close_connection = True
+        sent = 0
+        try:
+            self.write_chunk(b"[")
+            while not self.server.stopping.is_set() and \
+                    self.server.cfg.get("endless"):
+                self.write_chunk(chunk)
+                sent += len(chunk)
+        except OSError:
+            pass
+        finally:
+            with self.server.lock:
+                self.server.stats["endless_bytes"] += sent
 
 
 class CachingHandler(Handler):
@@ -459,7 +524,8 @@ class CachingHandler(Handler):
             self.server.bodies.clear()
 
     def serve_list(self, cfg, query):
-        modes = ("hang_list", "delay_ms", "status", "truncate", "short_body")
+        modes = ("hang_list", "delay_ms", "status", "truncate", "short_body",
+                 "endless", "body_subst")
         try:
             filters, ids = list_filters(query)
         except ValueError:
