@@ -110,6 +110,7 @@ ctlsrv_counters(struct ctlsrv *srv, struct wire_counter *c)
 	c[8] = (struct wire_counter){"pipes_over_cap", n.pipes_over_cap};
 	c[9] = (struct wire_counter){"listener_repairs", n.listener_repairs};
 	c[10] = (struct wire_counter){"pipes_cut", n.pipes_cut};
+	c[11] = (struct wire_counter){"pipes_stuck", n.pipes_stuck};
 	return CTLSRV_NCOUNTERS;
 }
 

@@ -96,7 +96,7 @@ void ctlsrv_stats(struct ctlsrv *, struct ctlsrv_stats *);
 /* The stats as counters named ctl_* (for health and stats replies), and
  * the process's listeners' (nngx_stats): fills out[CTLSRV_NCOUNTERS]
  * (zeros for a NULL server), returns the count. */
-#define CTLSRV_NCOUNTERS 11
+#define CTLSRV_NCOUNTERS 12
 size_t ctlsrv_counters(struct ctlsrv *, struct wire_counter *out);
 
 /*

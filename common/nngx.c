@@ -166,7 +166,59 @@ struct lsn {
 static pthread_mutex_t keep_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct lsn *lsns;
 static pthread_once_t keep_once = PTHREAD_ONCE_INIT;
-static _Atomic uint64_t st_refused, st_over_cap, st_repairs, st_cut;
+static _Atomic uint64_t st_refused, st_over_cap, st_repairs, st_cut, st_stuck;
+
+/* The uid of every ipc pipe of a listening socket, kept SEEN_KEEP_MS
+ * after it closes: a message that came in just before its pipe closed is
+ * still its sender's (nngx_peer_uid). */
+#define SEEN_KEEP_MS 10000
+
+static pthread_mutex_t seen_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct seen_pipe {
+	uint32_t pipe;
+	int64_t uid;
+	int64_t gone; /* when it closed; 0 while open */
+} * seen;
+static size_t nseen, seen_cap;
+
+static void
+seen_add(nng_pipe p, int64_t uid)
+{
+	struct seen_pipe *ns;
+	size_t cap;
+
+	pthread_mutex_lock(&seen_mu);
+	if (nseen == seen_cap) {
+		cap = seen_cap ? seen_cap * 2 : 64;
+		if ((ns = realloc(seen, cap * sizeof(*seen))) == NULL) {
+			pthread_mutex_unlock(&seen_mu);
+			return; /* the live pipe still answers for itself */
+		}
+		seen = ns;
+		seen_cap = cap;
+	}
+	seen[nseen++] = (struct seen_pipe){(uint32_t)nng_pipe_id(p), uid, 0};
+	pthread_mutex_unlock(&seen_mu);
+}
+
+/* p closed; the ones that closed long ago are forgotten. */
+static void
+seen_gone(nng_pipe p)
+{
+	int64_t now = mono_ms();
+	size_t i;
+
+	pthread_mutex_lock(&seen_mu);
+	for (i = 0; i < nseen;) {
+		if (seen[i].pipe == (uint32_t)nng_pipe_id(p))
+			seen[i].gone = now;
+		if (seen[i].gone != 0 && now - seen[i].gone > SEEN_KEEP_MS)
+			seen[i] = seen[--nseen];
+		else
+			i++;
+	}
+	pthread_mutex_unlock(&seen_mu);
+}
 
 /* A log line that may come in a storm: one per QUIET_MS of each kind,
  * saying how many were not written in between. */
@@ -278,6 +330,8 @@ lsn_pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
 	uint64_t u;
 	bool ok;
 
+	if (ev == NNG_PIPE_EV_REM_POST)
+		seen_gone(p);
 	pthread_mutex_lock(&ls->pmu);
 	if (ev == NNG_PIPE_EV_REM_POST)
 		peer_remove(ls, p);
@@ -292,6 +346,8 @@ lsn_pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
 	              u <= INT64_MAX
 	          ? (int64_t)u
 	          : -1;
+	if (uid >= 0)
+		seen_add(p, uid);
 	if (nngx_uid_trusted(uid, ls->o.admin_uid))
 		return;
 	if (ls->o.writers_only) {
@@ -350,19 +406,33 @@ fail:
 
 /* Closes ls's retired listener i, which had pipes connections, and the
  * probe kept with it. Under keep_mu. */
+static uint64_t sock_conns(const char *path);
+
+/* Closes ls's retired listener i, which has pipes connections handed
+ * over, and the probe kept with it. Under keep_mu. */
 static void
 retired_close(struct lsn *ls, int i, uint64_t pipes)
 {
 	struct lsn_retired *r = &ls->retired[i];
+	uint64_t conns = sock_conns(r->path), stuck = 0;
 
-	if (pipes != 0 && pipes != UINT64_MAX) {
-		st_cut += pipes;
-		log_warnx("closing a stopped listener on %s and its %llu "
-		          "connections: a client is stuck on it; they redial",
-		          ls->url, (unsigned long long)pipes);
-	}
-	log_debug("closing retired %s (%llu pipes)", r->path,
-	          (unsigned long long)pipes);
+	if (pipes == UINT64_MAX)
+		pipes = 0;
+	if (conns > pipes + (r->has_probe ? 1 : 0))
+		stuck = conns - pipes - (r->has_probe ? 1 : 0);
+	st_cut += pipes;
+	st_stuck += stuck;
+	/* What a stuck client sent is lost with its connection: said here,
+	 * as its sender cannot know. */
+	if (stuck > 0)
+		log_warnx("closing a stopped listener on %s: %llu connections "
+		          "reached it after it stopped (anything sent on them "
+		          "is lost) and %llu it had accepted are cut; they "
+		          "redial",
+		          ls->url, (unsigned long long)stuck,
+		          (unsigned long long)pipes);
+	log_debug("closing retired %s (%llu pipes, %llu stuck)", r->path,
+	          (unsigned long long)pipes, (unsigned long long)stuck);
 	nng_listener_close(r->l);
 	if (r->has_probe)
 		nng_close(r->probe);
@@ -763,6 +833,7 @@ nngx_stats(struct nngx_stats *st)
 	st->pipes_over_cap = st_over_cap;
 	st->listener_repairs = st_repairs;
 	st->pipes_cut = st_cut;
+	st->pipes_stuck = st_stuck;
 }
 
 int
@@ -902,12 +973,24 @@ nngx_peer_uid(nng_msg *m)
 {
 	nng_pipe p = nng_msg_get_pipe(m);
 	uint64_t uid;
+	int64_t known;
+	size_t i;
 
-	if (nng_pipe_id(p) < 0 ||
-	    nng_pipe_get_uint64(p, NNG_OPT_IPC_PEER_UID, &uid) != 0 ||
-	    uid > INT64_MAX)
+	if (nng_pipe_id(p) < 0)
 		return -1;
-	return (int64_t)uid;
+	if (nng_pipe_get_uint64(p, NNG_OPT_IPC_PEER_UID, &uid) == 0)
+		return uid > INT64_MAX ? -1 : (int64_t)uid;
+	/* the pipe closed after its last message came in: its uid as it
+	 * connected */
+	known = -1;
+	pthread_mutex_lock(&seen_mu);
+	for (i = 0; i < nseen; i++)
+		if (seen[i].pipe == (uint32_t)nng_pipe_id(p)) {
+			known = seen[i].uid;
+			break;
+		}
+	pthread_mutex_unlock(&seen_mu);
+	return known;
 }
 
 bool

@@ -56,6 +56,7 @@ struct nngx_stats {
 	uint64_t pipes_over_cap;   /* an untrusted uid over its share */
 	uint64_t listener_repairs; /* listeners replaced (bug 1518) */
 	uint64_t pipes_cut;        /* pipes closed with a stopped listener */
+	uint64_t pipes_stuck;      /* connections it never handed over */
 };
 void nngx_stats(struct nngx_stats *);
 /* Opens a socket and dials url in the background (nng redials by itself).
