@@ -7,7 +7,8 @@ that it can misbehave at every level: the connection (bare connects, a
 storm of them, a thousand at once), the SP handshake (random bytes
 instead of the 8-byte header), the SP framing (a length over the
 receive cap, a huge length sent slowly) and the message (random bytes,
-msgpack of the wrong shape, huge declared counts, deep nesting).
+msgpack of the wrong shape, huge declared counts, deep nesting), and
+pretend to be a short-lived pusher that hangs up right after sending.
 
 SP over ipc (nng 1.5.2, src/sp/transport/ipc/ipc.c): after connect,
 each side sends 00 'S' 'P' 00 <its protocol, u16 big-endian> 00 00; then
@@ -266,14 +267,12 @@ class Peer:
                 return r[4:]
 
     def linger_close(self):
-        """Closes after the daemon had a moment to read what was sent:
-        a PULL socket hands a pipe's message up only when the daemon
-        asks for it, and nng drops what a closed pipe still held."""
-        try:
-            self.s.shutdown(socket.SHUT_WR)
-            peer_closed(self.s, 0.3)
-        except OSError:
-            pass
+        """Closes after the daemon had a moment to take what was sent (a
+        PULL socket hands a pipe's message up only when the daemon asks
+        for it, and nng drops what a closed pipe still held): sends no
+        EOF meanwhile, so the daemon's pipe stays up while it reads (see
+        attack_hangup for what happens otherwise)."""
+        peer_closed(self.s, 0.3)
         self.s.close()
 
 
@@ -524,6 +523,21 @@ def attack_connects(path, name, kind, n=1000):
     return {"connections": n, "handshakes": shook, "delivered": 0}
 
 
+def attack_hangup(path, name, kind, n=1000):
+    """n connections, each sending one bad message and hanging up at
+    once, as a short-lived pusher does (recon-load, a lister that
+    exits). Each message must still be taken for what it is, from the
+    uid that sent it: a daemon that looks the sender's uid up after the
+    pipe is gone finds none. REQ sockets: the reply is not waited for."""
+    body = mp({"t": "no.such.thing"})
+    for _ in range(n):
+        p = Peer(path, kind).handshake()
+        p.send(body)
+        p.s.close()
+    return {"connections": n, "sent": n,
+            "delivered": 0 if kind in ("sub", "req") else n}
+
+
 def attack_bare(path, name, kind, n=100):
     """n connects closed at once with nothing sent: the trigger of nng
     1.5.2's bug 1518."""
@@ -581,6 +595,8 @@ def run(attack, path, cap):
         res = attack_connects(path, name, kind)
     elif attack == "bare":
         res = attack_bare(path, name, kind)
+    elif attack == "hangup":
+        res = attack_hangup(path, name, kind)
     else:
         raise SystemExit("unknown attack %s" % attack)
     res.update({"attack": attack, "socket": name,
@@ -598,7 +614,7 @@ def main():
                     help="storm: how long")
     ap.add_argument("attack", choices=[
         "raw", "random", "shape", "array32", "map32", "oversize", "slow",
-        "deep", "connects", "bare", "storm", "forged"])
+        "deep", "connects", "bare", "storm", "forged", "hangup"])
     ap.add_argument("paths", nargs="+", metavar="SOCKET_PATH")
     a = ap.parse_args()
     # a thousand connections at once need more than the usual 1024 fds
