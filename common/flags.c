@@ -255,12 +255,14 @@ flags_parse(const char *prog, const char *synopsis, struct flag *tab, int argc,
 }
 
 void
-flags_daemon_check(const struct daemon_opts *o)
+flags_daemon_check(struct daemon_opts *o)
 {
 	if (o->admin_uid < -1 || o->admin_uid > (int64_t)UINT32_MAX)
 		fatalx(EXIT_USAGE, "bad --admin-uid: -1 or a uid");
-	if (o->max_request == 0 || o->max_request > o->max_message)
-		fatalx(EXIT_USAGE, "bad --max-request: 1 to --max-message");
+	if (o->max_request == 0)
+		fatalx(EXIT_USAGE, "bad --max-request: 1 or more");
+	if (o->max_request > o->max_message)
+		o->max_request = o->max_message;
 	if (o->peer_pipes < 0 || o->peer_pipes > 1000000)
 		fatalx(EXIT_USAGE,
 		       "bad --peer-pipes: 0 (any number) to 1000000");

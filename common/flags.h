@@ -98,8 +98,9 @@ struct daemon_opts {
 		    "(-1: none)"                                               \
 	}
 
-/* Checks the shared options (exits 100 naming the bad one). */
-void flags_daemon_check(const struct daemon_opts *);
+/* Checks the shared options (exits 100 naming the bad one); a
+ * --max-request over --max-message is lowered to it. */
+void flags_daemon_check(struct daemon_opts *);
 
 /* What a daemon's socket takes (SPEC §2): a ctl socket requests up to
  * --max-request from anyone who may open it; a writers' socket (ingest,

@@ -88,12 +88,12 @@ nngx_open(nng_socket *s, enum nngx_proto proto, const char *url,
  * But a client that reached it after it stopped is stuck there, never
  * handed to the socket, and once such a client hangs up, nng's poller
  * spins on its connection until the listener closes. So a retired
- * listener is closed once it has no pipes, or as soon as a connection is
- * stuck on it (its socket file has more connections open in this process
- * than pipes); then its pipes are cut too, and their peers redial. Not
- * before RETIRE_MIN_MS, for a listener that was only slow to answer the
- * probe. The probe that found it stopped stays open until then: it is a
- * stuck client itself.
+ * listener is closed once it has no pipes, or once a connection has been
+ * stuck on it for STUCK_MS (its socket file has more connections open in
+ * this process than pipes); then its pipes are cut too, and their peers
+ * redial. Not before RETIRE_MIN_MS, for a listener that was only slow to
+ * answer the probe. The probe that found it stopped stays open until then: it
+ * is a stuck client itself.
  *
  * Finding a stopped listener: nng counts the failed negotiation as one
  * of the listener's "other" errors (as it counts the error of an accepted
@@ -109,9 +109,12 @@ nngx_open(nng_socket *s, enum nngx_proto proto, const char *url,
 #define KEEP_BUSY_MS   5 /* while a probe is under way */
 #define PROBE_MS       5000
 #define PROBE_GRACE_MS 20
+#define STORM_MS       2000 /* after a repair, look every KEEP_STORM_MS */
+#define KEEP_STORM_MS  50
 #define SETTLE_MS      100
 #define BACKSTOP_MS    5000
 #define RETIRE_MIN_MS  100
+#define STUCK_MS       200
 #define RETIRED_MAX    16    /* retired listeners kept per socket */
 #define UIDS_MAX       64    /* untrusted uids counted per socket */
 #define QUIET_MS       10000 /* between two log lines of a kind */
@@ -119,9 +122,10 @@ nngx_open(nng_socket *s, enum nngx_proto proto, const char *url,
 struct lsn_retired {
 	nng_listener l;
 	int64_t since;
-	char path[4096];  /* its socket file */
-	bool has_probe;   /* the probe that found it stopped, kept open */
-	nng_socket probe; /* (closing it would make nng spin: see below) */
+	char path[4096];     /* its socket file */
+	bool has_probe;      /* the probe that found it stopped, kept open */
+	int64_t stuck_since; /* a connection looked stuck since; 0 */
+	nng_socket probe;    /* (closing it would make nng spin: see below) */
 };
 
 struct lsn_peer {
@@ -167,6 +171,7 @@ static pthread_mutex_t keep_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct lsn *lsns;
 static pthread_once_t keep_once = PTHREAD_ONCE_INIT;
 static _Atomic uint64_t st_refused, st_over_cap, st_repairs, st_cut, st_stuck;
+static int64_t last_repair = INT64_MIN / 2; /* under keep_mu */
 
 /* The uid of every ipc pipe of a listening socket, kept SEEN_KEEP_MS
  * after it closes: a message that came in just before its pipe closed is
@@ -511,6 +516,7 @@ lsn_next(struct lsn *ls, bool first, const nng_socket *stuck_probe)
 		r->since = mono_ms();
 		memcpy(r->path, ls->lurl + 6, sizeof(r->path));
 		r->has_probe = stuck_probe != NULL;
+		r->stuck_since = 0;
 		if (stuck_probe != NULL)
 			r->probe = *stuck_probe;
 	}
@@ -637,9 +643,10 @@ lsn_replace(struct lsn *ls)
 		log_warnx("listener on %s stopped accepting (nng bug 1518); "
 		          "starting another (%llu more since the last line)",
 		          ls->url, (unsigned long long)skipped);
-	if (lsn_next(ls, false, &ls->probe) == 0)
+	if (lsn_next(ls, false, &ls->probe) == 0) {
 		st_repairs++;
-	else
+		last_repair = mono_ms();
+	} else
 		nng_close(ls->probe);
 }
 
@@ -682,11 +689,24 @@ keep_one(struct lsn *ls, nng_stat *all, int64_t now)
 		 * probe can be late) still hands over what reached it before
 		 * the swap. Then not while it has pipes, unless a connection
 		 * is stuck on it: one that reached it after it stopped. */
-		if (now - r->since < RETIRE_MIN_MS ||
-		    (c.pipes != 0 &&
-		     sock_conns(r->path) <= c.pipes + (r->has_probe ? 1 : 0))) {
+		if (now - r->since < RETIRE_MIN_MS) {
 			i++;
 			continue;
+		}
+		/* A connection being accepted looks stuck for a moment (a
+		 * bare connect, until nng sees it gone): stuck is what stays
+		 * so for STUCK_MS. */
+		if (c.pipes != 0) {
+			if (sock_conns(r->path) <=
+			    c.pipes + (r->has_probe ? 1 : 0))
+				r->stuck_since = 0;
+			else if (r->stuck_since == 0)
+				r->stuck_since = now;
+			if (r->stuck_since == 0 ||
+			    now - r->stuck_since < STUCK_MS) {
+				i++;
+				continue;
+			}
 		}
 		retired_close(ls, i, c.pipes);
 	}
@@ -713,7 +733,10 @@ keep_main(void *arg)
 		 * a probe under way needs none */
 		all = NULL;
 		if ((now = mono_ms()) >= next_look) {
-			next_look = now + KEEP_MS;
+			/* under a storm of stops, more often */
+			next_look =
+			    now + (now - last_repair < STORM_MS ? KEEP_STORM_MS
+			                                        : KEEP_MS);
 			if ((rv = nng_stats_get(&all)) != 0) {
 				if (!warned)
 					log_warnx("unable to watch listeners "
