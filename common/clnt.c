@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,6 +20,8 @@
 #include "util.h"
 
 #define CLNT_MAX_REPLY (256u << 20)
+#define CLNT_PAUSE_MIN 20  /* ms before a cut read is sent again, */
+#define CLNT_PAUSE_MAX 200 /* doubling up to this */
 
 struct clnt {
 	char *url;
@@ -161,9 +164,9 @@ ctx_step(nng_ctx ctx, nng_aio *aio, nng_msg *send, nng_msg **recv,
 
 /* A call on a context of the dialled socket: threads call at once. */
 static int
-clnt_ctx_call(struct clnt *c, const struct wbuf *req, struct wbuf *reply)
+clnt_ctx_call(struct clnt *c, const struct wbuf *req, struct wbuf *reply,
+              int64_t timeout_ms)
 {
-	int64_t timeout_ms = atomic_load(&c->timeout_ms);
 	int64_t deadline = mono_ms() + timeout_ms;
 	nng_aio *aio = NULL;
 	nng_msg *m = NULL;
@@ -327,18 +330,29 @@ clnt_call(struct clnt *c, const struct wbuf *req, struct wbuf *reply,
           bool again, char *err, size_t errlen)
 {
 	int64_t timeout_ms = atomic_load(&c->timeout_ms), left = timeout_ms;
-	int64_t deadline = mono_ms() + timeout_ms;
+	int64_t deadline = mono_ms() + timeout_ms, pause_ms = CLNT_PAUSE_MIN;
 	int rv;
 
 	if (clnt_ipc_check(c->url, err, errlen) == -1)
 		return CLNT_UNREACHABLE;
-	do {
+	for (;;) {
 		if (c->dialled)
-			rv = clnt_ctx_call(c, req, reply);
+			rv = clnt_ctx_call(c, req, reply, left);
 		else
 			rv = clnt_once(c->url, req, left, reply);
-	} while (rv == NNG_ECONNRESET && again &&
-	         (left = deadline - mono_ms()) > 0);
+		if (rv != NNG_ECONNRESET || !again ||
+		    (left = deadline - mono_ms()) <= 0)
+			break;
+		/* a pause before asking again, doubling, within the time */
+		pause_ms = pause_ms < left ? pause_ms : left;
+		nanosleep(&(struct timespec){pause_ms / 1000,
+		                             (pause_ms % 1000) * 1000000L},
+		          NULL);
+		pause_ms = pause_ms * 2 > CLNT_PAUSE_MAX ? CLNT_PAUSE_MAX
+		                                         : pause_ms * 2;
+		if ((left = deadline - mono_ms()) <= 0)
+			break;
+	}
 	if (rv != 0) {
 		xsnprintf(err, errlen, "%s: %s", c->url, nng_strerror(rv));
 		return CLNT_UNREACHABLE;

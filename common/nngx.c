@@ -147,7 +147,8 @@ struct lsn {
 	uint64_t other; /* l's other errors, as last seen */
 	int64_t settle; /* until then, other counts our probe's close */
 	int64_t last_probe;
-	bool probing; /* a probe is dialling l: */
+	bool replacing; /* l stopped; a replacement failed: again */
+	bool probing;   /* a probe is dialling l: */
 	nng_socket probe;
 	int64_t probe_since;
 	_Atomic int64_t probe_up; /* when its own side had the pipe; 0 */
@@ -156,8 +157,8 @@ struct lsn {
 	int nretired;
 	/* the pipe callbacks', under pmu */
 	pthread_mutex_t pmu;
-	pthread_cond_t cv;
-	uint64_t added; /* pipes added to the socket */
+	uint64_t added;      /* pipes the listener of the moment added */
+	_Atomic int32_t lid; /* its id, for the callbacks */
 	struct {
 		int64_t uid;
 		int n;
@@ -337,13 +338,17 @@ lsn_pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
 
 	if (ev == NNG_PIPE_EV_REM_POST)
 		seen_gone(p);
+	/* the uid of a pipe taken in, kept past its close */
+	if (ev == NNG_PIPE_EV_ADD_POST &&
+	    nng_pipe_get_uint64(p, NNG_OPT_IPC_PEER_UID, &u) == 0 &&
+	    u <= INT64_MAX)
+		seen_add(p, (int64_t)u);
 	pthread_mutex_lock(&ls->pmu);
 	if (ev == NNG_PIPE_EV_REM_POST)
 		peer_remove(ls, p);
-	else if (ev == NNG_PIPE_EV_ADD_POST) {
+	else if (ev == NNG_PIPE_EV_ADD_POST &&
+	         nng_listener_id(nng_pipe_listener(p)) == atomic_load(&ls->lid))
 		ls->added++;
-		pthread_cond_broadcast(&ls->cv);
-	}
 	pthread_mutex_unlock(&ls->pmu);
 	if (ev != NNG_PIPE_EV_ADD_PRE)
 		return;
@@ -351,8 +356,6 @@ lsn_pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
 	              u <= INT64_MAX
 	          ? (int64_t)u
 	          : -1;
-	if (uid >= 0)
-		seen_add(p, uid);
 	if (nngx_uid_trusted(uid, ls->o.admin_uid))
 		return;
 	if (ls->o.writers_only) {
@@ -409,8 +412,6 @@ fail:
 	return -1;
 }
 
-/* Closes ls's retired listener i, which had pipes connections, and the
- * probe kept with it. Under keep_mu. */
 static uint64_t sock_conns(const char *path);
 
 /* Closes ls's retired listener i, which has pipes connections handed
@@ -509,18 +510,29 @@ lsn_next(struct lsn *ls, bool first, const nng_socket *stuck_probe)
 	}
 	ls->gen++;
 	if (!first) {
-		if (ls->nretired == RETIRED_MAX)
-			retired_close(ls, 0, UINT64_MAX);
+		if (ls->nretired == RETIRED_MAX) {
+			int i, old = 0;
+
+			for (i = 1; i < ls->nretired; i++)
+				if (ls->retired[i].since <
+				    ls->retired[old].since)
+					old = i;
+			retired_close(ls, old, UINT64_MAX);
+		}
 		r = &ls->retired[ls->nretired++];
 		r->l = ls->l;
 		r->since = mono_ms();
 		memcpy(r->path, ls->lurl + 6, sizeof(r->path));
 		r->has_probe = stuck_probe != NULL;
 		r->stuck_since = 0;
-		if (stuck_probe != NULL)
+		if (stuck_probe != NULL) {
 			r->probe = *stuck_probe;
+			nng_pipe_notify(r->probe, NNG_PIPE_EV_ADD_POST, NULL,
+			                NULL);
+		}
 	}
 	ls->l = l;
+	atomic_store(&ls->lid, nng_listener_id(l));
 	memcpy(ls->lurl, url, sizeof(ls->lurl));
 	ls->other = 0;
 	ls->settle = 0;
@@ -643,11 +655,13 @@ lsn_replace(struct lsn *ls)
 		log_warnx("listener on %s stopped accepting (nng bug 1518); "
 		          "starting another (%llu more since the last line)",
 		          ls->url, (unsigned long long)skipped);
-	if (lsn_next(ls, false, &ls->probe) == 0) {
+	/* On failure (no descriptor left, say) the stuck probe stays open
+	 * (closing it would make nng spin) and the next look tries again. */
+	ls->replacing = lsn_next(ls, false, &ls->probe) != 0;
+	if (!ls->replacing) {
 		st_repairs++;
 		last_repair = mono_ms();
-	} else
-		nng_close(ls->probe);
+	}
 }
 
 /* One look at ls: a probe's outcome; with nng's statistics (all), a new
@@ -657,15 +671,16 @@ keep_one(struct lsn *ls, nng_stat *all, int64_t now)
 {
 	struct lsn_retired *r;
 	struct lsn_counts c;
+	uint64_t conns;
 	int i, probed = -1;
 
 	if (ls->probing)
 		probed = lsn_probe(ls, now);
 	if (probed >= 0)
 		ls->settle = now + SETTLE_MS;
-	if (probed == 0)
+	if (probed == 0 || (ls->replacing && all != NULL))
 		lsn_replace(ls);
-	if (all == NULL || ls->probing)
+	if (all == NULL || ls->probing || ls->replacing)
 		return;
 	if (lsn_counts(all, ls->l, &c) == 0) {
 		/* the one error the probe's own close adds is not a reason;
@@ -697,8 +712,13 @@ keep_one(struct lsn *ls, nng_stat *all, int64_t now)
 		 * bare connect, until nng sees it gone): stuck is what stays
 		 * so for STUCK_MS. */
 		if (c.pipes != 0) {
-			if (sock_conns(r->path) <=
-			    c.pipes + (r->has_probe ? 1 : 0))
+			conns = sock_conns(r->path);
+			/* a probe that was only late is a pipe of it now */
+			if (r->has_probe && conns <= c.pipes) {
+				nng_close(r->probe);
+				r->has_probe = false;
+			}
+			if (conns <= c.pipes + (r->has_probe ? 1 : 0))
 				r->stuck_since = 0;
 			else if (r->stuck_since == 0)
 				r->stuck_since = now;
@@ -710,6 +730,21 @@ keep_one(struct lsn *ls, nng_stat *all, int64_t now)
 		}
 		retired_close(ls, i, c.pipes);
 	}
+}
+
+/* ls's socket closed: its probes go too. */
+static void
+lsn_drop_probes(struct lsn *ls)
+{
+	int i;
+
+	if (ls->probing || ls->replacing)
+		nng_close(ls->probe);
+	ls->probing = ls->replacing = false;
+	for (i = 0; i < ls->nretired; i++)
+		if (ls->retired[i].has_probe)
+			nng_close(ls->retired[i].probe);
+	ls->nretired = 0;
 }
 
 static void *
@@ -755,6 +790,7 @@ keep_main(void *arg)
 			if (nng_socket_get_int(ls->s, NNG_OPT_RECVFD, &fd) ==
 			    NNG_ECLOSED) {
 				ls->closed = true;
+				lsn_drop_probes(ls);
 				continue;
 			}
 			keep_one(ls, all, now);
@@ -816,7 +852,6 @@ nngx_listen(nng_socket *s, enum nngx_proto proto, const char *url,
 	ls->proto = proto;
 	ls->o = *o;
 	pthread_mutex_init(&ls->pmu, NULL);
-	pthread_cond_init(&ls->cv, NULL);
 	if (xsnprintf(ls->url, sizeof(ls->url), "%s", url) < 0 ||
 	    (strncmp(url, "ipc://", 6) == 0 &&
 	     xsnprintf(ls->path, sizeof(ls->path), "%s", url + 6) < 0))
@@ -843,7 +878,6 @@ nngx_listen(nng_socket *s, enum nngx_proto proto, const char *url,
 	return 0;
 fail:
 	nng_close(*s);
-	pthread_cond_destroy(&ls->cv);
 	pthread_mutex_destroy(&ls->pmu);
 	free(ls);
 	return -1;
