@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "util.h"
+#include "mpack.h"
 #include "wire.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -423,6 +424,17 @@ wbuf_append(struct wbuf *b, const void *p, size_t n)
 	b->len += n;
 }
 
+void *
+wbuf_room(struct wbuf *b, size_t n)
+{
+	void *p;
+
+	wbuf_grow(b, n);
+	p = b->data + b->len;
+	b->len += n;
+	return p;
+}
+
 void
 wbuf_reset(struct wbuf *b)
 {
@@ -435,151 +447,6 @@ wbuf_free(struct wbuf *b)
 	free(b->data);
 	b->data = NULL;
 	b->len = b->cap = 0;
-}
-
-/* ---- msgpack writer ----
- * Straight into the buffer, choosing the same (smallest) forms as
- * msgpack-c's packer; wire_test checks the two byte for byte. msgpack-c's
- * packer hands every header and body to a callback, which made encoding
- * most of the cost of a store write. */
-
-struct pk {
-	struct wbuf *b;
-};
-
-static void
-pk_init(struct pk *pk, struct wbuf *b)
-{
-	pk->b = b;
-}
-
-/* n bytes at the end of the buffer, to be filled in */
-static unsigned char *
-pk_room(struct pk *pk, size_t n)
-{
-	struct wbuf *b = pk->b;
-	unsigned char *p;
-
-	if (b->cap - b->len < n)
-		wbuf_grow(b, n);
-	p = (unsigned char *)b->data + b->len;
-	b->len += n;
-	return p;
-}
-
-static void
-pk_be(unsigned char *p, uint64_t v, int n)
-{
-	while (n-- > 0) {
-		p[n] = (unsigned char)(v & 0xff);
-		v >>= 8;
-	}
-}
-
-/* A code byte followed by n big-endian bytes of v. */
-static void
-pk_code(struct pk *pk, unsigned char code, uint64_t v, int n)
-{
-	unsigned char *p = pk_room(pk, 1 + (size_t)n);
-
-	p[0] = code;
-	pk_be(p + 1, v, n);
-}
-
-static void
-pk_uint64(struct pk *pk, uint64_t v)
-{
-	if (v < 128)
-		*pk_room(pk, 1) = (unsigned char)v;
-	else if (v < 1u << 8)
-		pk_code(pk, 0xcc, v, 1);
-	else if (v < 1u << 16)
-		pk_code(pk, 0xcd, v, 2);
-	else if (v < 1ull << 32)
-		pk_code(pk, 0xce, v, 4);
-	else
-		pk_code(pk, 0xcf, v, 8);
-}
-
-static void
-pk_int64(struct pk *pk, int64_t v)
-{
-	if (v >= -32 && v < 128)
-		*pk_room(pk, 1) = (unsigned char)(v & 0xff); /* fixint */
-	else if (v >= 0)
-		pk_uint64(pk, (uint64_t)v);
-	else if (v >= -(1 << 7))
-		pk_code(pk, 0xd0, (uint64_t)v, 1);
-	else if (v >= -(1 << 15))
-		pk_code(pk, 0xd1, (uint64_t)v, 2);
-	else if (v >= -(1ll << 31))
-		pk_code(pk, 0xd2, (uint64_t)v, 4);
-	else
-		pk_code(pk, 0xd3, (uint64_t)v, 8);
-}
-
-/* A map or array header: fix form below 16 entries. */
-static void
-pk_count(struct pk *pk, unsigned char fix, unsigned char c16, size_t n)
-{
-	if (n < 16)
-		*pk_room(pk, 1) = (unsigned char)(fix | n);
-	else if (n < 1u << 16)
-		pk_code(pk, c16, n, 2);
-	else
-		pk_code(pk, (unsigned char)(c16 + 1), n, 4);
-}
-
-static void
-pk_map(struct pk *pk, size_t n)
-{
-	pk_count(pk, 0x80, 0xde, n);
-}
-
-static void
-pk_array(struct pk *pk, size_t n)
-{
-	pk_count(pk, 0x90, 0xdc, n);
-}
-
-static void
-pk_strn(struct pk *pk, const char *s, size_t n)
-{
-	unsigned char *p;
-
-	if (n < 32) {
-		p = pk_room(pk, 1 + n);
-		*p++ = (unsigned char)(0xa0 | n);
-	} else if (n < 1u << 8) {
-		p = pk_room(pk, 2 + n);
-		p[0] = 0xd9;
-		p[1] = (unsigned char)n;
-		p += 2;
-	} else if (n < 1u << 16) {
-		p = pk_room(pk, 3 + n);
-		p[0] = 0xda;
-		pk_be(p + 1, n, 2);
-		p += 3;
-	} else {
-		p = pk_room(pk, 5 + n);
-		p[0] = 0xdb;
-		pk_be(p + 1, n, 4);
-		p += 5;
-	}
-	if (n > 0)
-		memcpy(p, s, n);
-}
-
-static void
-pk_str(struct pk *pk, const char *s)
-{
-	pk_strn(pk, s, s != NULL ? strlen(s) : 0);
-}
-
-static void
-pk_bool(struct pk *pk, bool v)
-{
-	*pk_room(pk, 1) = v ? 0xc3 : 0xc2;
 }
 
 /* ---- encoder ---- */
@@ -650,12 +517,12 @@ url_redacted(const char *url, char *buf, size_t len)
 	return n >= 0 && (size_t)n < len ? buf : "***";
 }
 
-static int enc_record(struct pk *, const struct schema *, const void *,
+static int enc_record(struct mpw *, const struct schema *, const void *,
                       unsigned);
-static void pk_counters(struct pk *, const struct wire_counter *, size_t);
+static void pk_counters(struct mpw *, const struct wire_counter *, size_t);
 
 static int
-enc_field(struct pk *pk, const struct field *f, const void *rec, unsigned opts)
+enc_field(struct mpw *pk, const struct field *f, const void *rec, unsigned opts)
 {
 	size_t i, n = 0;
 	const void *arr = NULL;
@@ -674,37 +541,37 @@ enc_field(struct pk *pk, const struct field *f, const void *rec, unsigned opts)
 	case FT_STR:
 		if ((f->flags & F_URLPASS) && !(opts & ENC_SECRETS)) {
 			char buf[WIRE_LABEL_MAX + 8];
-			pk_str(pk, url_redacted(*CAT(rec, f->off, char *), buf,
-			                        sizeof(buf)));
+			mpw_str(pk, url_redacted(*CAT(rec, f->off, char *), buf,
+			                         sizeof(buf)));
 			return 0;
 		}
-		pk_str(pk, *CAT(rec, f->off, char *));
+		mpw_str(pk, *CAT(rec, f->off, char *));
 		return 0;
 	case FT_I64:
-		pk_int64(pk, *CAT(rec, f->off, int64_t));
+		mpw_int64(pk, *CAT(rec, f->off, int64_t));
 		return 0;
 	case FT_U64:
-		pk_uint64(pk, *CAT(rec, f->off, uint64_t));
+		mpw_uint64(pk, *CAT(rec, f->off, uint64_t));
 		return 0;
 	case FT_BOOL:
-		pk_bool(pk, *CAT(rec, f->off, bool));
+		mpw_bool(pk, *CAT(rec, f->off, bool));
 		return 0;
 	case FT_LABELS:
-		pk_map(pk, n);
+		mpw_map(pk, n);
 		for (i = 0; i < n; i++) {
-			pk_str(pk, ((const struct wire_kv *)arr)[i].key);
-			pk_str(pk, ((const struct wire_kv *)arr)[i].val);
+			mpw_str(pk, ((const struct wire_kv *)arr)[i].key);
+			mpw_str(pk, ((const struct wire_kv *)arr)[i].val);
 		}
 		return 0;
 	case FT_I64ARR:
-		pk_array(pk, n);
+		mpw_array(pk, n);
 		for (i = 0; i < n; i++)
-			pk_int64(pk, ((const int64_t *)arr)[i]);
+			mpw_int64(pk, ((const int64_t *)arr)[i]);
 		return 0;
 	case FT_STRARR:
-		pk_array(pk, n);
+		mpw_array(pk, n);
 		for (i = 0; i < n; i++)
-			pk_str(pk, ((char *const *)arr)[i]);
+			mpw_str(pk, ((char *const *)arr)[i]);
 		return 0;
 	case FT_REC:
 		return enc_record(pk, f->sub, CAT(rec, f->off, void), opts);
@@ -713,7 +580,7 @@ enc_field(struct pk *pk, const struct field *f, const void *rec, unsigned opts)
 			return -1;
 		return enc_record(pk, f->sub, *CAT(rec, f->off, void *), opts);
 	case FT_RECARR:
-		pk_array(pk, n);
+		mpw_array(pk, n);
 		for (i = 0; i < n; i++)
 			if (enc_record(pk, f->sub,
 			               (const char *)arr + i * f->sub->size,
@@ -728,7 +595,7 @@ enc_field(struct pk *pk, const struct field *f, const void *rec, unsigned opts)
 }
 
 static int
-enc_record(struct pk *pk, const struct schema *s, const void *rec,
+enc_record(struct mpw *pk, const struct schema *s, const void *rec,
            unsigned opts)
 {
 	size_t i, n = s->t ? 1 : 0;
@@ -739,16 +606,16 @@ enc_record(struct pk *pk, const struct schema *s, const void *rec,
 	for (i = 0; i < s->nfields; i++)
 		if (field_written(s, &s->fields[i], rec, opts))
 			n++;
-	pk_map(pk, n);
+	mpw_map(pk, n);
 	if (s->t) {
-		pk_str(pk, "t");
-		pk_str(pk, s->t);
+		mpw_str(pk, "t");
+		mpw_str(pk, s->t);
 	}
 	for (i = 0; i < s->nfields; i++) {
 		f = &s->fields[i];
 		if (!field_written(s, f, rec, opts))
 			continue;
-		pk_str(pk, f->key);
+		mpw_str(pk, f->key);
 		if (enc_field(pk, f, rec, opts) == -1)
 			return -1;
 	}
@@ -759,13 +626,13 @@ enc_record(struct pk *pk, const struct schema *s, const void *rec,
 static int
 enc_top(struct wbuf *b, const struct schema *s, const void *rec, unsigned opts)
 {
-	struct pk pk;
+	struct mpw pk;
 	size_t len0;
 
 	if (b == NULL || rec == NULL)
 		return -1;
 	len0 = b->len;
-	pk_init(&pk, b);
+	mpw_init(&pk, b);
 	if (enc_record(&pk, s, rec, opts) == -1) {
 		b->len = len0;
 		return -1;
@@ -829,67 +696,67 @@ wire_encode_row(struct wbuf *b, const struct wire_row *m)
 int
 wire_reply_error(struct wbuf *b, const char *code, const char *message)
 {
-	struct pk pk;
+	struct mpw pk;
 
 	if (b == NULL)
 		return -1;
-	pk_init(&pk, b);
-	pk_map(&pk, 2);
-	pk_str(&pk, "ok");
-	pk_bool(&pk, false);
-	pk_str(&pk, "error");
-	pk_map(&pk, 2);
-	pk_str(&pk, "code");
-	pk_str(&pk, code);
-	pk_str(&pk, "message");
-	pk_str(&pk, message);
+	mpw_init(&pk, b);
+	mpw_map(&pk, 2);
+	mpw_str(&pk, "ok");
+	mpw_bool(&pk, false);
+	mpw_str(&pk, "error");
+	mpw_map(&pk, 2);
+	mpw_str(&pk, "code");
+	mpw_str(&pk, code);
+	mpw_str(&pk, "message");
+	mpw_str(&pk, message);
 	return 0;
 }
 
 int
 wire_reply_begin(struct wbuf *b, size_t nextra)
 {
-	struct pk pk;
+	struct mpw pk;
 
 	if (b == NULL || nextra >= UINT32_MAX)
 		return -1;
-	pk_init(&pk, b);
-	pk_map(&pk, 1 + nextra);
-	pk_str(&pk, "ok");
-	pk_bool(&pk, true);
+	mpw_init(&pk, b);
+	mpw_map(&pk, 1 + nextra);
+	mpw_str(&pk, "ok");
+	mpw_bool(&pk, true);
 	return 0;
 }
 
 /* Writes key and returns a packer for its value. */
 static int
-reply_key(struct pk *pk, struct wbuf *b, const char *key)
+reply_key(struct mpw *pk, struct wbuf *b, const char *key)
 {
 	if (b == NULL || key == NULL)
 		return -1;
-	pk_init(pk, b);
-	pk_str(pk, key);
+	mpw_init(pk, b);
+	mpw_str(pk, key);
 	return 0;
 }
 
 int
 wire_reply_u64(struct wbuf *b, const char *key, uint64_t v)
 {
-	struct pk pk;
+	struct mpw pk;
 
 	if (reply_key(&pk, b, key) == -1)
 		return -1;
-	pk_uint64(&pk, v);
+	mpw_uint64(&pk, v);
 	return 0;
 }
 
 int
 wire_reply_str(struct wbuf *b, const char *key, const char *v)
 {
-	struct pk pk;
+	struct mpw pk;
 
 	if (reply_key(&pk, b, key) == -1)
 		return -1;
-	pk_str(&pk, v);
+	mpw_str(&pk, v);
 	return 0;
 }
 
@@ -898,7 +765,7 @@ static int
 reply_records(struct wbuf *b, const char *key, const struct schema *s,
               const void *recs, size_t n, unsigned opts)
 {
-	struct pk pk;
+	struct mpw pk;
 	size_t i, len0;
 
 	if (b == NULL || (n > 0 && recs == NULL))
@@ -906,7 +773,7 @@ reply_records(struct wbuf *b, const char *key, const struct schema *s,
 	len0 = b->len;
 	if (reply_key(&pk, b, key) == -1)
 		return -1;
-	pk_array(&pk, n);
+	mpw_array(&pk, n);
 	for (i = 0; i < n; i++)
 		if (enc_record(&pk, s, (const char *)recs + i * s->size,
 		               opts) == -1) {
@@ -920,7 +787,7 @@ static int
 reply_record(struct wbuf *b, const char *key, const struct schema *s,
              const void *rec, unsigned opts)
 {
-	struct pk pk;
+	struct mpw pk;
 	size_t len0;
 
 	if (b == NULL || rec == NULL)
@@ -967,27 +834,27 @@ int
 wire_reply_raw_array(struct wbuf *b, const char *key, const struct wbuf *items,
                      size_t n)
 {
-	struct pk pk;
+	struct mpw pk;
 
 	if (n > 0 && (items == NULL || items->len == 0))
 		return -1;
 	if (reply_key(&pk, b, key) == -1)
 		return -1;
-	pk_array(&pk, n);
+	mpw_array(&pk, n);
 	if (items != NULL)
 		wbuf_append(b, items->data, items->len);
 	return 0;
 }
 
 static void
-pk_counters(struct pk *pk, const struct wire_counter *c, size_t n)
+pk_counters(struct mpw *pk, const struct wire_counter *c, size_t n)
 {
 	size_t i;
 
-	pk_map(pk, n);
+	mpw_map(pk, n);
 	for (i = 0; i < n; i++) {
-		pk_str(pk, c[i].name);
-		pk_uint64(pk, c[i].value);
+		mpw_str(pk, c[i].name);
+		mpw_uint64(pk, c[i].value);
 	}
 }
 
@@ -995,7 +862,7 @@ int
 wire_reply_counters(struct wbuf *b, const char *key,
                     const struct wire_counter *c, size_t n)
 {
-	struct pk pk;
+	struct mpw pk;
 
 	if (n > 0 && c == NULL)
 		return -1;
@@ -1008,38 +875,38 @@ wire_reply_counters(struct wbuf *b, const char *key,
 int
 wire_reply_health(struct wbuf *b, const struct wire_health *h)
 {
-	struct pk pk;
+	struct mpw pk;
 	size_t i;
 
 	if (b == NULL || h == NULL || (h->nchecks > 0 && h->checks == NULL) ||
 	    (h->ncounters > 0 && h->counters == NULL))
 		return -1;
-	pk_init(&pk, b);
-	pk_map(&pk, 8);
-	pk_str(&pk, "ok");
-	pk_bool(&pk, true);
-	pk_str(&pk, "name");
-	pk_str(&pk, h->name);
-	pk_str(&pk, "pid");
-	pk_int64(&pk, h->pid);
-	pk_str(&pk, "version");
-	pk_str(&pk, h->version);
-	pk_str(&pk, "uptime_s");
-	pk_int64(&pk, h->uptime_s);
-	pk_str(&pk, "ready");
-	pk_bool(&pk, h->ready);
-	pk_str(&pk, "checks");
-	pk_array(&pk, h->nchecks);
+	mpw_init(&pk, b);
+	mpw_map(&pk, 8);
+	mpw_str(&pk, "ok");
+	mpw_bool(&pk, true);
+	mpw_str(&pk, "name");
+	mpw_str(&pk, h->name);
+	mpw_str(&pk, "pid");
+	mpw_int64(&pk, h->pid);
+	mpw_str(&pk, "version");
+	mpw_str(&pk, h->version);
+	mpw_str(&pk, "uptime_s");
+	mpw_int64(&pk, h->uptime_s);
+	mpw_str(&pk, "ready");
+	mpw_bool(&pk, h->ready);
+	mpw_str(&pk, "checks");
+	mpw_array(&pk, h->nchecks);
 	for (i = 0; i < h->nchecks; i++) {
-		pk_map(&pk, 3);
-		pk_str(&pk, "name");
-		pk_str(&pk, h->checks[i].name);
-		pk_str(&pk, "ok");
-		pk_bool(&pk, h->checks[i].ok);
-		pk_str(&pk, "detail");
-		pk_str(&pk, h->checks[i].detail);
+		mpw_map(&pk, 3);
+		mpw_str(&pk, "name");
+		mpw_str(&pk, h->checks[i].name);
+		mpw_str(&pk, "ok");
+		mpw_bool(&pk, h->checks[i].ok);
+		mpw_str(&pk, "detail");
+		mpw_str(&pk, h->checks[i].detail);
 	}
-	pk_str(&pk, "counters");
+	mpw_str(&pk, "counters");
 	pk_counters(&pk, h->counters, h->ncounters);
 	return 0;
 }

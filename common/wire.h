@@ -25,6 +25,8 @@ struct wbuf {
 void wbuf_reset(struct wbuf *);
 /* Appends n bytes (out of memory aborts, as every encoder's growth does). */
 void wbuf_append(struct wbuf *, const void *, size_t);
+/* Appends n bytes for the caller to fill in, and returns them. */
+void *wbuf_room(struct wbuf *, size_t n);
 void wbuf_free(struct wbuf *);
 
 struct wire_kv {

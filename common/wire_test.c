@@ -19,6 +19,7 @@
 #include <msgpack.h>
 
 #include "arena.h"
+#include "mpack.h"
 #include "wire.h"
 #include "wirejson.h"
 
@@ -2079,6 +2080,28 @@ same_as_msgpack_c(const struct wbuf *b)
 	msgpack_unpacked_destroy(&u);
 }
 
+/* The writer's forms the schema never uses (the JSON bridge does): the
+ * same bytes as msgpack-c's packer. */
+static void
+test_mpack_scalars(void **state)
+{
+	static const double ds[] = {0.0, -0.5, 1e300, 3.25};
+	struct wbuf b = {0};
+	struct mpw w;
+	size_t i;
+
+	(void)state;
+	mpw_init(&w, &b);
+	mpw_array(&w, 3 + sizeof(ds) / sizeof(ds[0]));
+	mpw_nil(&w);
+	mpw_bool(&w, true);
+	mpw_bool(&w, false);
+	for (i = 0; i < sizeof(ds) / sizeof(ds[0]); i++)
+		mpw_double(&w, ds[i]);
+	same_as_msgpack_c(&b);
+	wbuf_free(&b);
+}
+
 static void
 test_packer_forms(void **state)
 {
@@ -2233,6 +2256,7 @@ main(void)
 	    cmocka_unit_test(test_huge_counts),
 	    cmocka_unit_test(test_peek_rev),
 	    cmocka_unit_test(test_packer_forms),
+	    cmocka_unit_test(test_mpack_scalars),
 	    cmocka_unit_test(test_deep),
 	    cmocka_unit_test(test_label_dups),
 	    cmocka_unit_test(test_peek),

@@ -10,8 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <msgpack.h>
-
+#include "mpack.h"
 #include "wirejson.h"
 
 /* Replies nest a little deeper than messages (a list of event bodies). */
@@ -333,77 +332,40 @@ wire_to_json(const void *buf, size_t len, char *err)
 
 /* ---- JSON to msgpack ---- */
 
-static int
-wj_write(void *data, const char *buf, size_t len)
-{
-	struct wbuf *b = data;
-	size_t ncap;
-	char *d;
-
-	if (len == 0)
-		return 0;
-	if (b->cap - b->len < len) {
-		ncap = b->cap ? b->cap : 256;
-		while (ncap - b->len < len) {
-			if (ncap > SIZE_MAX / 2)
-				abort();
-			ncap *= 2;
-		}
-		if ((d = realloc(b->data, ncap)) == NULL)
-			abort();
-		b->data = d;
-		b->cap = ncap;
-	}
-	memcpy(b->data + b->len, buf, len);
-	b->len += len;
-	return 0;
-}
-
-static void
-pk_strn(msgpack_packer *pk, const char *s, size_t n)
-{
-	msgpack_pack_str(pk, n);
-	if (n > 0)
-		msgpack_pack_str_body(pk, s, n);
-}
-
 /* depth: containers open around o. */
 static int
-from_json(msgpack_packer *pk, json_object *o, int depth)
+from_json(struct mpw *pk, json_object *o, int depth)
 {
 	int64_t i;
 	size_t k, n;
 
 	switch (json_object_get_type(o)) {
 	case json_type_null:
-		msgpack_pack_nil(pk);
+		mpw_nil(pk);
 		return 0;
 	case json_type_boolean:
-		if (json_object_get_boolean(o))
-			msgpack_pack_true(pk);
-		else
-			msgpack_pack_false(pk);
+		mpw_bool(pk, json_object_get_boolean(o));
 		return 0;
 	case json_type_double:
-		msgpack_pack_double(pk, json_object_get_double(o));
+		mpw_double(pk, json_object_get_double(o));
 		return 0;
 	case json_type_int:
 		/* a value above INT64_MAX is only readable as uint64 */
 		i = json_object_get_int64(o);
 		if (i < 0)
-			msgpack_pack_int64(pk, i);
+			mpw_int64(pk, i);
 		else
-			msgpack_pack_uint64(pk, json_object_get_uint64(o));
+			mpw_uint64(pk, json_object_get_uint64(o));
 		return 0;
 	case json_type_string:
-		pk_strn(pk, json_object_get_string(o),
-		        (size_t)json_object_get_string_len(o));
+		mpw_strn(pk, json_object_get_string(o),
+		         (size_t)json_object_get_string_len(o));
 		return 0;
 	case json_type_array:
 		if (depth >= WIRE_DEPTH_MAX)
 			return -1;
 		n = json_object_array_length(o);
-		msgpack_pack_array(pk, n);
+		mpw_array(pk, n);
 		for (k = 0; k < n; k++)
 			if (from_json(pk, json_object_array_get_idx(o, k),
 			              depth + 1) == -1)
@@ -412,10 +374,10 @@ from_json(msgpack_packer *pk, json_object *o, int depth)
 	case json_type_object:
 		if (depth >= WIRE_DEPTH_MAX)
 			return -1;
-		msgpack_pack_map(pk, (size_t)json_object_object_length(o));
+		mpw_map(pk, (size_t)json_object_object_length(o));
 		json_object_object_foreach(o, key, val)
 		{
-			pk_strn(pk, key, strlen(key));
+			mpw_strn(pk, key, strlen(key));
 			if (from_json(pk, val, depth + 1) == -1)
 				return -1;
 		}
@@ -427,13 +389,13 @@ from_json(msgpack_packer *pk, json_object *o, int depth)
 int
 wire_from_json(struct wbuf *b, json_object *o)
 {
-	msgpack_packer pk;
+	struct mpw pk;
 	size_t len0;
 
 	if (b == NULL)
 		return -1;
 	len0 = b->len;
-	msgpack_packer_init(&pk, b, wj_write);
+	mpw_init(&pk, b);
 	if (from_json(&pk, o, 0) == -1) {
 		b->len = len0;
 		return -1;
