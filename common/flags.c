@@ -268,6 +268,22 @@ flags_daemon_check(struct daemon_opts *o)
 		       "bad --peer-pipes: 0 (any number) to 1000000");
 }
 
+void
+flags_label_prefix_check(const char *p)
+{
+	size_t n = strlen(p);
+	const char *q;
+
+	for (q = p; *q != '\0'; q++)
+		if (*q <= ' ' || *q > '~' || *q == '"' || *q == '\\')
+			break;
+	if (n == 0 || n > LABEL_PREFIX_MAX || *q != '\0')
+		fatalx(EXIT_USAGE,
+		       "bad --label-prefix \"%s\": want 1 to %d printable "
+		       "characters, no spaces, quotes or backslashes",
+		       p, LABEL_PREFIX_MAX);
+}
+
 /* What a subscriber may send the events socket: nothing it reads. */
 #define EVENTS_MAX_RECV 1024
 

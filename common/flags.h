@@ -98,6 +98,17 @@ struct daemon_opts {
 		    "(-1: none)"                                               \
 	}
 
+/* --label-prefix, shared by the store and the lister, checked by
+ * flags_label_prefix_check: 1 to LABEL_PREFIX_MAX printable bytes with no
+ * space, quote or backslash (the lister puts it in a JSON filter). */
+#define LABEL_PREFIX_MAX 256
+#define FLAG_LABEL_PREFIX(p)                                                   \
+	{                                                                      \
+		"label-prefix", 0, "RECON_LABEL_PREFIX", FLAG_STR, (p),        \
+		    "tinyforge.", "prefix of the labels read from containers"  \
+	}
+void flags_label_prefix_check(const char *);
+
 /* Checks the shared options (exits 100 naming the bad one); a
  * --max-request over --max-message is lowered to it. */
 void flags_daemon_check(struct daemon_opts *);

@@ -29,7 +29,6 @@
 
 #define INTERVAL_DEFAULT_MS (30 * 1000)
 #define INTERVAL_MAX_MS     (5 * 60 * 1000)
-#define PREFIX_MAX          256
 #define STOP_WAIT_MS        800 /* SIGTERM to exit: SPEC §7 allows 1 s */
 #define EVENTS_STOP_MS      200 /* of which the events thread gets this */
 #define CTL_SLOTS           32  /* lister.ctl requests answered at once */
@@ -46,8 +45,7 @@ static struct flag flagtab[] = {
      "Docker daemon: unix:///path or tcp://host:port"},
     {"interval", 0, "RECON_INTERVAL", FLAG_DURATION, &interval_ms, "30s",
      "time between full passes (<= 0: 30s, at most 5m)"},
-    {"label-prefix", 0, "RECON_LABEL_PREFIX", FLAG_STR, &label_prefix,
-     "tinyforge.", "prefix of the labels read from containers"},
+    FLAG_LABEL_PREFIX(&label_prefix),
     {"host-name", 0, "RECON_HOST", FLAG_STR, &host_name, "local",
      "this Docker host's name in snapshots"},
     {"docker-timeout", 0, "RECON_DOCKER_TIMEOUT", FLAG_DURATION,
@@ -60,21 +58,6 @@ static struct flag flagtab[] = {
     FLAG_END,
 };
 
-/* The prefix goes into a JSON filter unescaped: printable, no quote or
- * backslash. */
-static bool
-prefix_valid(const char *p)
-{
-	size_t n = strlen(p);
-
-	if (n == 0 || n > PREFIX_MAX)
-		return false;
-	for (; *p != '\0'; p++)
-		if (*p <= ' ' || *p > '~' || *p == '"' || *p == '\\')
-			return false;
-	return true;
-}
-
 /* Checks and normalises the options; exits 100 on a bad one. */
 static void
 check_options(void)
@@ -86,11 +69,7 @@ check_options(void)
 	if (docker_host_parse(docker_host, sock, sizeof(sock), base,
 	                      sizeof(base), err, sizeof(err)) == -1)
 		fatalx(EXIT_USAGE, "bad --docker-host %s", err);
-	if (!prefix_valid(label_prefix))
-		fatalx(EXIT_USAGE,
-		       "bad --label-prefix \"%s\": want 1 to %d "
-		       "printable characters, no spaces, quotes or backslashes",
-		       label_prefix, PREFIX_MAX);
+	flags_label_prefix_check(label_prefix);
 	if (!id_valid(host_name))
 		fatalx(EXIT_USAGE,
 		       "bad --host-name \"%s\": want "

@@ -27,7 +27,6 @@
 #include "util.h"
 #include "wire.h"
 
-#define PREFIX_MAX 256
 /* Each wake applies at most this many ingest messages, or stops after
  * this long, before answering store.ctl again: health stays prompt while
  * a lister floods ingest. */
@@ -46,8 +45,7 @@ static struct flag flagtab[] = {
     FLAGS_DAEMON(&opts),
     {"data-dir", 0, "RECON_DATA_DIR", FLAG_STR, &data_dir, "/var/lib/recon",
      "directory of the LMDB database (created 0750)"},
-    {"label-prefix", 0, "RECON_LABEL_PREFIX", FLAG_STR, &label_prefix,
-     "tinyforge.", "prefix of the labels read from containers"},
+    FLAG_LABEL_PREFIX(&label_prefix),
     {"ingest-url", 0, "RECON_INGEST_URL", FLAG_STR, &ingest_url, NULL,
      "ingest socket, PULL (default ipc://<run-dir>/ingest)"},
     {"events-url", 0, "RECON_EVENTS_URL", FLAG_STR, &events_url, NULL,
@@ -72,18 +70,7 @@ static struct flag flagtab[] = {
 static void
 check_options(void)
 {
-	size_t n = strlen(label_prefix);
-	const char *p;
-
-	if (n > PREFIX_MAX)
-		fatalx(EXIT_USAGE, "bad --label-prefix: longer than %d bytes",
-		       PREFIX_MAX);
-	for (p = label_prefix; *p != '\0'; p++)
-		if (*p <= ' ' || *p > '~')
-			fatalx(EXIT_USAGE,
-			       "bad --label-prefix \"%s\": "
-			       "printable characters only, no spaces",
-			       label_prefix);
+	flags_label_prefix_check(label_prefix);
 	if (map_size < DB_MAP_MIN)
 		fatalx(EXIT_USAGE, "bad --map-size: at least %d bytes",
 		       DB_MAP_MIN);
