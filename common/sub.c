@@ -894,8 +894,7 @@ sockets_close(struct recon_sub *s)
 		return 0;
 	}
 	pthread_attr_destroy(&attr);
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += SUB_CLOSE_MS / 1000;
+	until = ts_after(CLOCK_REALTIME, SUB_CLOSE_MS);
 	pthread_mutex_lock(&c->mu);
 	while (!c->done && pthread_cond_timedwait(&c->cv, &c->mu, &until) == 0)
 		;

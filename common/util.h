@@ -7,12 +7,17 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 #include <string.h>
 
 #define RECON_VERSION "0.1.0"
 
-int64_t now_ms(void);   /* wall clock, ms since the epoch */
-int64_t mono_ms(void);  /* monotonic */
+int64_t now_ms(void);  /* wall clock, ms since the epoch */
+int64_t mono_ms(void); /* monotonic */
+/* The time ms from now on clock (CLOCK_MONOTONIC for a condition variable
+ * made so, CLOCK_REALTIME for pthread_timedjoin_np), as an absolute
+ * timespec; ms < 0 is now. */
+struct timespec ts_after(clockid_t clock, int64_t ms);
 uint64_t mono_us(void); /* monotonic */
 
 /* ^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$ : workload, row and app ids. */

@@ -15,6 +15,7 @@
 
 #include "clnt.h"
 #include "log.h"
+#include "util.h"
 #include "store_clnt.h"
 #include "upstream.h"
 
@@ -177,13 +178,7 @@ upstream_free(struct upstream *u, int64_t wait_ms,
 	pthread_mutex_unlock(&u->mu);
 	/* closing the connection ends the calls under way at once */
 	clnt_shutdown(u->clnt);
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += wait_ms / 1000;
-	until.tv_nsec += (wait_ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	until = ts_after(CLOCK_REALTIME, wait_ms);
 	pthread_mutex_lock(&u->mu);
 	while (u->running > 0 &&
 	       pthread_cond_timedwait(&u->cv, &u->mu, &until) == 0)

@@ -266,13 +266,7 @@ sleep_or_stop(struct events *e, int64_t ms)
 	struct timespec ts;
 	bool s;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (ms % 1000) * 1000000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
+	ts = ts_after(CLOCK_MONOTONIC, ms);
 	pthread_mutex_lock(&e->mu);
 	while (!e->stop &&
 	       pthread_cond_timedwait(&e->cv, &e->mu, &ts) != ETIMEDOUT)
@@ -351,13 +345,7 @@ events_stop(struct events *e, int64_t wait_ms)
 	pthread_mutex_unlock(&e->mu);
 	docker_cancel(e->dk);
 	if (e->started) {
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += wait_ms / 1000;
-		ts.tv_nsec += (wait_ms % 1000) * 1000000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
+		ts = ts_after(CLOCK_REALTIME, wait_ms);
 		if (pthread_timedjoin_np(e->thread, NULL, &ts) != 0) {
 			log_warnx("unable to stop the events thread within "
 			          "%lld ms",

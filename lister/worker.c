@@ -991,13 +991,7 @@ wait_until(struct worker *w, int64_t due)
 
 	if (wait > 3600 * 1000)
 		wait = 3600 * 1000;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += wait / 1000;
-	ts.tv_nsec += (wait % 1000) * 1000000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
+	ts = ts_after(CLOCK_MONOTONIC, wait);
 	pthread_cond_timedwait(&w->cv, &w->mu, &ts);
 }
 
@@ -1132,13 +1126,7 @@ join_by(struct worker *w, int64_t deadline)
 
 	if (left < 0)
 		left = 0;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += left / 1000;
-	ts.tv_nsec += (left % 1000) * 1000000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
+	ts = ts_after(CLOCK_REALTIME, left);
 	return pthread_timedjoin_np(w->thread, NULL, &ts) == 0 ? 0 : -1;
 }
 
