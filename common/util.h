@@ -31,6 +31,20 @@ bool kind_valid(const char *);
  * output would not be JSON). */
 bool utf8_valid(const char *, size_t n);
 
+/* FNV-1a, 64 bits: fnv64(FNV64_INIT, p, n) hashes n bytes; pass the
+ * result as h to hash more after them. For hash tables and the digests
+ * of records (the stored row digest depends on it: never change it). */
+#define FNV64_INIT 14695981039346656037ull
+static inline uint64_t
+fnv64(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+
+	while (n-- > 0)
+		h = (h ^ *b++) * 1099511628211ull;
+	return h;
+}
+
 /* Memory given back (glibc): blocks of MEM_BIG bytes and more are
  * unmapped as they are freed, whatever was freed before (mem_tune, once
  * at start); mem_release returns the free pages of every heap, after

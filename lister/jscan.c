@@ -645,11 +645,7 @@ rescan_failed(void)
 static uint32_t
 label_hash(const char *k, size_t n)
 {
-	uint32_t h = 2166136261u;
-
-	while (n-- > 0)
-		h = (h ^ (unsigned char)*k++) * 16777619u;
-	return h;
+	return (uint32_t)fnv64(FNV64_INIT, k, n);
 }
 
 static void

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "known.h"
+#include "util.h"
 
 struct known_ent {
 	char *id;
@@ -28,45 +29,29 @@ struct known {
 	bool primed;                  /* a full list set the baseline */
 };
 
-#define FNV_OFFSET 14695981039346656037ull
-#define FNV_PRIME  1099511628211ull
-
-static uint64_t
-fnv(uint64_t h, const void *p, size_t n)
-{
-	const unsigned char *b = p;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		h ^= b[i];
-		h *= FNV_PRIME;
-	}
-	return h;
-}
-
 /* Strings with their NUL, so "ab","c" and "a","bc" differ. */
 static uint64_t
 fnv_str(uint64_t h, const char *s)
 {
-	return fnv(h, s != NULL ? s : "", s != NULL ? strlen(s) + 1 : 1);
+	return fnv64(h, s != NULL ? s : "", s != NULL ? strlen(s) + 1 : 1);
 }
 
 static uint64_t
 fingerprint(const struct wire_container *c)
 {
-	uint64_t h = FNV_OFFSET;
+	uint64_t h = FNV64_INIT;
 	size_t i;
 
 	h = fnv_str(h, c->image);
 	h = fnv_str(h, c->state);
-	h = fnv(h, &c->created, sizeof(c->created));
+	h = fnv64(h, &c->created, sizeof(c->created));
 	for (i = 0; i < c->nlabels; i++) {
 		h = fnv_str(h, c->labels[i].key);
 		h = fnv_str(h, c->labels[i].val);
 	}
-	h = fnv(h, &c->nports, sizeof(c->nports));
+	h = fnv64(h, &c->nports, sizeof(c->nports));
 	for (i = 0; i < c->nports; i++)
-		h = fnv(h, &c->ports[i], sizeof(c->ports[i]));
+		h = fnv64(h, &c->ports[i], sizeof(c->ports[i]));
 	return h;
 }
 

@@ -645,15 +645,16 @@ db_row_get(struct dbtx *tx, const char *id, struct arena *a,
 static void
 digest_str(uint64_t *h, const char *s)
 {
-	for (s = s != NULL ? s : ""; *s != '\0'; s++)
-		*h = (*h ^ (unsigned char)*s) * 1099511628211u;
-	*h = (*h ^ 0xff) * 1099511628211u; /* no byte of a string */
+	s = s != NULL ? s : "";
+	*h = fnv64(*h, s, strlen(s));
+	*h = fnv64(*h, "\xff", 1); /* no byte of a string */
 }
 
 uint64_t
 db_row_digest(const struct wire_row *row)
 {
-	uint64_t h = 14695981039346656037u, port = (uint64_t)row->port;
+	uint64_t h = FNV64_INIT, port = (uint64_t)row->port;
+	unsigned char b;
 	int i;
 
 	digest_str(&h, row->workload_id);
@@ -663,8 +664,10 @@ db_row_digest(const struct wire_row *row)
 	digest_str(&h, row->image_ref);
 	digest_str(&h, row->host);
 	digest_str(&h, row->state);
-	for (i = 0; i < 8; i++, port >>= 8)
-		h = (h ^ (port & 0xff)) * 1099511628211u;
+	for (i = 0; i < 8; i++, port >>= 8) {
+		b = (unsigned char)(port & 0xff);
+		h = fnv64(h, &b, 1);
+	}
 	return h != 0 ? h : 1;
 }
 

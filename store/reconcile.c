@@ -103,11 +103,7 @@ label(const struct wire_container *c, const char *key)
 static size_t
 str_hash(const char *s, size_t n)
 {
-	size_t h = 2166136261u, i;
-
-	for (i = 0; i < n; i++)
-		h = (h ^ (unsigned char)s[i]) * 16777619u;
-	return h;
+	return (size_t)fnv64(FNV64_INIT, s, n);
 }
 
 static struct wslot *
