@@ -1,8 +1,8 @@
 /*
  * main.c: recon-dispatcher. Takes dispatch jobs from the store and runs
  * each workload's source plugin (runner.c), posts container events to
- * workloads' webhooks (notify.c), answers dispatcher.ctl (ctl.c); one
- * thread, one poll loop, plus one thread for calls to store.ctl.
+ * workloads' webhooks (notify.c), answers dispatcher.ctl (dispatcher_ctl.c);
+ * one thread, one poll loop, plus one thread for calls to store.ctl.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,7 +15,7 @@
 
 #include <curl/curl.h>
 
-#include "ctl.h"
+#include "dispatcher_ctl.h"
 #include "flags.h"
 #include "lockfile.h"
 #include "log.h"
@@ -158,14 +158,14 @@ dispatcher_dispatch_events(nng_socket s, struct notify *nt)
 }
 
 static void
-dispatcher_dispatch_upstream(struct upstream *up, struct ctl *c,
+dispatcher_dispatch_upstream(struct upstream *up, struct dispatcher_ctl *c,
                              struct notify *nt)
 {
 	struct up_call *uc;
 
 	while ((uc = upstream_done(up)) != NULL) {
 		if (uc->kind == UP_DISPATCH)
-			ctl_forwarded(c, uc);
+			dispatcher_ctl_forwarded(c, uc);
 		else
 			notify_fetched(nt, uc);
 		up_call_free(uc);
@@ -193,7 +193,7 @@ main(int argc, char **argv)
 	struct upstream *up;
 	struct ctlsrv_config ccfg;
 	struct ctlsrv *srv;
-	struct ctl c;
+	struct dispatcher_ctl c;
 	struct pollfd *pfd = NULL, *np;
 	size_t cap = 0, n, nr, nn;
 	int lockfd, sig, fixed[PFD_FIXED];
@@ -269,7 +269,7 @@ main(int argc, char **argv)
 	c.up = up;
 	c.plugin_dir = plugin_dir;
 	c.admin_uid = opts.admin_uid;
-	ctl_config(&c, &ccfg);
+	dispatcher_ctl_config(&c, &ccfg);
 	if ((srv = ctlsrv_new(ctlsock, &ccfg, CTL_SLOTS)) == NULL)
 		return EXIT_TEMP;
 	fixed[PFD_CTL] = ctlsrv_fd(srv);
@@ -332,7 +332,7 @@ main(int argc, char **argv)
 
 	log_info("stopping");
 	runner_fini(&runner, STOP_WAIT_MS);
-	upstream_free(up, 200, ctl_drop);
+	upstream_free(up, 200, dispatcher_ctl_drop);
 	notify_free(nt);
 	ctlsrv_free(srv);
 	nng_close(jobs);

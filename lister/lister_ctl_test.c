@@ -1,6 +1,6 @@
 /*
- * lister_ctl_test.c: ctl.c's two checks of the lister's health: docker (a
- * list call succeeded within 3 x the Docker timeout, after a first full
+ * lister_ctl_test.c: lister_ctl.c's two checks of the lister's health: docker
+ * (a list call succeeded within 3 x the Docker timeout, after a first full
  * pass) and events (the stream is open, or was lost less than 3 x timeout
  * ago).
  */
@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "ctl.h"
+#include "lister_ctl.h"
 
 #define TMO 1000
 
@@ -23,14 +23,14 @@ test_docker_check(void **state)
 
 	memset(&st, 0, sizeof(st));
 	st.last_ok_mono = 5000;
-	assert_false(ctl_docker_ok(&st, 5000, TMO)); /* no pass yet */
+	assert_false(lister_ctl_docker_ok(&st, 5000, TMO)); /* no pass yet */
 	st.ever_ok = true;
-	assert_true(ctl_docker_ok(&st, 5000, TMO));
-	assert_true(ctl_docker_ok(&st, 5000 + 3 * TMO, TMO));
-	assert_false(ctl_docker_ok(&st, 5000 + 3 * TMO + 1, TMO));
+	assert_true(lister_ctl_docker_ok(&st, 5000, TMO));
+	assert_true(lister_ctl_docker_ok(&st, 5000 + 3 * TMO, TMO));
+	assert_false(lister_ctl_docker_ok(&st, 5000 + 3 * TMO + 1, TMO));
 	/* However long the interval: only the last good list counts. */
 	st.last_ok = true;
-	assert_false(ctl_docker_ok(&st, 5000 + 60 * TMO, TMO));
+	assert_false(lister_ctl_docker_ok(&st, 5000 + 60 * TMO, TMO));
 }
 
 static void
@@ -40,14 +40,14 @@ test_events_check(void **state)
 
 	memset(&es, 0, sizeof(es));
 	es.since_mono = 1000; /* start, not yet subscribed */
-	assert_true(ctl_events_ok(&es, 1000 + 3 * TMO, TMO));
-	assert_false(ctl_events_ok(&es, 1000 + 3 * TMO + 1, TMO));
+	assert_true(lister_ctl_events_ok(&es, 1000 + 3 * TMO, TMO));
+	assert_false(lister_ctl_events_ok(&es, 1000 + 3 * TMO + 1, TMO));
 	es.connected = true;
-	assert_true(ctl_events_ok(&es, 1000000, TMO));
+	assert_true(lister_ctl_events_ok(&es, 1000000, TMO));
 	es.connected = false; /* lost at 1000000 */
 	es.since_mono = 1000000;
-	assert_true(ctl_events_ok(&es, 1000000 + 2 * TMO, TMO));
-	assert_false(ctl_events_ok(&es, 1000000 + 4 * TMO, TMO));
+	assert_true(lister_ctl_events_ok(&es, 1000000 + 2 * TMO, TMO));
+	assert_false(lister_ctl_events_ok(&es, 1000000 + 4 * TMO, TMO));
 }
 
 int

@@ -15,7 +15,7 @@
 
 #include <curl/curl.h>
 
-#include "ctl.h"
+#include "lister_ctl.h"
 #include "docker.h"
 #include "events.h"
 #include "flags.h"
@@ -98,7 +98,7 @@ main(int argc, char **argv)
 	struct events *ev;
 	struct ctlsrv_config ccfg;
 	struct ctlsrv *srv;
-	struct ctl c;
+	struct lister_ctl c;
 	struct pollfd pfd[3];
 	int lockfd, sigfd, sig;
 	bool running = true;
@@ -156,7 +156,7 @@ main(int argc, char **argv)
 	c.events = ev;
 	c.timeout_ms = docker_timeout_ms;
 	c.admin_uid = opts.admin_uid;
-	ctl_config(&c, &ccfg);
+	lister_ctl_config(&c, &ccfg);
 	if ((srv = ctlsrv_new(ctlsock, &ccfg, CTL_SLOTS)) == NULL)
 		return EXIT_TEMP;
 	pfd[1].fd = ctlsrv_fd(srv);

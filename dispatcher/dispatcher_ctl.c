@@ -1,5 +1,5 @@
 /*
- * ctl.c: dispatcher.ctl's commands. A dispatch waits for the store's
+ * dispatcher_ctl.c: dispatcher.ctl's commands. A dispatch waits for the store's
  * answer (CTLSRV_LATER) while health, and other dispatches, are answered
  * meanwhile.
  */
@@ -11,16 +11,17 @@
 #include <unistd.h>
 
 #include "clnt.h"
-#include "ctl.h"
+#include "dispatcher_ctl.h"
 #include "log.h"
 #include "nngx.h"
 #include "util.h"
 
 /* The dispatcher's part of health: plugin_dir and store checks, counters. */
 static void
-ctl_health(void *arg, struct ctlsrv_req *req, bool live, struct wire_health *h)
+dispatcher_ctl_health(void *arg, struct ctlsrv_req *req, bool live,
+                      struct wire_health *h)
 {
-	struct ctl *c = arg;
+	struct dispatcher_ctl *c = arg;
 	const struct runner *r = c->runner;
 	const uint64_t *nc = notify_counters(c->notify);
 	struct wire_check *checks;
@@ -91,9 +92,9 @@ ctl_health(void *arg, struct ctlsrv_req *req, bool live, struct wire_health *h)
  * workload and sends the job); the store's reply is passed back later.
  */
 static int
-ctl_dispatch(void *arg, struct ctlsrv_req *req)
+dispatcher_ctl_dispatch(void *arg, struct ctlsrv_req *req)
 {
-	struct ctl *c = arg;
+	struct dispatcher_ctl *c = arg;
 	const struct wire_request *rq = req->rq;
 	struct up_call *uc;
 
@@ -119,26 +120,28 @@ ctl_dispatch(void *arg, struct ctlsrv_req *req)
 	return CTLSRV_LATER;
 }
 
-/* The dispatcher.ctl commands (health is the server's, with ctl_health). */
-static const struct ctlsrv_cmd ctl_cmds[] = {
-    {"dispatch", ctl_dispatch, CTLSRV_WRITE},
+/* The dispatcher.ctl commands (health is the server's, with
+ * dispatcher_ctl_health). */
+static const struct ctlsrv_cmd dispatcher_ctl_cmds[] = {
+    {"dispatch", dispatcher_ctl_dispatch, CTLSRV_WRITE},
 };
 
 void
-ctl_config(struct ctl *c, struct ctlsrv_config *cfg)
+dispatcher_ctl_config(struct dispatcher_ctl *c, struct ctlsrv_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->name = "dispatcher.ctl";
 	cfg->proc = "recon-dispatcher";
-	cfg->cmds = ctl_cmds;
-	cfg->ncmds = sizeof(ctl_cmds) / sizeof(ctl_cmds[0]);
-	cfg->health = ctl_health;
+	cfg->cmds = dispatcher_ctl_cmds;
+	cfg->ncmds =
+	    sizeof(dispatcher_ctl_cmds) / sizeof(dispatcher_ctl_cmds[0]);
+	cfg->health = dispatcher_ctl_health;
 	cfg->arg = c;
 	cfg->admin_uid = c->admin_uid;
 }
 
 void
-ctl_forwarded(struct ctl *c, struct up_call *uc)
+dispatcher_ctl_forwarded(struct dispatcher_ctl *c, struct up_call *uc)
 {
 	struct ctlsrv_req *req = uc->ctx;
 	char msg[300];
@@ -159,7 +162,7 @@ ctl_forwarded(struct ctl *c, struct up_call *uc)
 }
 
 void
-ctl_drop(struct up_call *uc)
+dispatcher_ctl_drop(struct up_call *uc)
 {
 	/* the request is the ctl server's, freed with it */
 	uc->ctx = NULL;

@@ -1,6 +1,6 @@
 /*
- * ctl.c: the lister.ctl command table. Every answer is built from a copy of
- * the worker's status, so health answers at once even while a Docker call
+ * lister_ctl.c: the lister.ctl command table. Every answer is built from a copy
+ * of the worker's status, so health answers at once even while a Docker call
  * hangs (SPEC §7).
  */
 #include <stdio.h>
@@ -8,20 +8,20 @@
 #include <unistd.h>
 
 #include "arena.h"
-#include "ctl.h"
+#include "lister_ctl.h"
 #include "log.h"
 #include "util.h"
 
 int
-ctl_docker_ok(const struct worker_status *st, int64_t now_mono,
-              int64_t timeout_ms)
+lister_ctl_docker_ok(const struct worker_status *st, int64_t now_mono,
+                     int64_t timeout_ms)
 {
 	return st->ever_ok && now_mono - st->last_ok_mono <= 3 * timeout_ms;
 }
 
 int
-ctl_events_ok(const struct events_status *es, int64_t now_mono,
-              int64_t timeout_ms)
+lister_ctl_events_ok(const struct events_status *es, int64_t now_mono,
+                     int64_t timeout_ms)
 {
 	return es->connected || now_mono - es->since_mono <= 3 * timeout_ms;
 }
@@ -45,9 +45,10 @@ events_detail(const struct events_status *es, int64_t now, char *buf,
 
 /* The lister's part of health: the docker and events checks, counters. */
 static void
-ctl_health(void *arg, struct ctlsrv_req *req, bool live, struct wire_health *h)
+lister_ctl_health(void *arg, struct ctlsrv_req *req, bool live,
+                  struct wire_health *h)
 {
-	struct ctl *c = arg;
+	struct lister_ctl *c = arg;
 	struct worker_status st;
 	struct events_status es;
 	struct wire_check *checks;
@@ -101,7 +102,7 @@ ctl_health(void *arg, struct ctlsrv_req *req, bool live, struct wire_health *h)
 	checks = arena_alloc(req->a, 2 * sizeof(*checks));
 	age = (now - st.last_ok_mono) / 1000;
 	checks[0].name = "docker";
-	checks[0].ok = ctl_docker_ok(&st, now, c->timeout_ms);
+	checks[0].ok = lister_ctl_docker_ok(&st, now, c->timeout_ms);
 
 	if (!st.ever_ok)
 		snprintf(detail, sizeof(detail), "no list yet%s%s",
@@ -114,7 +115,7 @@ ctl_health(void *arg, struct ctlsrv_req *req, bool live, struct wire_health *h)
 		         (long long)age, st.last_error[0] ? ": " : "",
 		         st.last_error);
 	checks[1].name = "events";
-	checks[1].ok = ctl_events_ok(&es, now, c->timeout_ms);
+	checks[1].ok = lister_ctl_events_ok(&es, now, c->timeout_ms);
 	events_detail(&es, now, edetail, sizeof(edetail));
 	checks[0].detail = arena_strdup(req->a, detail);
 	checks[1].detail = arena_strdup(req->a, edetail);
@@ -125,29 +126,29 @@ ctl_health(void *arg, struct ctlsrv_req *req, bool live, struct wire_health *h)
 
 /* resync: a full pass now (after the one running); replies at once. */
 static int
-ctl_resync(void *arg, struct ctlsrv_req *req)
+lister_ctl_resync(void *arg, struct ctlsrv_req *req)
 {
-	struct ctl *c = arg;
+	struct lister_ctl *c = arg;
 
 	worker_resync(c->worker);
 	log_info("full pass asked for on lister.ctl");
 	return wire_reply_begin(req->out, 0);
 }
 
-/* The lister.ctl commands (health is the server's, with ctl_health). */
-static const struct ctlsrv_cmd ctl_cmds[] = {
-    {"resync", ctl_resync, CTLSRV_WRITE},
+/* The lister.ctl commands (health is the server's, with lister_ctl_health). */
+static const struct ctlsrv_cmd lister_ctl_cmds[] = {
+    {"resync", lister_ctl_resync, CTLSRV_WRITE},
 };
 
 void
-ctl_config(struct ctl *c, struct ctlsrv_config *cfg)
+lister_ctl_config(struct lister_ctl *c, struct ctlsrv_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->name = "lister.ctl";
 	cfg->proc = "recon-lister";
-	cfg->cmds = ctl_cmds;
-	cfg->ncmds = sizeof(ctl_cmds) / sizeof(ctl_cmds[0]);
-	cfg->health = ctl_health;
+	cfg->cmds = lister_ctl_cmds;
+	cfg->ncmds = sizeof(lister_ctl_cmds) / sizeof(lister_ctl_cmds[0]);
+	cfg->health = lister_ctl_health;
 	cfg->arg = c;
 	cfg->admin_uid = c->admin_uid;
 }

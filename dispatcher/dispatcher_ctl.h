@@ -1,6 +1,6 @@
 /*
- * ctl.h: the dispatcher.ctl command table (SPEC §2, §7): health, answered
- * at once from the loop's own state however long plugins hang, and
+ * dispatcher_ctl.h: the dispatcher.ctl command table (SPEC §2, §7): health,
+ * answered at once from the loop's own state however long plugins hang, and
  * dispatch, passed on to the store and answered when it replies.
  */
 #ifndef RECON_DISPATCHER_CTL_H
@@ -13,7 +13,7 @@
 #include "runner.h"
 #include "upstream.h"
 
-struct ctl {
+struct dispatcher_ctl {
 	struct runner *runner;
 	struct notify *notify;
 	struct upstream *up;
@@ -24,13 +24,13 @@ struct ctl {
 };
 
 /* The dispatcher.ctl server's table, health and trust, around c; a
- * dispatch is answered later, by ctl_forwarded. */
-void ctl_config(struct ctl *, struct ctlsrv_config *);
+ * dispatch is answered later, by dispatcher_ctl_forwarded. */
+void dispatcher_ctl_config(struct dispatcher_ctl *, struct ctlsrv_config *);
 /* The store's answer to a dispatch (a finished UP_DISPATCH call, not
  * freed here) goes back to whoever asked. */
-void ctl_forwarded(struct ctl *, struct up_call *);
+void dispatcher_ctl_forwarded(struct dispatcher_ctl *, struct up_call *);
 /* Lets go of the request a dispatch call still holds (at exit, before
  * the ctl server is freed). */
-void ctl_drop(struct up_call *);
+void dispatcher_ctl_drop(struct up_call *);
 
 #endif

@@ -1,6 +1,6 @@
 /*
- * ctl.h: the lister's lister.ctl commands (health, resync), answered by the
- * main thread from the worker's and the events thread's status, never
+ * lister_ctl.h: the lister's lister.ctl commands (health, resync), answered by
+ * the main thread from the worker's and the events thread's status, never
  * waiting on Docker.
  */
 #ifndef RECON_LISTER_CTL_H
@@ -14,7 +14,7 @@
 #include "wire.h"
 #include "worker.h"
 
-struct ctl {
+struct lister_ctl {
 	struct worker *worker;
 	struct events *events;
 	int64_t timeout_ms;
@@ -22,7 +22,7 @@ struct ctl {
 };
 
 /* The lister.ctl server's table, health and trust, around c. */
-void ctl_config(struct ctl *, struct ctlsrv_config *);
+void lister_ctl_config(struct lister_ctl *, struct ctlsrv_config *);
 
 /*
  * The docker check: ok when a full pass has succeeded since start and
@@ -31,15 +31,15 @@ void ctl_config(struct ctl *, struct ctlsrv_config *);
  * 3 x timeout ago. So a hung or dead Docker turns it unhealthy 3 x timeout
  * after the last good list, whatever the interval.
  */
-int ctl_docker_ok(const struct worker_status *, int64_t now_mono,
-                  int64_t timeout_ms);
+int lister_ctl_docker_ok(const struct worker_status *, int64_t now_mono,
+                         int64_t timeout_ms);
 
 /*
  * The events check: ok while the stream is open, and for 3 x timeout
  * after it went down (or after start), the time a reconnect may take
  * before it counts: meanwhile changes show only at the next pass.
  */
-int ctl_events_ok(const struct events_status *, int64_t now_mono,
-                  int64_t timeout_ms);
+int lister_ctl_events_ok(const struct events_status *, int64_t now_mono,
+                         int64_t timeout_ms);
 
 #endif
