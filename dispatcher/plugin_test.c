@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "plugin.h"
+#include "test_proc.h"
 
 struct fx {
 	char dir[64]; /* the test's own */
@@ -318,24 +319,6 @@ test_stderr_tail(void **state)
 	    strstr(err, "noise0999\nit broke: caf\xc3\xa9 ?[1m?end"));
 	assert_null(strstr(err, "noise0001"));
 	assert_int_equal(err[strlen(err) - 1], 'd'); /* trailing \n trimmed */
-}
-
-static bool
-alive(pid_t pid)
-{
-	char path[64], buf[512], *rp;
-	FILE *f;
-	size_t n;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if ((f = fopen(path, "r")) == NULL)
-		return false;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	if ((rp = strrchr(buf, ')')) == NULL || rp[1] == '\0')
-		return false;
-	return rp[2] != 'Z' && rp[2] != 'X';
 }
 
 /* The whole group goes: the plugin and a child it left in the background

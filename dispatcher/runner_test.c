@@ -20,6 +20,7 @@
 
 #include "nngx.h"
 #include "runner.h"
+#include "test_proc.h"
 #include "util.h"
 #include "wire.h"
 
@@ -278,24 +279,6 @@ pid_file(struct fx *fx, const char *name)
 		pid = 0;
 	fclose(f);
 	return (pid_t)pid;
-}
-
-/* Whether pid runs: not gone, not a zombie. */
-static bool
-alive(pid_t pid)
-{
-	char path[64], buf[512], *p;
-	size_t n;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if ((f = fopen(path, "r")) == NULL)
-		return false;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	return (p = strrchr(buf, ')')) != NULL && p[1] == ' ' && p[2] != 'Z' &&
-	       p[2] != 'X';
 }
 
 /* A plugin that exits at once, leaving children in its group: its result

@@ -418,7 +418,8 @@ for s in "${SOCKETS[@]}"; do
 done
 uncounted raw
 # bare connect-then-close: the trigger of nng 1.5.2's bug 1518, which
-# the guard in common/nngx.c must repair within the 2 s of delivers
+# the listener keeper in common/nngx.c must repair within the 2 s of
+# delivers
 attack bare
 uncounted bare
 
