@@ -43,6 +43,11 @@ enum ftype {
 #define F_NOSECRETS 0x4  /* the nested record never carries its secrets */
 #define F_SPARSE    0x8  /* encoded only when set (a newer, optional field) */
 #define F_URLPASS   0x10 /* a URL whose password is a secret (url_redacted) */
+/* R4: derived from Docker. In a row, the fields whose change makes a
+ * revision (last_seen_at, written quietly, is not marked); in a container,
+ * the fields the store derives them from. Read by wire_row_docker_differ,
+ * wire_row_docker_digest and wire_container_fingerprint. */
+#define F_DOCKER 0x20
 
 struct field {
 	const char *key;
@@ -100,11 +105,11 @@ struct schema {
 #define S struct wire_container
 static const struct field container_fields[] = {
     FSTR("id", S, id, ID, F_REQ),
-    FSTR("image", S, image, LBL, 0),
-    FSTR("state", S, state, ID, 0),
-    FNUM("created", FT_I64, S, created, 0),
-    FARR("labels", FT_LABELS, S, labels, nlabels, LBL, NULL, 0),
-    FARR("ports", FT_I64ARR, S, ports, nports, 0, NULL, 0),
+    FSTR("image", S, image, LBL, F_DOCKER),
+    FSTR("state", S, state, ID, F_DOCKER),
+    FNUM("created", FT_I64, S, created, F_DOCKER),
+    FARR("labels", FT_LABELS, S, labels, nlabels, LBL, NULL, F_DOCKER),
+    FARR("ports", FT_I64ARR, S, ports, nports, 0, NULL, F_DOCKER),
 };
 static const struct schema container_schema =
     SCHEMA("container", NULL, S, false, container_fields);
@@ -194,14 +199,14 @@ static const struct schema workload_schema =
 #define S struct wire_row
 static const struct field row_fields[] = {
     FSTR("id", S, id, ID, F_REQ),
-    FSTR("workload_id", S, workload_id, ID, 0),
-    FSTR("workload_kind", S, workload_kind, ID, 0),
-    FSTR("role", S, role, ID, 0),
-    FSTR("container_id", S, container_id, ID, 0),
-    FSTR("image_ref", S, image_ref, LBL, 0),
-    FSTR("host", S, host, ID, 0),
-    FSTR("state", S, state, ID, 0),
-    FNUM("port", FT_I64, S, port, 0),
+    FSTR("workload_id", S, workload_id, ID, F_DOCKER),
+    FSTR("workload_kind", S, workload_kind, ID, F_DOCKER),
+    FSTR("role", S, role, ID, F_DOCKER),
+    FSTR("container_id", S, container_id, ID, F_DOCKER),
+    FSTR("image_ref", S, image_ref, LBL, F_DOCKER),
+    FSTR("host", S, host, ID, F_DOCKER),
+    FSTR("state", S, state, ID, F_DOCKER),
+    FNUM("port", FT_I64, S, port, F_DOCKER),
     FNUM("last_seen_at", FT_I64, S, last_seen_at, 0),
     FSTR("subdomain", S, subdomain, LBL, 0),
     FSTR("proxy_route_id", S, proxy_route_id, LBL, 0),
@@ -490,6 +495,133 @@ field_written(const struct schema *s, const struct field *f, const void *rec,
 	if ((f->flags & F_SECRET) && !(opts & ENC_SECRETS))
 		return false;
 	return !(s->sparse || (f->flags & F_SPARSE)) || field_set(f, rec);
+}
+
+/*
+ * Field-wise equality and hashing, for the rules that compare records
+ * (R4). Strings compare and hash with NULL as ""; a string hashes as its
+ * bytes and 0xff (no byte of a string), a number as 8 little-endian bytes,
+ * an array as its count and then its elements. The stored row digest
+ * depends on this: never change it.
+ */
+static uint64_t
+hash_u64(uint64_t h, uint64_t v)
+{
+	unsigned char b[8];
+	int i;
+
+	for (i = 0; i < 8; i++, v >>= 8)
+		b[i] = (unsigned char)(v & 0xff);
+	return fnv64(h, b, sizeof(b));
+}
+
+static uint64_t
+hash_str(uint64_t h, const char *s)
+{
+	s = s != NULL ? s : "";
+	return fnv64(fnv64(h, s, strlen(s)), "\xff", 1);
+}
+
+static bool
+field_eq(const struct field *f, const void *a, const void *b)
+{
+	switch (f->type) {
+	case FT_STR:
+		return str_eq(*CAT(a, f->off, char *), *CAT(b, f->off, char *));
+	case FT_I64:
+		return *CAT(a, f->off, int64_t) == *CAT(b, f->off, int64_t);
+	case FT_U64:
+		return *CAT(a, f->off, uint64_t) == *CAT(b, f->off, uint64_t);
+	case FT_BOOL:
+		return *CAT(a, f->off, bool) == *CAT(b, f->off, bool);
+	default:
+		/* no rule compares these: a schema change that needs one
+		 * must write it */
+		abort();
+	}
+}
+
+static uint64_t
+field_hash(uint64_t h, const struct field *f, const void *rec)
+{
+	const struct wire_kv *kv;
+	const int64_t *iv;
+	size_t i, n;
+
+	switch (f->type) {
+	case FT_STR:
+		return hash_str(h, *CAT(rec, f->off, char *));
+	case FT_I64:
+		return hash_u64(h, (uint64_t)*CAT(rec, f->off, int64_t));
+	case FT_LABELS:
+		n = *CAT(rec, f->noff, size_t);
+		kv = *CAT(rec, f->off, struct wire_kv *);
+		h = hash_u64(h, n);
+		for (i = 0; i < n; i++)
+			h = hash_str(hash_str(h, kv[i].key), kv[i].val);
+		return h;
+	case FT_I64ARR:
+		n = *CAT(rec, f->noff, size_t);
+		iv = *CAT(rec, f->off, int64_t *);
+		h = hash_u64(h, n);
+		for (i = 0; i < n; i++)
+			h = hash_u64(h, (uint64_t)iv[i]);
+		return h;
+	default:
+		abort(); /* as in field_eq */
+	}
+}
+
+/* Do a and b differ in a field marked `mask` (every field when 0)? */
+static bool
+record_differ(const struct schema *s, const void *a, const void *b,
+              unsigned mask)
+{
+	size_t i;
+
+	for (i = 0; i < s->nfields; i++)
+		if ((mask == 0 || (s->fields[i].flags & mask)) &&
+		    !field_eq(&s->fields[i], a, b))
+			return true;
+	return false;
+}
+
+static uint64_t
+record_hash(const struct schema *s, const void *rec, unsigned mask)
+{
+	uint64_t h = FNV64_INIT;
+	size_t i;
+
+	for (i = 0; i < s->nfields; i++)
+		if (s->fields[i].flags & mask)
+			h = field_hash(h, &s->fields[i], rec);
+	return h;
+}
+
+bool
+wire_row_docker_differ(const struct wire_row *a, const struct wire_row *b)
+{
+	return record_differ(&row_schema, a, b, F_DOCKER);
+}
+
+uint64_t
+wire_row_docker_digest(const struct wire_row *row)
+{
+	uint64_t h = record_hash(&row_schema, row, F_DOCKER);
+
+	return h != 0 ? h : 1;
+}
+
+bool
+wire_row_equal(const struct wire_row *a, const struct wire_row *b)
+{
+	return !record_differ(&row_schema, a, b, 0);
+}
+
+uint64_t
+wire_container_fingerprint(const struct wire_container *c)
+{
+	return record_hash(&container_schema, c, F_DOCKER);
 }
 
 /*

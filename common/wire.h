@@ -283,6 +283,19 @@ int wire_reply_counters(struct wbuf *, const char *key,
 /* The whole health reply, ok included. */
 int wire_reply_health(struct wbuf *, const struct wire_health *);
 
+/*
+ * R4, written once: the fields derived from Docker are marked in the
+ * schema, and these read the marks. A row's Docker-derived fields (all
+ * but last_seen_at, which is written quietly) differ; their 64-bit digest
+ * (never 0; stored in the Docker index, so it never changes); every field
+ * equal; and the fingerprint of the container fields those are derived
+ * from, for the lister's index.
+ */
+bool wire_row_docker_differ(const struct wire_row *, const struct wire_row *);
+uint64_t wire_row_docker_digest(const struct wire_row *);
+bool wire_row_equal(const struct wire_row *, const struct wire_row *);
+uint64_t wire_container_fingerprint(const struct wire_container *);
+
 /* The topic an event is published under (SPEC §3): container/<wid>/<row>,
  * workload/<wid> or sys/pass, NUL-terminated in buf. -1 when it does not
  * fit or the event has no record. */

@@ -2242,6 +2242,52 @@ test_typed_replies(void **state)
 	arena_free(a);
 }
 
+/* R4 read from the schema's marks: the digest keeps the value stored
+ * databases hold; only the marked fields count. */
+static void
+test_docker_fields(void **state)
+{
+	struct wire_row a = {.id = "r1",
+	                     .workload_id = "w1",
+	                     .workload_kind = "web",
+	                     .role = "app",
+	                     .container_id = "c0ffee",
+	                     .image_ref = "img:1",
+	                     .host = "h1",
+	                     .state = "running",
+	                     .port = 8080,
+	                     .last_seen_at = 5};
+	struct wire_row b = a;
+	struct wire_container c = {.id = "c0ffee", .image = "img:1"};
+	struct wire_container d = c;
+	uint64_t fp;
+
+	(void)state;
+	/* computed by the digest of stores before the schema marked R4 */
+	assert_true(wire_row_docker_digest(&a) == 0x7b97c882498e449bull);
+	assert_true(wire_row_equal(&a, &b));
+	b.last_seen_at = 6; /* quiet: not a Docker-derived change */
+	assert_false(wire_row_docker_differ(&a, &b));
+	assert_false(wire_row_equal(&a, &b));
+	assert_true(wire_row_docker_digest(&b) == wire_row_docker_digest(&a));
+	b.subdomain = "x"; /* deployer-owned */
+	assert_false(wire_row_docker_differ(&a, &b));
+	b.port = 8081;
+	assert_true(wire_row_docker_differ(&a, &b));
+	b = a;
+	b.state = NULL; /* NULL reads as "" */
+	a.state = "";
+	assert_false(wire_row_docker_differ(&a, &b));
+	assert_true(wire_row_docker_digest(&a) == wire_row_docker_digest(&b));
+
+	fp = wire_container_fingerprint(&c);
+	assert_true(fp == wire_container_fingerprint(&d));
+	d.id = "other"; /* the key, not a field of the index */
+	assert_true(fp == wire_container_fingerprint(&d));
+	d.state = "exited";
+	assert_true(fp != wire_container_fingerprint(&d));
+}
+
 int
 main(void)
 {
@@ -2266,6 +2312,7 @@ main(void)
 	    cmocka_unit_test(test_arena),
 	    cmocka_unit_test(test_strict_records),
 	    cmocka_unit_test(test_typed_replies),
+	    cmocka_unit_test(test_docker_fields),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,7 +1,8 @@
 /*
  * known.c: a sorted array of (Docker id, workload id, fingerprint, the
- * record itself). The fingerprint is FNV-1a over the fields a snapshot
- * carries, so a change of any of them, and only of them, counts; the
+ * record itself). The fingerprint (wire_container_fingerprint) hashes the
+ * fields the schema marks as R4's sources, so a change of any of them,
+ * and only of them, counts; the
  * record is what an event's state is applied to.
  */
 #include <stdint.h>
@@ -28,32 +29,6 @@ struct known {
 	char key[WIRE_LABEL_MAX + 1]; /* <prefix>workload.id */
 	bool primed;                  /* a full list set the baseline */
 };
-
-/* Strings with their NUL, so "ab","c" and "a","bc" differ. */
-static uint64_t
-fnv_str(uint64_t h, const char *s)
-{
-	return fnv64(h, s != NULL ? s : "", s != NULL ? strlen(s) + 1 : 1);
-}
-
-static uint64_t
-fingerprint(const struct wire_container *c)
-{
-	uint64_t h = FNV64_INIT;
-	size_t i;
-
-	h = fnv_str(h, c->image);
-	h = fnv_str(h, c->state);
-	h = fnv64(h, &c->created, sizeof(c->created));
-	for (i = 0; i < c->nlabels; i++) {
-		h = fnv_str(h, c->labels[i].key);
-		h = fnv_str(h, c->labels[i].val);
-	}
-	h = fnv64(h, &c->nports, sizeof(c->nports));
-	for (i = 0; i < c->nports; i++)
-		h = fnv64(h, &c->ports[i], sizeof(c->ports[i]));
-	return h;
-}
 
 static const char *
 wid_of(const struct known *k, const struct wire_container *c)
@@ -208,7 +183,7 @@ ent_set(struct known *k, struct known_ent *e, const struct wire_container *c)
 	memset(e, 0, sizeof(*e));
 	e->id = strdup(c->id);
 	e->wid = strdup(wid_of(k, c));
-	e->fp = fingerprint(c);
+	e->fp = wire_container_fingerprint(c);
 	e->c = rec_copy(c);
 	if (e->id == NULL || e->wid == NULL || e->c == NULL ||
 	    note_ports(e, c) == -1)
@@ -226,7 +201,7 @@ ent_reset(struct known_ent *e, const struct wire_container *c)
 		return -1;
 	free(e->c);
 	e->c = r;
-	e->fp = fingerprint(c);
+	e->fp = wire_container_fingerprint(c);
 	return note_ports(e, c);
 }
 
@@ -382,7 +357,7 @@ known_changed(const struct known *k, const struct wire_container *c)
 	bool found;
 
 	at = find(k, c->id, &found);
-	return !found || k->v[at].fp != fingerprint(c);
+	return !found || k->v[at].fp != wire_container_fingerprint(c);
 }
 
 const char *

@@ -593,24 +593,6 @@ workload_event(struct dbtx *tx, const char *op, const struct wire_workload *w)
 	return db_event(tx, &ev);
 }
 
-static bool
-rows_equal(const struct wire_row *a, const struct wire_row *b)
-{
-	return str_eq(a->id, b->id) && str_eq(a->workload_id, b->workload_id) &&
-	       str_eq(a->workload_kind, b->workload_kind) &&
-	       str_eq(a->role, b->role) &&
-	       str_eq(a->container_id, b->container_id) &&
-	       str_eq(a->image_ref, b->image_ref) && str_eq(a->host, b->host) &&
-	       str_eq(a->state, b->state) && a->port == b->port &&
-	       a->last_seen_at == b->last_seen_at &&
-	       str_eq(a->subdomain, b->subdomain) &&
-	       str_eq(a->proxy_route_id, b->proxy_route_id) &&
-	       str_eq(a->npm_proxy_id, b->npm_proxy_id) &&
-	       str_eq(a->image_tag, b->image_tag) &&
-	       str_eq(a->stage_id, b->stage_id) &&
-	       a->created_at == b->created_at;
-}
-
 /*
  * container.put writes the row as given, except: created_at is kept from
  * an existing row (now for a new one), a zero last_seen_at keeps the
@@ -642,7 +624,7 @@ container_put_body(struct dbtx *tx, void *arg)
 		row.created_at = old.created_at;
 		if (row.last_seen_at == 0)
 			row.last_seen_at = old.last_seen_at;
-		if (rows_equal(&old, &row)) {
+		if (wire_row_equal(&old, &row)) {
 			c->rev = db_head(tx);
 			return 0;
 		}

@@ -642,35 +642,6 @@ db_row_get(struct dbtx *tx, const char *id, struct arena *a,
 	return row_derive(tx, row);
 }
 
-static void
-digest_str(uint64_t *h, const char *s)
-{
-	s = s != NULL ? s : "";
-	*h = fnv64(*h, s, strlen(s));
-	*h = fnv64(*h, "\xff", 1); /* no byte of a string */
-}
-
-uint64_t
-db_row_digest(const struct wire_row *row)
-{
-	uint64_t h = FNV64_INIT, port = (uint64_t)row->port;
-	unsigned char b;
-	int i;
-
-	digest_str(&h, row->workload_id);
-	digest_str(&h, row->workload_kind);
-	digest_str(&h, row->role);
-	digest_str(&h, row->container_id);
-	digest_str(&h, row->image_ref);
-	digest_str(&h, row->host);
-	digest_str(&h, row->state);
-	for (i = 0; i < 8; i++, port >>= 8) {
-		b = (unsigned char)(port & 0xff);
-		h = fnv64(h, &b, 1);
-	}
-	return h != 0 ? h : 1;
-}
-
 /* by_docker's value: the row id, then optionally one NUL byte and the
  * 8-byte big-endian digest of that row's Docker-derived fields. */
 static int
@@ -705,7 +676,7 @@ docker_digest(struct dbtx *tx, const char *docker_id, const char *row_id,
               const struct wire_row *row)
 {
 	char cur[WIRE_ID_MAX + 1];
-	uint64_t d, want = row != NULL ? db_row_digest(row) : 0;
+	uint64_t d, want = row != NULL ? wire_row_docker_digest(row) : 0;
 	int r;
 
 	if (!key_ok(docker_id))
@@ -820,9 +791,9 @@ db_docker_rebind(struct dbtx *tx, const char *row_id, const char *old_cid,
 		if ((r = db_docker_find(tx, new_cid, cur, &d)) == -1)
 			return -1;
 		if (r == 0 || strcmp(cur, row_id) != 0 ||
-		    d != db_row_digest(now))
+		    d != wire_row_docker_digest(now))
 			return docker_put(tx, new_cid, row_id,
-			                  db_row_digest(now));
+			                  wire_row_docker_digest(now));
 	}
 	return 0;
 }

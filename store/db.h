@@ -90,9 +90,6 @@ int db_docker_get(struct dbtx *, const char *docker_id, char *rowid);
  */
 int db_docker_find(struct dbtx *, const char *docker_id, char *rowid,
                    uint64_t *digest);
-/* The digest of a row's Docker-derived fields (R4 minus last_seen_at);
- * never 0. */
-uint64_t db_row_digest(const struct wire_row *);
 int db_docker_put(struct dbtx *, const char *docker_id, const char *row_id);
 int db_docker_del(struct dbtx *, const char *docker_id);
 /* Keeps by_docker in step when row_id's container changes from old_cid

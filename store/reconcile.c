@@ -298,7 +298,7 @@ resolve(struct pass *p, struct dbtx *tx, const struct wire_container *c)
 		 * with the row). last_seen_at follows from the pass. */
 		memset(&want, 0, sizeof(want));
 		derive(p, w, role, c, &want);
-		same = db_row_digest(&want) == digest;
+		same = wire_row_docker_digest(&want) == digest;
 	}
 	if (same)
 		memcpy(rid, bound, strlen(bound) + 1);
@@ -390,20 +390,6 @@ pick(struct pass *p)
 	}
 }
 
-/* The Docker-derived fields whose change makes a revision (R4 minus
- * last_seen_at, which alone is written quietly). */
-static bool
-derived_differ(const struct wire_row *a, const struct wire_row *b)
-{
-	return !str_eq(a->workload_id, b->workload_id) ||
-	       !str_eq(a->workload_kind, b->workload_kind) ||
-	       !str_eq(a->role, b->role) ||
-	       !str_eq(a->container_id, b->container_id) ||
-	       !str_eq(a->image_ref, b->image_ref) ||
-	       !str_eq(a->host, b->host) || !str_eq(a->state, b->state) ||
-	       a->port != b->port;
-}
-
 static int
 row_event(struct dbtx *tx, const char *op, struct wire_row *row,
           const char *prev_state)
@@ -449,7 +435,7 @@ upsert(struct pass *p, struct dbtx *tx, const struct cand *cd)
 	}
 	derive(p, cd->w, cd->role, c, &row);
 	row.last_seen_at = p->seen_at;
-	changed = r == 0 || derived_differ(&old, &row);
+	changed = r == 0 || wire_row_docker_differ(&old, &row);
 	if (changed || (!p->sweep && old.last_seen_at < row.last_seen_at)) {
 		if (db_row_put(tx, &row) == -1)
 			return -1;
