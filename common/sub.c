@@ -39,7 +39,6 @@
 #define SUB_TAIL_MS      100
 #define SUB_HEARTBEAT_MS 1000
 #define SUB_RETRY_MS     250 /* after a failed events.since */
-#define SUB_TOPIC_MAX    (3 * WIRE_ID_MAX)
 #define SUB_CLOSE_MS     2000 /* longest wait for nng to close the sockets */
 
 /* One event waiting to be handed over: topic, NUL, body in one block. */
@@ -160,7 +159,7 @@ static int
 entry_make(struct recon_sub *s, struct entry *e, const char *topic,
            const void *body, size_t len)
 {
-	char err[WIRE_ERR_LEN], tbuf[SUB_TOPIC_MAX];
+	char err[WIRE_ERR_LEN], tbuf[WIRE_TOPIC_MAX + 1];
 	size_t tlen;
 
 	memset(e, 0, sizeof(*e));
@@ -316,7 +315,7 @@ recon_sub_set_timeout(struct recon_sub *s, int64_t ms)
 static int
 subscribe(struct recon_sub *s)
 {
-	char buf[SUB_TOPIC_MAX];
+	char buf[WIRE_TOPIC_MAX + 1];
 	size_t i;
 	int rv, n;
 
@@ -557,24 +556,23 @@ recon_sub_start(struct recon_sub *s, uint64_t since)
 static int
 take(struct recon_sub *s, nng_msg *m)
 {
-	const char *body = nng_msg_body(m), *nul;
+	const char *body;
 	char err[WIRE_ERR_LEN];
-	size_t len = nng_msg_len(m), blen;
+	struct wire_topic t;
 	struct entry e;
 	uint64_t rev;
 
-	nul = memchr(body, '\0', len < SUB_TOPIC_MAX ? len : SUB_TOPIC_MAX);
-	if (nul == NULL) {
+	if (wire_topic_split(nng_msg_body(m), nng_msg_len(m), &t, err) == -1) {
 		s->st.errors++;
-		log_warnx("dropping a published message: no topic");
+		log_warnx("dropping a published message: %s", err);
 		return 0;
 	}
+	body = t.topic;
 	if (!followed(s, body))
 		return 0;
 	/* only an event handed over is decoded in full: a subscriber that
 	 * fell behind drops many copies it already has or will fill */
-	blen = len - (size_t)(nul + 1 - body);
-	if (wire_peek_rev(nul + 1, blen, &rev, err) == -1) {
+	if (wire_peek_rev(t.body, t.blen, &rev, err) == -1) {
 		s->st.errors++;
 		log_warnx("dropping a malformed event (%.64s): %s", body, err);
 		return 0;
@@ -596,7 +594,7 @@ take(struct recon_sub *s, nng_msg *m)
 		s->need_fill = true;
 		return 1;
 	}
-	if (entry_make(s, &e, body, nul + 1, blen) == -1)
+	if (entry_make(s, &e, body, t.body, t.blen) == -1)
 		return 0;
 	if (e.ev.rev != rev) {
 		/* a second `rev` key; decode and peek disagree */

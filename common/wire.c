@@ -2292,16 +2292,81 @@ wire_event_topic(char *buf, size_t len, const struct wire_event *ev)
 	return n >= 0 && (size_t)n < len ? 0 : -1;
 }
 
+/* Copies n bytes of s into out (WIRE_ID_MAX + 1 bytes): 0, or -1 when
+ * they are too many, none or hold a NUL. */
+static int
+topic_part(char *out, const char *s, size_t n)
+{
+	if (n == 0 || n > WIRE_ID_MAX || memchr(s, '\0', n) != NULL)
+		return -1;
+	memcpy(out, s, n);
+	out[n] = '\0';
+	return 0;
+}
+
+/* The topic of tlen bytes at topic into t's kind, wid and row_id. */
+static int
+topic_read(const char *topic, size_t tlen, struct wire_topic *t, char *err)
+{
+	const char *wid = NULL, *slash;
+	size_t n;
+
+	t->wid[0] = t->row_id[0] = '\0';
+	if (tlen >= 10 && memcmp(topic, "container/", 10) == 0) {
+		t->kind = WIRE_TOPIC_CONTAINER;
+		wid = topic + 10;
+		if ((slash = memchr(wid, '/', tlen - 10)) == NULL)
+			goto bad;
+		n = (size_t)(slash - wid);
+		if (topic_part(t->wid, wid, n) == -1 ||
+		    topic_part(t->row_id, slash + 1, tlen - 11 - n) == -1)
+			goto bad;
+	} else if (tlen >= 9 && memcmp(topic, "workload/", 9) == 0) {
+		t->kind = WIRE_TOPIC_WORKLOAD;
+		if (topic_part(t->wid, topic + 9, tlen - 9) == -1)
+			goto bad;
+	} else {
+		t->kind = WIRE_TOPIC_OTHER;
+		return 0;
+	}
+	if (id_valid(t->wid))
+		return 0;
+bad:
+	snprintf(err, WIRE_ERR_LEN, "bad topic %.*s",
+	         (int)(tlen < 100 ? tlen : 100), topic);
+	return -1;
+}
+
+int
+wire_topic_split(const void *msg, size_t len, struct wire_topic *t, char *err)
+{
+	const char *nul;
+
+	memset(t, 0, sizeof(*t));
+	nul = msg != NULL
+	          ? memchr(msg, '\0',
+	                   len < WIRE_TOPIC_MAX + 1 ? len : WIRE_TOPIC_MAX + 1)
+	          : NULL;
+	if (nul == NULL) {
+		snprintf(err, WIRE_ERR_LEN, "no topic");
+		return -1;
+	}
+	t->topic = msg;
+	t->tlen = (size_t)(nul - t->topic);
+	t->body = nul + 1;
+	t->blen = len - t->tlen - 1;
+	return topic_read(t->topic, t->tlen, t, err);
+}
+
 bool
 wire_topic_in_workload(const char *topic, const char *wid)
 {
-	size_t n = strlen(wid);
+	char err[WIRE_ERR_LEN];
+	struct wire_topic t;
+	size_t n = strnlen(topic, WIRE_TOPIC_MAX + 1);
 
-	if (strncmp(topic, "container/", 10) == 0)
-		return strncmp(topic + 10, wid, n) == 0 && topic[10 + n] == '/';
-	if (strncmp(topic, "workload/", 9) == 0)
-		return strcmp(topic + 9, wid) == 0;
-	return false;
+	return n <= WIRE_TOPIC_MAX && topic_read(topic, n, &t, err) == 0 &&
+	       t.kind != WIRE_TOPIC_OTHER && strcmp(t.wid, wid) == 0;
 }
 
 int

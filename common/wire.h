@@ -300,8 +300,33 @@ uint64_t wire_container_fingerprint(const struct wire_container *);
  * workload/<wid> or sys/pass, NUL-terminated in buf. -1 when it does not
  * fit or the event has no record. */
 int wire_event_topic(char *buf, size_t len, const struct wire_event *);
+/*
+ * A published message (SPEC §3), "TOPIC\0BODY", split and its topic read:
+ * the one reading of the topic grammar. A container or workload topic
+ * names a valid workload id, and a container topic a row id of at most
+ * WIRE_ID_MAX bytes; any other topic (sys/pass) is WIRE_TOPIC_OTHER. -1
+ * with err when there is no NUL within WIRE_TOPIC_MAX bytes or a
+ * container or workload topic is malformed.
+ */
+#define WIRE_TOPIC_MAX (2 * WIRE_ID_MAX + 32)
+enum wire_topic_kind {
+	WIRE_TOPIC_CONTAINER,
+	WIRE_TOPIC_WORKLOAD,
+	WIRE_TOPIC_OTHER,
+};
+struct wire_topic {
+	enum wire_topic_kind kind;
+	const char *topic;            /* in the message, NUL-terminated */
+	size_t tlen;                  /* its length, NUL excluded */
+	char wid[WIRE_ID_MAX + 1];    /* container and workload topics */
+	char row_id[WIRE_ID_MAX + 1]; /* container topics */
+	const void *body;             /* the event, after the NUL */
+	size_t blen;
+};
+int wire_topic_split(const void *msg, size_t len, struct wire_topic *,
+                     char *err);
 /* Does an event topic belong to workload wid (container/<wid>/<row_id> or
- * workload/<wid>)? The one reading of SPEC §3's topic grammar. */
+ * workload/<wid>)? Read by wire_topic_split's rules. */
 bool wire_topic_in_workload(const char *topic, const char *wid);
 
 /* A reply's `ok` and, when false, its error code and message (arena). */

@@ -2288,6 +2288,52 @@ test_docker_fields(void **state)
 	assert_true(fp != wire_container_fingerprint(&d));
 }
 
+/* SPEC §3's topic grammar, read in one place. */
+static void
+test_topic_split(void **state)
+{
+	static const char c[] = "container/w1/w1:app\0BODY";
+	static const char w[] = "workload/w1\0B";
+	static const char p[] = "sys/pass\0";
+	static const char *bad[] = {
+	    "container/w1\0x",   /* no row id */
+	    "container/w1/\0x",  /* an empty one */
+	    "container//r\0x",   /* no workload id */
+	    "container/W!/r\0x", /* not an id */
+	    "workload/\0x",      "workload/a/b\0x", "no nul at all",
+	};
+	char err[WIRE_ERR_LEN], big[WIRE_TOPIC_MAX + 8];
+	struct wire_topic t;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(wire_topic_split(c, sizeof(c) - 1, &t, err), 0);
+	assert_int_equal(t.kind, WIRE_TOPIC_CONTAINER);
+	assert_string_equal(t.wid, "w1");
+	assert_string_equal(t.row_id, "w1:app");
+	assert_string_equal(t.topic, "container/w1/w1:app");
+	assert_int_equal(t.tlen, 19);
+	assert_int_equal(t.blen, 4);
+	assert_memory_equal(t.body, "BODY", 4);
+	assert_int_equal(wire_topic_split(w, sizeof(w) - 1, &t, err), 0);
+	assert_int_equal(t.kind, WIRE_TOPIC_WORKLOAD);
+	assert_string_equal(t.wid, "w1");
+	assert_int_equal(wire_topic_split(p, sizeof(p) - 1, &t, err), 0);
+	assert_int_equal(t.kind, WIRE_TOPIC_OTHER);
+	assert_int_equal(t.blen, 0);
+	for (i = 0; i + 1 < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(
+		    wire_topic_split(bad[i], strlen(bad[i]) + 2, &t, err), -1);
+	assert_int_equal(wire_topic_split(bad[6], strlen(bad[6]), &t, err), -1);
+	memset(big, 'a', sizeof(big));
+	big[sizeof(big) - 1] = '\0';
+	assert_int_equal(wire_topic_split(big, sizeof(big), &t, err), -1);
+	assert_true(wire_topic_in_workload("container/w1/r", "w1"));
+	assert_false(wire_topic_in_workload("container/w10/r", "w1"));
+	assert_true(wire_topic_in_workload("workload/w1", "w1"));
+	assert_false(wire_topic_in_workload("sys/pass", "w1"));
+}
+
 int
 main(void)
 {
@@ -2313,6 +2359,7 @@ main(void)
 	    cmocka_unit_test(test_strict_records),
 	    cmocka_unit_test(test_typed_replies),
 	    cmocka_unit_test(test_docker_fields),
+	    cmocka_unit_test(test_topic_split),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

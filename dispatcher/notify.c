@@ -498,37 +498,18 @@ workload_event(struct notify *n, const char *wid, const void *body, size_t len)
 void
 notify_message(struct notify *n, const void *msg, size_t len)
 {
-	const char *nul = memchr(msg, '\0', len), *wid, *slash;
-	char topic[3 * WIRE_ID_MAX + 32], id[WIRE_ID_MAX + 1];
-	size_t tlen, off;
+	char err[WIRE_ERR_LEN];
+	struct wire_topic t;
 
-	if (nul == NULL ||
-	    (tlen = (size_t)(nul - (const char *)msg)) >= sizeof(topic)) {
+	if (wire_topic_split(msg, len, &t, err) == -1) {
 		n->ctr[NC_BAD_EVENTS]++;
-		log_warnx("dropped an event: no topic");
+		log_warnx("dropped an event: %s", err);
 		return;
 	}
-	memcpy(topic, msg, tlen);
-	topic[tlen] = '\0';
-	off = tlen + 1;
-	if (strncmp(topic, "container/", 10) == 0) {
-		wid = topic + 10;
-		if ((slash = strchr(wid, '/')) == NULL ||
-		    (size_t)(slash - wid) > WIRE_ID_MAX) {
-			n->ctr[NC_BAD_EVENTS]++;
-			log_warnx("dropped an event: bad topic %.200s", topic);
-			return;
-		}
-		memcpy(id, wid, (size_t)(slash - wid));
-		id[slash - wid] = '\0';
-		if (!id_valid(id)) {
-			n->ctr[NC_BAD_EVENTS]++;
-			log_warnx("dropped an event: bad topic %.200s", topic);
-			return;
-		}
-		container_event(n, topic, id, nul + 1, len - off);
-	} else if (strncmp(topic, "workload/", 9) == 0 && id_valid(topic + 9))
-		workload_event(n, topic + 9, nul + 1, len - off);
+	if (t.kind == WIRE_TOPIC_CONTAINER)
+		container_event(n, t.topic, t.wid, t.body, t.blen);
+	else if (t.kind == WIRE_TOPIC_WORKLOAD)
+		workload_event(n, t.wid, t.body, t.blen);
 }
 
 void

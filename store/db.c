@@ -923,7 +923,7 @@ trim_log(struct dbtx *tx)
 int
 db_event(struct dbtx *tx, struct wire_event *ev)
 {
-	char topic[3 * WIRE_ID_MAX];
+	char topic[WIRE_TOPIC_MAX + 1];
 	unsigned char kb[8];
 	struct wbuf *m, *grown, body;
 	MDB_val k = {8, kb}, v;
@@ -1006,7 +1006,8 @@ db_events_each(struct dbtx *tx, uint64_t after, uint64_t limit, db_event_fn fn,
 	unsigned char kb[8];
 	MDB_cursor *c;
 	MDB_val k = {8, kb}, v;
-	const char *nul;
+	char err[WIRE_ERR_LEN];
+	struct wire_topic t;
 	uint64_t n = 0;
 	int rc, r = 0;
 
@@ -1017,15 +1018,13 @@ db_events_each(struct dbtx *tx, uint64_t after, uint64_t limit, db_event_fn fn,
 	be64_put(kb, after + 1);
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
 	     rc == 0 && n < limit; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		nul =
-		    k.mv_size == 8 ? memchr(v.mv_data, '\0', v.mv_size) : NULL;
-		if (nul == NULL) {
+		if (k.mv_size != 8 ||
+		    wire_topic_split(v.mv_data, v.mv_size, &t, err) == -1) {
 			log_error("unable to read a logged event: bad entry");
 			continue;
 		}
 		n++;
-		r = fn(arg, be64_get(k.mv_data), v.mv_data, nul + 1,
-		       v.mv_size - (size_t)(nul + 1 - (const char *)v.mv_data));
+		r = fn(arg, be64_get(k.mv_data), t.topic, t.body, t.blen);
 		if (r != 0)
 			break;
 	}
