@@ -38,7 +38,7 @@
  * SUB_HEARTBEAT_MS (a lost connection, a store that restarted). */
 #define SUB_TAIL_MS      100
 #define SUB_HEARTBEAT_MS 1000
-#define SUB_RETRY_MS     250 /* after a failed events.since */
+#define SUB_RETRY_MS     250  /* after a failed events.since */
 #define SUB_CLOSE_MS     2000 /* longest wait for nng to close the sockets */
 
 /* One event waiting to be handed over: topic, NUL, body in one block. */
