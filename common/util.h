@@ -53,6 +53,22 @@ fnv64(uint64_t h, const void *p, size_t n)
 void mem_tune(void);
 void mem_release(void);
 
+/*
+ * recon's one out-of-memory policy (README, "Memory bounds"): memory for
+ * our own work comes from these (or an arena), which log and abort when
+ * the system has none; the supervisor restarts the process, and nothing
+ * is lost (the store's state is in LMDB, a restarted lister lists again).
+ * What a peer can make us hold is bounded before it is taken, so no peer
+ * can make us abort. Callers never test the result.
+ */
+void *xmalloc(size_t);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *, size_t);
+/* realloc of n elements of size bytes, aborting on overflow too */
+void *xreallocarray(void *, size_t n, size_t size);
+char *xstrdup(const char *);
+char *xstrndup(const char *, size_t);
+
 /* Writes a newline to fd and closes it (s6 notification-fd); fd < 0: no-op. */
 void notify_ready(int fd);
 /* mkdir -p with mode 0750 for the last component; 0 or -1 (logged). */
