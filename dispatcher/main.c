@@ -5,7 +5,6 @@
  * one thread, one poll loop, plus one thread for calls to store.ctl.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -13,11 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
-
+#include "daemon.h"
 #include "dispatcher_ctl.h"
 #include "flags.h"
-#include "lockfile.h"
 #include "log.h"
 #include "nngx.h"
 #include "notify.h"
@@ -90,32 +87,9 @@ check_options(void)
 		fatalx(EXIT_USAGE, "bad --webhook-timeout: must be above 0");
 	if (webhook_attempts < 1 || webhook_attempts > 100)
 		fatalx(EXIT_USAGE, "bad --webhook-attempts: 1 to 100");
-	flags_daemon_check(&opts);
-	mem_tune();
 	if (*plugin_dir != '/')
 		fatalx(EXIT_USAGE, "bad --plugin-dir %s: not an absolute path",
 		       plugin_dir);
-}
-
-/* A plugin's stdin, stdout and stderr are dup2-ed onto 0, 1 and 2: those
- * must not be free, or one of our own descriptors could land there. */
-static void
-std_fds(void)
-{
-	int fd;
-
-	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= 2)
-		;
-	if (fd > 2)
-		close(fd);
-}
-
-static void
-url_of(char *buf, size_t len, const char *url, const char *name,
-       const char *flag)
-{
-	if (nngx_url(buf, len, url, opts.run_dir, name) == -1)
-		fatalx(EXIT_USAGE, "bad --%s: too long", flag);
 }
 
 /* Jobs from the store: their workloads queue for runs, and their records
@@ -183,8 +157,8 @@ min_timeout(int64_t a, int64_t b)
 int
 main(int argc, char **argv)
 {
-	struct nngx_listen_opts lo;
-	char url[4200], store_url[4200];
+	struct daemon d;
+	char store_url[4200];
 	nng_socket jobs, ctlsock, events, ingest;
 	struct runner_conf rc;
 	struct notify_conf nc;
@@ -196,51 +170,28 @@ main(int argc, char **argv)
 	struct dispatcher_ctl c;
 	struct pollfd *pfd = NULL, *np;
 	size_t cap = 0, n, nr, nn;
-	int lockfd, sig, fixed[PFD_FIXED];
+	int sig, fixed[PFD_FIXED];
 	bool running = true;
 
-	if (flags_parse("recon-dispatcher", "[options]", flagtab, argc, argv,
-	                NULL) == -1)
-		return EXIT_USAGE;
-	if (log_init("recon-dispatcher", opts.log_format, opts.verbose) == -1) {
-		fprintf(stderr, "recon-dispatcher: bad --log-format %s\n",
-		        opts.log_format);
-		return EXIT_USAGE;
-	}
-	check_options();
-	std_fds();
-	if (rundir_make(opts.run_dir) == -1)
-		return EXIT_TEMP;
-	if ((lockfd = lockfile_take(opts.run_dir, "recon-dispatcher")) == -1)
-		return EXIT_TEMP;
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		fatalx(EXIT_TEMP, "unable to initialise libcurl");
-	if ((fixed[PFD_SIG] = sig_setup(1)) == -1)
-		return EXIT_TEMP;
+	daemon_start(&d, "recon-dispatcher", flagtab, &opts, check_options,
+	             DAEMON_CURL | DAEMON_SIGCHLD, argc, argv);
+	fixed[PFD_SIG] = d.sigfd;
 
 	/* jobs and dispatcher.ctl are ours (SPEC §2); ingest, events and
 	 * store.ctl are the store's, dialled in the background */
-	url_of(url, sizeof(url), ctl_url, "dispatcher.ctl",
-	       "dispatcher-ctl-url");
-	flags_listen_opts(&opts, LISTEN_CTL, opts.socket_mode, &lo);
-	if (nngx_listen(&ctlsock, NNGX_REP, url, &lo) == -1)
-		return EXIT_TEMP;
-	url_of(url, sizeof(url), jobs_url, "jobs", "jobs-url");
-	flags_listen_opts(&opts, LISTEN_WRITERS, opts.socket_mode, &lo);
-	if (nngx_listen(&jobs, NNGX_PULL, url, &lo) == -1)
-		return EXIT_TEMP;
-	url_of(url, sizeof(url), ingest_url, "ingest", "ingest-url");
-	if (nngx_dial(&ingest, NNGX_PUSH, url, opts.max_message) == -1 ||
-	    nngx_send_buffer(ingest, RESULTS_SENDBUF) == -1)
-		return EXIT_TEMP;
-	url_of(url, sizeof(url), events_url, "events", "events-url");
-	if (nngx_dial(&events, NNGX_SUB, url, opts.max_message) == -1 ||
+	if (daemon_listen(&d, &ctlsock, NNGX_REP, LISTEN_CTL, ctl_url,
+	                  "dispatcher.ctl", opts.socket_mode) == -1 ||
+	    daemon_listen(&d, &jobs, NNGX_PULL, LISTEN_WRITERS, jobs_url,
+	                  "jobs", opts.socket_mode) == -1 ||
+	    daemon_dial(&d, &ingest, NNGX_PUSH, ingest_url, "ingest") == -1 ||
+	    nngx_send_buffer(ingest, RESULTS_SENDBUF) == -1 ||
+	    daemon_dial(&d, &events, NNGX_SUB, events_url, "events") == -1 ||
 	    nngx_subscribe(events, "container/") == -1 ||
 	    nngx_subscribe(events, "workload/") == -1)
 		return EXIT_TEMP;
 	nng_socket_set_int(events, NNG_OPT_RECVBUF, EVENTS_RECVBUF);
-	url_of(store_url, sizeof(store_url), store_ctl_url, "store.ctl",
-	       "store-ctl-url");
+	daemon_url(&d, store_url, sizeof(store_url), store_ctl_url,
+	           "store.ctl");
 	if ((up = upstream_new(store_url, STORE_CALL_MS)) == NULL)
 		return EXIT_TEMP;
 
@@ -278,7 +229,7 @@ main(int argc, char **argv)
 		return EXIT_TEMP;
 	fixed[PFD_UP] = upstream_fd(up);
 
-	notify_ready((int)opts.notify_fd);
+	daemon_ready(&d);
 	log_info("running plugins of %s (%lld at once, timeout %lld ms)",
 	         plugin_dir, (long long)concurrency,
 	         (long long)plugin_timeout_ms);
@@ -338,8 +289,7 @@ main(int argc, char **argv)
 	nng_close(jobs);
 	nng_close(events);
 	nng_close(ingest);
-	curl_global_cleanup();
 	free(pfd);
-	close(lockfd);
+	daemon_stop(&d);
 	return 0;
 }

@@ -13,13 +13,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
-
-#include "lister_ctl.h"
+#include "daemon.h"
 #include "docker.h"
+#include "lister_ctl.h"
 #include "events.h"
 #include "flags.h"
-#include "lockfile.h"
 #include "log.h"
 #include "nngx.h"
 #include "sig.h"
@@ -64,8 +62,6 @@ check_options(void)
 {
 	char sock[108], base[256], err[DOCKER_ERR_LEN];
 
-	flags_daemon_check(&opts);
-	mem_tune();
 	if (docker_host_parse(docker_host, sock, sizeof(sock), base,
 	                      sizeof(base), err, sizeof(err)) == -1)
 		fatalx(EXIT_USAGE, "bad --docker-host %s", err);
@@ -89,8 +85,7 @@ check_options(void)
 int
 main(int argc, char **argv)
 {
-	struct nngx_listen_opts lo;
-	char url[1024];
+	struct daemon d;
 	nng_socket ctlsock, push;
 	struct worker_conf wc;
 	struct worker *w;
@@ -100,37 +95,14 @@ main(int argc, char **argv)
 	struct ctlsrv *srv;
 	struct lister_ctl c;
 	struct pollfd pfd[3];
-	int lockfd, sigfd, sig;
+	int sig;
 	bool running = true;
 
-	if (flags_parse("recon-lister", "[options]", flagtab, argc, argv,
-	                NULL) == -1)
-		return EXIT_USAGE;
-	if (log_init("recon-lister", opts.log_format, opts.verbose) == -1) {
-		fprintf(stderr, "recon-lister: bad --log-format %s\n",
-		        opts.log_format);
-		return EXIT_USAGE;
-	}
-	check_options();
-	if (rundir_make(opts.run_dir) == -1)
-		return EXIT_TEMP;
-	if ((lockfd = lockfile_take(opts.run_dir, "recon-lister")) == -1)
-		return EXIT_TEMP;
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		fatalx(EXIT_TEMP, "unable to initialise libcurl");
-	if ((sigfd = sig_setup(0)) == -1)
-		return EXIT_TEMP;
-
-	if (nngx_url(url, sizeof(url), ctl_url, opts.run_dir, "lister.ctl") ==
-	    -1)
-		fatalx(EXIT_USAGE, "bad --lister-ctl-url: too long");
-	flags_listen_opts(&opts, LISTEN_CTL, opts.socket_mode, &lo);
-	if (nngx_listen(&ctlsock, NNGX_REP, url, &lo) == -1)
-		return EXIT_TEMP;
-	if (nngx_url(url, sizeof(url), ingest_url, opts.run_dir, "ingest") ==
-	    -1)
-		fatalx(EXIT_USAGE, "bad --ingest-url: too long");
-	if (nngx_dial(&push, NNGX_PUSH, url, opts.max_message) == -1)
+	daemon_start(&d, "recon-lister", flagtab, &opts, check_options,
+	             DAEMON_CURL, argc, argv);
+	if (daemon_listen(&d, &ctlsock, NNGX_REP, LISTEN_CTL, ctl_url,
+	                  "lister.ctl", opts.socket_mode) == -1 ||
+	    daemon_dial(&d, &push, NNGX_PUSH, ingest_url, "ingest") == -1)
 		return EXIT_TEMP;
 
 	memset(&wc, 0, sizeof(wc));
@@ -160,10 +132,10 @@ main(int argc, char **argv)
 	if ((srv = ctlsrv_new(ctlsock, &ccfg, CTL_SLOTS)) == NULL)
 		return EXIT_TEMP;
 	pfd[1].fd = ctlsrv_fd(srv);
-	pfd[0].fd = sigfd;
+	pfd[0].fd = d.sigfd;
 	pfd[2].fd = worker_wake_fd(w);
 	pfd[0].events = pfd[1].events = pfd[2].events = POLLIN;
-	notify_ready((int)opts.notify_fd);
+	daemon_ready(&d);
 	log_info("listing %s every %lld ms (labels %sworkload.id, host %s)",
 	         docker_host, (long long)interval_ms, label_prefix, host_name);
 
@@ -174,7 +146,7 @@ main(int argc, char **argv)
 			fatal(EXIT_TEMP, "unable to poll");
 		}
 		if (pfd[0].revents & POLLIN) {
-			sig = sig_drain(sigfd);
+			sig = sig_drain(d.sigfd);
 			if (sig == SIGTERM || sig == SIGINT) {
 				running = false;
 			} else if (sig == SIGHUP) {
@@ -193,7 +165,6 @@ main(int argc, char **argv)
 	    worker_stop(w, STOP_WAIT_MS - EVENTS_STOP_MS) == -1)
 		_exit(0); /* a thread still hangs in a call: leave it */
 	ctlsrv_free(srv);
-	curl_global_cleanup();
-	close(lockfd);
+	daemon_stop(&d);
 	return 0;
 }

@@ -15,10 +15,10 @@
 
 #include "api.h"
 #include "ctlsrv.h"
+#include "daemon.h"
 #include "db.h"
 #include "flags.h"
 #include "jobs.h"
-#include "lockfile.h"
 #include "log.h"
 #include "nngx.h"
 #include "reconcile.h"
@@ -78,8 +78,6 @@ check_options(void)
 		fatalx(EXIT_USAGE, "bad --max-map-size: below --map-size");
 	if (retain_events < 1)
 		fatalx(EXIT_USAGE, "bad --retain-events: at least 1");
-	flags_daemon_check(&opts);
-	mem_tune();
 }
 
 /* A missing data dir is created; one that exists but cannot be used is a
@@ -104,19 +102,6 @@ data_dir_make(void)
 		       data_dir);
 	if (access(data_dir, R_OK | W_OK | X_OK) == -1)
 		fatal(EXIT_USAGE, "unable to use --data-dir %s", data_dir);
-}
-
-static int
-listen_on(nng_socket *s, enum nngx_proto proto, enum listen_kind kind,
-          const char *url, const char *name, const char *flag, int64_t mode)
-{
-	struct nngx_listen_opts lo;
-	char buf[1024];
-
-	if (nngx_url(buf, sizeof(buf), url, opts.run_dir, name) == -1)
-		fatalx(EXIT_USAGE, "bad --%s: too long", flag);
-	flags_listen_opts(&opts, kind, mode, &lo);
-	return nngx_listen(s, proto, buf, &lo);
 }
 
 static void
@@ -168,6 +153,7 @@ int
 main(int argc, char **argv)
 {
 	nng_socket ingest, events, ctl, jobs;
+	struct daemon d;
 	struct ctlsrv_config ccfg;
 	struct ctlsrv *srv;
 	struct jobs jq;
@@ -175,23 +161,11 @@ main(int argc, char **argv)
 	struct pollfd pfd[3];
 	struct store st;
 	struct db *db;
-	char url[1024];
-	int lockfd, sig;
+	int sig;
 	bool running = true, more = false;
 
-	if (flags_parse("recon-store", "[options]", flagtab, argc, argv,
-	                NULL) == -1)
-		return EXIT_USAGE;
-	if (log_init("recon-store", opts.log_format, opts.verbose) == -1) {
-		fprintf(stderr, "recon-store: bad --log-format %s\n",
-		        opts.log_format);
-		return EXIT_USAGE;
-	}
-	check_options();
-	if (rundir_make(opts.run_dir) == -1)
-		return EXIT_TEMP;
-	if ((lockfd = lockfile_take(opts.run_dir, "recon-store")) == -1)
-		return EXIT_TEMP;
+	daemon_start(&d, "recon-store", flagtab, &opts, check_options, 0, argc,
+	             argv);
 	data_dir_make();
 
 	memset(&cfg, 0, sizeof(cfg));
@@ -203,16 +177,15 @@ main(int argc, char **argv)
 		return EXIT_TEMP;
 	if (store_init(&st, db, label_prefix, opts.admin_uid) == -1)
 		return EXIT_TEMP;
-	if ((pfd[0].fd = sig_setup(0)) == -1)
-		return EXIT_TEMP;
+	pfd[0].fd = d.sigfd;
 
 	/* readers need events and store.ctl, writers ingest (SPEC §2) */
-	if (listen_on(&events, NNGX_PUB, LISTEN_EVENTS, events_url, "events",
-	              "events-url", reader_mode) == -1 ||
-	    listen_on(&ingest, NNGX_PULL, LISTEN_WRITERS, ingest_url, "ingest",
-	              "ingest-url", opts.socket_mode) == -1 ||
-	    listen_on(&ctl, NNGX_REP, LISTEN_CTL, ctl_url, "store.ctl",
-	              "store-ctl-url", reader_mode) == -1)
+	if (daemon_listen(&d, &events, NNGX_PUB, LISTEN_EVENTS, events_url,
+	                  "events", reader_mode) == -1 ||
+	    daemon_listen(&d, &ingest, NNGX_PULL, LISTEN_WRITERS, ingest_url,
+	                  "ingest", opts.socket_mode) == -1 ||
+	    daemon_listen(&d, &ctl, NNGX_REP, LISTEN_CTL, ctl_url, "store.ctl",
+	                  reader_mode) == -1)
 		return EXIT_TEMP;
 	/* nng queues 16 messages per subscriber by default: less than one
 	 * pass's burst of events, so even a quick subscriber would fill most
@@ -222,9 +195,7 @@ main(int argc, char **argv)
 	nng_socket_set_int(events, NNG_OPT_SENDBUF, EVENTS_QUEUE);
 	/* Dispatch jobs (R11, SPEC §8); jobs_tap sees every published event
 	 * for the state reason, then hands it to publish(). */
-	if (nngx_url(url, sizeof(url), jobs_url, opts.run_dir, "jobs") == -1)
-		fatalx(EXIT_USAGE, "bad --jobs-url: too long");
-	if (nngx_dial(&jobs, NNGX_PUSH, url, opts.max_message) == -1 ||
+	if (daemon_dial(&d, &jobs, NNGX_PUSH, jobs_url, "jobs") == -1 ||
 	    nngx_send_buffer(jobs, JOBS_SENDBUF) == -1)
 		return EXIT_TEMP;
 	jobs_init(&jq, db, jobs, publish, &events);
@@ -239,7 +210,7 @@ main(int argc, char **argv)
 		return EXIT_TEMP;
 	pfd[0].events = pfd[1].events = pfd[2].events = POLLIN;
 	st.ready = true;
-	notify_ready((int)opts.notify_fd);
+	daemon_ready(&d);
 	log_info("serving %s (labels %sworkload.id)", data_dir, label_prefix);
 
 	while (running) {
@@ -264,7 +235,6 @@ main(int argc, char **argv)
 		jobs_flush(&jq, false);
 	}
 
-	log_info("stopping");
 	nng_close(ingest);
 	ctlsrv_free(srv);
 	nng_close(jobs);
@@ -272,6 +242,6 @@ main(int argc, char **argv)
 	jobs_fini(&jq);
 	store_fini(&st);
 	db_close(db);
-	close(lockfd);
+	daemon_stop(&d);
 	return 0;
 }

@@ -1,0 +1,119 @@
+/*
+ * daemon.c: the start and stop every recon daemon shares (daemon.h).
+ */
+#include <curl/curl.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "lockfile.h"
+#include "log.h"
+#include "sig.h"
+#include "util.h"
+
+/* A child (a plugin) is given fds 0-2; a closed one would be taken by
+ * our first socket or file and a plugin would write into it. */
+static void
+std_fds(void)
+{
+	int fd;
+
+	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= 2)
+		;
+	if (fd > 2)
+		close(fd);
+}
+
+void
+daemon_start(struct daemon *d, const char *name, struct flag *tab,
+             struct daemon_opts *opts, void (*check)(void), unsigned what,
+             int argc, char **argv)
+{
+	memset(d, 0, sizeof(*d));
+	d->name = name;
+	d->opts = opts;
+	d->what = what;
+	d->lockfd = d->sigfd = -1;
+	if (flags_parse(name, "[options]", tab, argc, argv, NULL) == -1)
+		exit(EXIT_USAGE);
+	if (log_init(name, opts->log_format, opts->verbose) == -1) {
+		fprintf(stderr, "%s: bad --log-format %s\n", name,
+		        opts->log_format);
+		exit(EXIT_USAGE);
+	}
+	flags_daemon_check(opts);
+	if (check != NULL)
+		check();
+	mem_tune();
+	std_fds();
+	if (rundir_make(opts->run_dir) == -1 ||
+	    (d->lockfd = lockfile_take(opts->run_dir, name)) == -1)
+		exit(EXIT_TEMP);
+	if ((what & DAEMON_CURL) &&
+	    curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		fatalx(EXIT_TEMP, "unable to initialise libcurl");
+	if ((d->sigfd = sig_setup((what & DAEMON_SIGCHLD) != 0)) == -1)
+		exit(EXIT_TEMP);
+}
+
+void
+daemon_url(const struct daemon *d, char *buf, size_t len, const char *url,
+           const char *name)
+{
+	char flag[64];
+	size_t i;
+
+	if (nngx_url(buf, len, url, d->opts->run_dir, name) == 0)
+		return;
+	snprintf(flag, sizeof(flag), "%s-url", name);
+	for (i = 0; flag[i] != '\0'; i++)
+		if (flag[i] == '.')
+			flag[i] = '-';
+	fatalx(EXIT_USAGE, "bad --%s: too long", flag);
+}
+
+int
+daemon_listen(const struct daemon *d, nng_socket *s, enum nngx_proto proto,
+              enum listen_kind kind, const char *url, const char *name,
+              int64_t mode)
+{
+	struct nngx_listen_opts lo;
+	char buf[4200];
+
+	daemon_url(d, buf, sizeof(buf), url, name);
+	flags_listen_opts(d->opts, kind, mode, &lo);
+	return nngx_listen(s, proto, buf, &lo);
+}
+
+int
+daemon_dial(const struct daemon *d, nng_socket *s, enum nngx_proto proto,
+            const char *url, const char *name)
+{
+	char buf[4200];
+
+	daemon_url(d, buf, sizeof(buf), url, name);
+	return nngx_dial(s, proto, buf, d->opts->max_message);
+}
+
+void
+daemon_ready(const struct daemon *d)
+{
+	notify_ready((int)d->opts->notify_fd);
+}
+
+void
+daemon_stop(struct daemon *d)
+{
+	if (d->lockfd != -1)
+		close(d->lockfd);
+	d->lockfd = -1;
+	if (d->sigfd != -1)
+		close(d->sigfd);
+	d->sigfd = -1;
+	if (d->what & DAEMON_CURL)
+		curl_global_cleanup();
+	log_info("stopped");
+}
