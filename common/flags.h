@@ -98,6 +98,13 @@ struct daemon_opts {
 		    "(-1: none)"                                               \
 	}
 
+/* --NAME-url: the nng address of socket FILE (daemon_url's default is
+ * ipc://RUN_DIR/FILE), with its environment twin. */
+#define FLAG_SOCKET_URL(name, env, p, what, file)                              \
+	{                                                                      \
+		name, 0, env, FLAG_STR, (p), NULL,                             \
+		    what " (default ipc://<run-dir>/" file ")"                 \
+	}
 /* --label-prefix, shared by the store and the lister, checked by
  * flags_label_prefix_check: 1 to LABEL_PREFIX_MAX printable bytes with no
  * space, quote or backslash (the lister puts it in a JSON filter). */

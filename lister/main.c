@@ -49,10 +49,10 @@ static struct flag flagtab[] = {
     {"docker-timeout", 0, "RECON_DOCKER_TIMEOUT", FLAG_DURATION,
      &docker_timeout_ms, "10s",
      "bound on each Docker call, the events stream's answer and each send"},
-    {"ingest-url", 0, "RECON_INGEST_URL", FLAG_STR, &ingest_url, NULL,
-     "store's ingest socket (default ipc://<run-dir>/ingest)"},
-    {"lister-ctl-url", 0, "RECON_LISTER_CTL_URL", FLAG_STR, &ctl_url, NULL,
-     "lister.ctl socket (default ipc://<run-dir>/lister.ctl)"},
+    FLAG_SOCKET_URL("ingest-url", "RECON_INGEST_URL", &ingest_url,
+                    "store's ingest socket", "ingest"),
+    FLAG_SOCKET_URL("lister-ctl-url", "RECON_LISTER_CTL_URL", &ctl_url,
+                    "lister.ctl socket", "lister.ctl"),
     FLAG_END,
 };
 
