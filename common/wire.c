@@ -1055,15 +1055,13 @@ struct frame {
 #define WIRE_FRAMES (2 * WIRE_DEPTH_MAX + 2)
 
 /*
- * A cursor over the bytes of one message. Every read checks the bytes
- * left first; every container count is checked against them before any
- * loop, and arrays grow only as their elements are actually decoded.
+ * The decoder's state over one message: the msgpack cursor (bounded, see
+ * mpack.h), where memory comes from, and the path of keys and indexes
+ * that starts every error ("snapshot.containers[0].id: ...").
  */
 struct cur {
-	const unsigned char *p, *end;
+	struct mpr r; /* first: cur_where finds the cur from it */
 	struct arena *a;
-	char *err;
-	int depth;   /* containers open now */
 	char *empty; /* the message's one "" */
 	const char *name;
 	bool strict; /* an unknown key is an error (operator input) */
@@ -1071,45 +1069,27 @@ struct cur {
 	int nframes;
 };
 
-static int fail(struct cur *c, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+#define fail(c, ...) mpr_fail(&(c)->r, __VA_ARGS__)
 
-static int
-fail(struct cur *c, const char *fmt, ...)
+/* The path, the start of every error of the decoder. */
+static size_t
+cur_where(const struct mpr *r, char *e, size_t len)
 {
-	char *e = c->err;
+	const struct cur *c = (const struct cur *)(const void *)r;
 	size_t n;
-	va_list ap;
 	int i;
 
-	if (e == NULL)
-		return -1;
-	/* path first, then the reason, cut at WIRE_ERR_LEN */
-	n = (size_t)snprintf(e, WIRE_ERR_LEN, "%s", c->name);
-	for (i = 0; i < c->nframes && i < WIRE_FRAMES && n < WIRE_ERR_LEN;
-	     i++) {
+	n = (size_t)snprintf(e, len, "%s", c->name);
+	for (i = 0; i < c->nframes && i < WIRE_FRAMES && n < len; i++) {
 		if (c->frames[i].key != NULL)
-			n += (size_t)snprintf(e + n, WIRE_ERR_LEN - n, ".%.*s",
+			n += (size_t)snprintf(e + n, len - n, ".%.*s",
 			                      c->frames[i].keylen,
 			                      c->frames[i].key);
 		else
-			n += (size_t)snprintf(e + n, WIRE_ERR_LEN - n, "[%zu]",
+			n += (size_t)snprintf(e + n, len - n, "[%zu]",
 			                      c->frames[i].idx);
 	}
-	if (n < WIRE_ERR_LEN)
-		n += (size_t)snprintf(e + n, WIRE_ERR_LEN - n, ": ");
-	if (n < WIRE_ERR_LEN) {
-		va_start(ap, fmt);
-		vsnprintf(e + n, WIRE_ERR_LEN - n, fmt, ap);
-		va_end(ap);
-	}
-	/* peer bytes (keys, t) end up in logs and in error replies: one
-	 * line of printable ASCII, so that no cut or stray byte makes the
-	 * reply's message anything but UTF-8 (found by fuzz_store_api) */
-	for (; *e != '\0'; e++)
-		if ((unsigned char)*e < 0x20 || (unsigned char)*e >= 0x7f)
-			*e = '?';
-	return -1;
+	return n;
 }
 
 /* Frames past WIRE_FRAMES are not recorded; the depth check fails first. */
@@ -1139,173 +1119,13 @@ pop(struct cur *c)
 	c->nframes--;
 }
 
-static size_t
-left(const struct cur *c)
-{
-	return (size_t)(c->end - c->p);
-}
-
-static uint64_t
-be(const unsigned char *p, int n)
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 0; i < n; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static const char *
-tname(int b)
-{
-	if (b <= 0x7f || b >= 0xe0 || (b >= 0xcc && b <= 0xd3))
-		return "int";
-	if (b <= 0x8f || b == 0xde || b == 0xdf)
-		return "map";
-	if (b <= 0x9f || b == 0xdc || b == 0xdd)
-		return "array";
-	if (b <= 0xbf || (b >= 0xd9 && b <= 0xdb))
-		return "str";
-	switch (b) {
-	case 0xc0:
-		return "nil";
-	case 0xc2:
-	case 0xc3:
-		return "bool";
-	case 0xc4:
-	case 0xc5:
-	case 0xc6:
-		return "bin";
-	case 0xca:
-	case 0xcb:
-		return "float";
-	case 0xc1:
-		return "invalid byte 0xc1";
-	}
-	return "ext";
-}
-
-/* The header byte of the next value, which must exist; -1 if none. */
-static int
-peek(struct cur *c)
-{
-	if (c->p >= c->end)
-		return fail(c, "truncated");
-	return *c->p;
-}
-
-/* n bytes of a fixed-size header or body after p[0]. */
-static int
-need(struct cur *c, size_t n)
-{
-	if (left(c) < n)
-		return fail(c, "truncated");
-	return 0;
-}
-
-static int
-enter(struct cur *c)
-{
-	if (++c->depth > WIRE_DEPTH_MAX)
-		return fail(c, "nested deeper than %d", WIRE_DEPTH_MAX);
-	return 0;
-}
-
-static void
-leave(struct cur *c)
-{
-	c->depth--;
-}
-
-static int
-rd_map(struct cur *c, uint32_t *n)
-{
-	int b;
-
-	if ((b = peek(c)) == -1)
-		return -1;
-	if (b >= 0x80 && b <= 0x8f) {
-		*n = b & 0x0f;
-		c->p++;
-	} else if (b == 0xde || b == 0xdf) {
-		int w = b == 0xde ? 2 : 4;
-		if (need(c, 1 + w) == -1)
-			return -1;
-		*n = (uint32_t)be(c->p + 1, w);
-		c->p += 1 + w;
-	} else {
-		return fail(c, "expected map, got %s", tname(b));
-	}
-	/* each entry is a key and a value, at least one byte each */
-	if ((uint64_t)*n * 2 > left(c))
-		return fail(c, "map of %u entries exceeds the %zu bytes left",
-		            *n, left(c));
-	return 0;
-}
-
-static int
-rd_arr(struct cur *c, uint32_t *n)
-{
-	int b;
-
-	if ((b = peek(c)) == -1)
-		return -1;
-	if (b >= 0x90 && b <= 0x9f) {
-		*n = b & 0x0f;
-		c->p++;
-	} else if (b == 0xdc || b == 0xdd) {
-		int w = b == 0xdc ? 2 : 4;
-		if (need(c, 1 + w) == -1)
-			return -1;
-		*n = (uint32_t)be(c->p + 1, w);
-		c->p += 1 + w;
-	} else {
-		return fail(c, "expected array, got %s", tname(b));
-	}
-	if (*n > left(c))
-		return fail(c,
-		            "array of %u elements exceeds the %zu bytes left",
-		            *n, left(c));
-	return 0;
-}
-
-/* A str header and its body, in place. */
-static int
-rd_strraw(struct cur *c, const char **s, size_t *len)
-{
-	int b;
-	int w;
-
-	if ((b = peek(c)) == -1)
-		return -1;
-	if (b >= 0xa0 && b <= 0xbf) {
-		*len = b & 0x1f;
-		c->p++;
-	} else if (b >= 0xd9 && b <= 0xdb) {
-		w = 1 << (b - 0xd9);
-		if (need(c, 1 + w) == -1)
-			return -1;
-		*len = (size_t)be(c->p + 1, w);
-		c->p += 1 + w;
-	} else {
-		return fail(c, "expected str, got %s", tname(b));
-	}
-	if (*len > left(c))
-		return fail(c, "string of %zu bytes exceeds the %zu bytes left",
-		            *len, left(c));
-	*s = (const char *)c->p;
-	c->p += *len;
-	return 0;
-}
-
 static int
 rd_string(struct cur *c, size_t limit, char **out)
 {
 	const char *s = NULL;
 	size_t len = 0;
 
-	if (rd_strraw(c, &s, &len) == -1)
+	if (mpr_str(&c->r, &s, &len) == -1)
 		return -1;
 	if (len > limit)
 		return fail(c, "string over %zu bytes", limit);
@@ -1315,202 +1135,6 @@ rd_string(struct cur *c, size_t limit, char **out)
 		return fail(c, "string is not UTF-8");
 	*out = len ? arena_strndup(c->a, s, len) : c->empty;
 	return 0;
-}
-
-/* Any msgpack integer: neg and i when negative, else u. */
-struct ival {
-	bool neg;
-	int64_t i;
-	uint64_t u;
-};
-
-static int
-rd_int(struct cur *c, struct ival *v)
-{
-	int b;
-	int w;
-
-	if ((b = peek(c)) == -1)
-		return -1;
-	memset(v, 0, sizeof(*v));
-	if (b <= 0x7f) {
-		v->u = b;
-		c->p++;
-		return 0;
-	}
-	if (b >= 0xe0) {
-		v->neg = true;
-		v->i = (int8_t)b;
-		c->p++;
-		return 0;
-	}
-	if (b >= 0xcc && b <= 0xcf) {
-		w = 1 << (b - 0xcc);
-		if (need(c, 1 + w) == -1)
-			return -1;
-		v->u = be(c->p + 1, w);
-		c->p += 1 + w;
-		return 0;
-	}
-	if (b >= 0xd0 && b <= 0xd3) {
-		uint64_t raw, sign;
-		w = 1 << (b - 0xd0);
-		if (need(c, 1 + w) == -1)
-			return -1;
-		raw = be(c->p + 1, w);
-		c->p += 1 + w;
-		sign = (uint64_t)1 << (8 * w - 1);
-		if (raw & sign) {
-			/* sign-extend without signed overflow */
-			v->neg = true;
-			v->i = w == 8 ? (int64_t)raw
-			              : (int64_t)(raw - (sign << 1));
-		} else {
-			v->u = raw;
-		}
-		return 0;
-	}
-	return fail(c, "expected int, got %s", tname(b));
-}
-
-static int
-rd_i64(struct cur *c, int64_t *out)
-{
-	struct ival v;
-
-	if (rd_int(c, &v) == -1)
-		return -1;
-	if (v.neg) {
-		*out = v.i;
-		return 0;
-	}
-	if (v.u > INT64_MAX)
-		return fail(c, "integer %llu out of range",
-		            (unsigned long long)v.u);
-	*out = (int64_t)v.u;
-	return 0;
-}
-
-static int
-rd_u64(struct cur *c, uint64_t *out)
-{
-	struct ival v;
-
-	if (rd_int(c, &v) == -1)
-		return -1;
-	if (v.neg)
-		return fail(c, "negative integer %lld", (long long)v.i);
-	*out = v.u;
-	return 0;
-}
-
-static int
-rd_bool(struct cur *c, bool *out)
-{
-	int b;
-
-	if ((b = peek(c)) == -1)
-		return -1;
-	if (b != 0xc2 && b != 0xc3)
-		return fail(c, "expected bool, got %s", tname(b));
-	*out = b == 0xc3;
-	c->p++;
-	return 0;
-}
-
-/* A map key: a str, read in place. */
-static int
-rd_key(struct cur *c, const char **k, size_t *klen)
-{
-	int b;
-
-	if ((b = peek(c)) == -1)
-		return -1;
-	if (!((b >= 0xa0 && b <= 0xbf) || (b >= 0xd9 && b <= 0xdb)))
-		return fail(c, "map key is %s, not str", tname(b));
-	return rd_strraw(c, k, klen);
-}
-
-/*
- * Skips one well-formed value of any type, with at most `budget` levels
- * of containers in it (and never past WIRE_DEPTH_MAX in all).
- */
-static int
-skip(struct cur *c, int budget)
-{
-	int b;
-	uint32_t i, n;
-	size_t len;
-	const char *s;
-	struct ival v;
-	bool ismap;
-	int w;
-
-	if ((b = peek(c)) == -1)
-		return -1;
-	if (b <= 0x7f || b >= 0xe0 || (b >= 0xcc && b <= 0xd3))
-		return rd_int(c, &v);
-	if ((b >= 0xa0 && b <= 0xbf) || (b >= 0xd9 && b <= 0xdb))
-		return rd_strraw(c, &s, &len);
-	if (b <= 0x9f || (b >= 0xdc && b <= 0xdf)) {
-		ismap = b <= 0x8f || b >= 0xde;
-		if (budget <= 0)
-			return fail(c, "nested deeper than the schema allows");
-		if ((ismap ? rd_map(c, &n) : rd_arr(c, &n)) == -1 ||
-		    enter(c) == -1)
-			return -1;
-		for (i = 0; i < n; i++) {
-			if (ismap && rd_key(c, &s, &len) == -1)
-				return -1;
-			if (skip(c, budget - 1) == -1)
-				return -1;
-		}
-		leave(c);
-		return 0;
-	}
-	switch (b) {
-	case 0xc0:
-	case 0xc2:
-	case 0xc3:
-		c->p++;
-		return 0;
-	case 0xca:
-	case 0xcb:
-		w = b == 0xca ? 4 : 8;
-		if (need(c, 1 + w) == -1)
-			return -1;
-		c->p += 1 + w;
-		return 0;
-	case 0xc4: /* bin 8/16/32 */
-	case 0xc5:
-	case 0xc6:
-	case 0xc7: /* ext 8/16/32: length, type, data */
-	case 0xc8:
-	case 0xc9:
-		w = b <= 0xc6 ? 1 << (b - 0xc4) : 1 << (b - 0xc7);
-		if (need(c, 1 + w) == -1)
-			return -1;
-		len = (size_t)be(c->p + 1, w) + (b >= 0xc7 ? 1 : 0);
-		c->p += 1 + w;
-		if (len > left(c))
-			return fail(c,
-			            "%s of %zu bytes exceeds the %zu bytes "
-			            "left",
-			            tname(b), len, left(c));
-		c->p += len;
-		return 0;
-	case 0xd4: /* fixext 1..16: type, data */
-	case 0xd5:
-	case 0xd6:
-	case 0xd7:
-	case 0xd8:
-		w = 1 << (b - 0xd4);
-		if (need(c, 2 + w) == -1)
-			return -1;
-		c->p += 2 + w;
-		return 0;
-	}
-	return fail(c, "invalid byte 0x%02x", b);
 }
 
 /* Makes room for element n of an array that has room for *cap. */
@@ -1565,22 +1189,16 @@ labels_dup(struct cur *c, const struct wire_kv *kv, size_t n)
 
 static int dec_record(struct cur *, const struct schema *, void *);
 
-static bool
-is_str(int b)
-{
-	return (b >= 0xa0 && b <= 0xbf) || (b >= 0xd9 && b <= 0xdb);
-}
-
 /* A label key or value: a str within the label limit. */
 static int
 rd_label(struct cur *c, bool key, char **out)
 {
 	int b;
 
-	if ((b = peek(c)) == -1)
+	if ((b = mpr_peek(&c->r)) == -1)
 		return -1;
-	if (key && !is_str(b))
-		return fail(c, "map key is %s, not str", tname(b));
+	if (key && mpr_type(b) != MPR_STR)
+		return fail(c, "map key is %s, not str", mpr_tname(b));
 	return rd_string(c, WIRE_LABEL_MAX, out);
 }
 
@@ -1591,7 +1209,7 @@ dec_labels(struct cur *c, const struct field *f, void *rec)
 	size_t cap = 0;
 	uint32_t i, n;
 
-	if (rd_map(c, &n) == -1 || enter(c) == -1)
+	if (mpr_map(&c->r, &n) == -1 || mpr_enter(&c->r) == -1)
 		return -1;
 	for (i = 0; i < n; i++) {
 		kv = grow(c, kv, &cap, i, sizeof(*kv));
@@ -1599,7 +1217,7 @@ dec_labels(struct cur *c, const struct field *f, void *rec)
 		    rd_label(c, false, &kv[i].val) == -1)
 			return -1;
 	}
-	leave(c);
+	mpr_leave(&c->r);
 	*AT(rec, f->off, struct wire_kv *) = kv;
 	*AT(rec, f->noff, size_t) = n;
 	return labels_dup(c, kv, n);
@@ -1614,7 +1232,7 @@ dec_counters(struct cur *c, const struct field *f, void *rec)
 	uint32_t i, n;
 	char *name;
 
-	if (rd_map(c, &n) == -1 || enter(c) == -1)
+	if (mpr_map(&c->r, &n) == -1 || mpr_enter(&c->r) == -1)
 		return -1;
 	for (i = 0; i < n; i++) {
 		ctr = grow(c, ctr, &cap, i, sizeof(*ctr));
@@ -1622,11 +1240,11 @@ dec_counters(struct cur *c, const struct field *f, void *rec)
 			return -1;
 		ctr[i].name = name;
 		push_key(c, name, strlen(name));
-		if (rd_u64(c, &ctr[i].value) == -1)
+		if (mpr_u64(&c->r, &ctr[i].value) == -1)
 			return -1;
 		pop(c);
 	}
-	leave(c);
+	mpr_leave(&c->r);
 	*AT(rec, f->off, struct wire_counter *) = ctr;
 	*AT(rec, f->noff, size_t) = n;
 	return 0;
@@ -1652,13 +1270,14 @@ dec_array(struct cur *c, const struct field *f, void *rec)
 		elsz = f->sub->size;
 		break;
 	}
-	if (rd_arr(c, &n) == -1 || enter(c) == -1)
+	if (mpr_array(&c->r, &n) == -1 || mpr_enter(&c->r) == -1)
 		return -1;
 	for (i = 0; i < n && rc == 0; i++) {
 		arr = grow(c, arr, &cap, i, elsz);
 		push_idx(c, i);
 		if (f->type == FT_I64ARR)
-			rc = rd_i64(c, (int64_t *)(void *)(arr + i * elsz));
+			rc =
+			    mpr_i64(&c->r, (int64_t *)(void *)(arr + i * elsz));
 		else if (f->type == FT_STRARR)
 			rc = rd_string(c, f->limit,
 			               (char **)(void *)(arr + i * elsz));
@@ -1668,7 +1287,7 @@ dec_array(struct cur *c, const struct field *f, void *rec)
 	}
 	if (rc == -1)
 		return -1;
-	leave(c);
+	mpr_leave(&c->r);
 	*AT(rec, f->off, void *) = arr;
 	*AT(rec, f->noff, size_t) = n;
 	return 0;
@@ -1683,11 +1302,11 @@ dec_field(struct cur *c, const struct field *f, void *rec)
 	case FT_STR:
 		return rd_string(c, f->limit, AT(rec, f->off, char *));
 	case FT_I64:
-		return rd_i64(c, AT(rec, f->off, int64_t));
+		return mpr_i64(&c->r, AT(rec, f->off, int64_t));
 	case FT_U64:
-		return rd_u64(c, AT(rec, f->off, uint64_t));
+		return mpr_u64(&c->r, AT(rec, f->off, uint64_t));
 	case FT_BOOL:
-		return rd_bool(c, AT(rec, f->off, bool));
+		return mpr_bool(&c->r, AT(rec, f->off, bool));
 	case FT_LABELS:
 		return dec_labels(c, f, rec);
 	case FT_COUNTERS:
@@ -1759,7 +1378,7 @@ dec_t(struct cur *c, const struct schema *s)
 	size_t vlen = 0;
 
 	push_key(c, "t", 1);
-	if (rd_strraw(c, &v, &vlen) == -1)
+	if (mpr_str(&c->r, &v, &vlen) == -1)
 		return -1;
 	if (vlen != strlen(s->t) || memcmp(v, s->t, vlen) != 0)
 		return fail(c, "\"%.*s\" is not %s", vlen > 32 ? 32 : (int)vlen,
@@ -1778,10 +1397,10 @@ dec_record(struct cur *c, const struct schema *s, void *rec)
 	size_t klen, fi, hint = 0;
 	uint32_t i, n;
 
-	if (rd_map(c, &n) == -1 || enter(c) == -1)
+	if (mpr_map(&c->r, &n) == -1 || mpr_enter(&c->r) == -1)
 		return -1;
 	for (i = 0; i < n; i++) {
-		if (rd_key(c, &k, &klen) == -1)
+		if (mpr_key(&c->r, &k, &klen) == -1)
 			return -1;
 		if (s->t != NULL && klen == 1 && k[0] == 't') {
 			if (tseen)
@@ -1797,7 +1416,7 @@ dec_record(struct cur *c, const struct schema *s, void *rec)
 			push_key(c, k, klen);
 			if (c->strict)
 				return fail(c, "unknown field");
-			if (skip(c, WIRE_SKIP_DEPTH) == -1)
+			if (mpr_skip(&c->r, WIRE_SKIP_DEPTH) == -1)
 				return -1;
 			pop(c);
 			continue;
@@ -1811,7 +1430,7 @@ dec_record(struct cur *c, const struct schema *s, void *rec)
 			return -1;
 		pop(c);
 	}
-	leave(c);
+	mpr_leave(&c->r);
 	if (s->t != NULL && !tseen)
 		return fail(c, "missing key \"t\"");
 	for (fi = 0; fi < s->nfields; fi++)
@@ -1828,21 +1447,10 @@ cur_init(struct cur *c, const void *buf, size_t len, struct arena *a,
          const char *name, char *err)
 {
 	memset(c, 0, sizeof(*c));
-	c->p = buf;
-	c->end = c->p + len;
+	mpr_init(&c->r, buf, len, WIRE_DEPTH_MAX, err);
+	c->r.where = cur_where;
 	c->a = a;
-	c->err = err;
 	c->name = name;
-	if (err != NULL)
-		err[0] = '\0';
-}
-
-static int
-trailing(struct cur *c)
-{
-	if (c->p != c->end)
-		return fail(c, "%zu trailing bytes", left(c));
-	return 0;
 }
 
 /* A whole message: one record and nothing after it. */
@@ -1860,7 +1468,7 @@ dec_top_strict(const struct schema *s, const void *buf, size_t len,
 	if (buf == NULL || a == NULL)
 		return fail(&c, "no message");
 	c.empty = arena_strndup(a, "", 0);
-	if (dec_record(&c, s, out) == -1 || trailing(&c) == -1) {
+	if (dec_record(&c, s, out) == -1 || mpr_end(&c.r) == -1) {
 		memset(out, 0, s->size);
 		return -1;
 	}
@@ -1945,15 +1553,15 @@ find_t(struct cur *c, const char **t, size_t *tlen)
 	size_t klen;
 	uint32_t i, n;
 
-	if (rd_map(c, &n) == -1 || enter(c) == -1)
+	if (mpr_map(&c->r, &n) == -1 || mpr_enter(&c->r) == -1)
 		return -1;
 	for (i = 0; i < n; i++) {
-		if (rd_key(c, &k, &klen) == -1)
+		if (mpr_key(&c->r, &k, &klen) == -1)
 			return -1;
 		push_key(c, k, klen);
 		if (klen == 1 && k[0] == 't')
-			return rd_strraw(c, t, tlen);
-		if (skip(c, WIRE_DEPTH_MAX) == -1)
+			return mpr_str(&c->r, t, tlen);
+		if (mpr_skip(&c->r, WIRE_DEPTH_MAX) == -1)
 			return -1;
 		pop(c);
 	}
@@ -2021,10 +1629,10 @@ dec_reply_error(struct cur *c, char **code, char **message)
 	uint32_t i, n;
 	bool gotcode = false, gotmsg = false;
 
-	if (rd_map(c, &n) == -1 || enter(c) == -1)
+	if (mpr_map(&c->r, &n) == -1 || mpr_enter(&c->r) == -1)
 		return -1;
 	for (i = 0; i < n; i++) {
-		if (rd_key(c, &k, &klen) == -1)
+		if (mpr_key(&c->r, &k, &klen) == -1)
 			return -1;
 		push_key(c, k, klen);
 		if (klen == 4 && memcmp(k, "code", 4) == 0) {
@@ -2039,12 +1647,12 @@ dec_reply_error(struct cur *c, char **code, char **message)
 			gotmsg = true;
 			if (rd_string(c, WIRE_TEXT_MAX, message) == -1)
 				return -1;
-		} else if (skip(c, WIRE_SKIP_DEPTH) == -1) {
+		} else if (mpr_skip(&c->r, WIRE_SKIP_DEPTH) == -1) {
 			return -1;
 		}
 		pop(c);
 	}
-	leave(c);
+	mpr_leave(&c->r);
 	return 0;
 }
 
@@ -2063,17 +1671,17 @@ wire_decode_reply_status(const void *buf, size_t len, struct arena *a, bool *ok,
 	if (buf == NULL || a == NULL)
 		return fail(&c, "no message");
 	c.empty = arena_strndup(a, "", 0);
-	if (rd_map(&c, &n) == -1 || enter(&c) == -1)
+	if (mpr_map(&c.r, &n) == -1 || mpr_enter(&c.r) == -1)
 		return -1;
 	for (i = 0; i < n; i++) {
-		if (rd_key(&c, &k, &klen) == -1)
+		if (mpr_key(&c.r, &k, &klen) == -1)
 			return -1;
 		push_key(&c, k, klen);
 		if (klen == 2 && memcmp(k, "ok", 2) == 0) {
 			if (gotok)
 				return fail(&c, "duplicate key");
 			gotok = true;
-			if (rd_bool(&c, &v) == -1)
+			if (mpr_bool(&c.r, &v) == -1)
 				return -1;
 		} else if (klen == 5 && memcmp(k, "error", 5) == 0) {
 			if (goterr)
@@ -2081,13 +1689,13 @@ wire_decode_reply_status(const void *buf, size_t len, struct arena *a, bool *ok,
 			goterr = true;
 			if (dec_reply_error(&c, &cd, &msg) == -1)
 				return -1;
-		} else if (skip(&c, WIRE_DEPTH_MAX) == -1) {
+		} else if (mpr_skip(&c.r, WIRE_DEPTH_MAX) == -1) {
 			return -1;
 		}
 		pop(&c);
 	}
-	leave(&c);
-	if (trailing(&c) == -1)
+	mpr_leave(&c.r);
+	if (mpr_end(&c.r) == -1)
 		return -1;
 	if (!gotok)
 		return fail(&c, "missing key \"ok\"");
@@ -2179,18 +1787,18 @@ dec_spans(struct cur *c, struct wire_span **out, size_t *nout)
 	size_t cap = 0;
 	uint32_t i, n;
 
-	if (rd_arr(c, &n) == -1 || enter(c) == -1)
+	if (mpr_array(&c->r, &n) == -1 || mpr_enter(&c->r) == -1)
 		return -1;
 	for (i = 0; i < n; i++) {
 		push_idx(c, i);
 		sp = grow(c, sp, &cap, i, sizeof(*sp));
-		sp[i].p = c->p;
-		if (skip(c, WIRE_SKIP_DEPTH) == -1)
+		sp[i].p = c->r.p;
+		if (mpr_skip(&c->r, WIRE_SKIP_DEPTH) == -1)
 			return -1;
-		sp[i].len = (size_t)(c->p - (const unsigned char *)sp[i].p);
+		sp[i].len = (size_t)(c->r.p - (const unsigned char *)sp[i].p);
 		pop(c);
 	}
-	leave(c);
+	mpr_leave(&c->r);
 	*out = sp;
 	*nout = n;
 	return 0;
@@ -2212,23 +1820,23 @@ dec_events_reply(const void *buf, size_t len, struct arena *a, uint64_t *rev,
 	*nevents = 0;
 	if (buf == NULL || a == NULL)
 		return fail(&c, "no message");
-	if (rd_map(&c, &n) == -1 || enter(&c) == -1)
+	if (mpr_map(&c.r, &n) == -1 || mpr_enter(&c.r) == -1)
 		return -1;
 	for (i = 0; i < n; i++) {
-		if (rd_key(&c, &k, &klen) == -1)
+		if (mpr_key(&c.r, &k, &klen) == -1)
 			return -1;
 		push_key(&c, k, klen);
 		if (klen == 2 && memcmp(k, "ok", 2) == 0) {
 			if (gotok)
 				return fail(&c, "duplicate key");
 			gotok = true;
-			if (rd_bool(&c, &ok) == -1)
+			if (mpr_bool(&c.r, &ok) == -1)
 				return -1;
 		} else if (klen == 3 && memcmp(k, "rev", 3) == 0) {
 			if (gotrev)
 				return fail(&c, "duplicate key");
 			gotrev = true;
-			if (rd_u64(&c, rev) == -1)
+			if (mpr_u64(&c.r, rev) == -1)
 				return -1;
 		} else if (klen == 6 && memcmp(k, "events", 6) == 0) {
 			if (gotev)
@@ -2236,13 +1844,13 @@ dec_events_reply(const void *buf, size_t len, struct arena *a, uint64_t *rev,
 			gotev = true;
 			if (dec_spans(&c, events, nevents) == -1)
 				return -1;
-		} else if (skip(&c, WIRE_DEPTH_MAX) == -1) {
+		} else if (mpr_skip(&c.r, WIRE_DEPTH_MAX) == -1) {
 			return -1;
 		}
 		pop(&c);
 	}
-	leave(&c);
-	if (trailing(&c) == -1)
+	mpr_leave(&c.r);
+	if (mpr_end(&c.r) == -1)
 		return -1;
 	if (!gotok || !ok)
 		return fail(&c, "not an ok reply");
@@ -2380,15 +1988,15 @@ wire_peek_rev(const void *buf, size_t len, uint64_t *rev, char *err)
 	cur_init(&c, buf, len, NULL, "event", err);
 	if (buf == NULL)
 		return fail(&c, "no message");
-	if (rd_map(&c, &n) == -1 || enter(&c) == -1)
+	if (mpr_map(&c.r, &n) == -1 || mpr_enter(&c.r) == -1)
 		return -1;
 	for (i = 0; i < n; i++) {
-		if (rd_key(&c, &k, &klen) == -1)
+		if (mpr_key(&c.r, &k, &klen) == -1)
 			return -1;
 		push_key(&c, k, klen);
 		if (klen == 3 && memcmp(k, "rev", 3) == 0)
-			return rd_u64(&c, rev);
-		if (skip(&c, WIRE_DEPTH_MAX) == -1)
+			return mpr_u64(&c.r, rev);
+		if (mpr_skip(&c.r, WIRE_DEPTH_MAX) == -1)
 			return -1;
 		pop(&c);
 	}
