@@ -6,9 +6,68 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "mpack.h"
+#include "util.h"
+
+/* ---- the writer's buffer (wire.h) ---- */
+
+/* Room for n more bytes. */
+static void
+wbuf_grow(struct wbuf *b, size_t n)
+{
+	size_t ncap;
+
+	if (b->cap - b->len >= n)
+		return;
+	ncap = b->cap ? b->cap : 256;
+	while (ncap - b->len < n) {
+		if (ncap > SIZE_MAX / 2)
+			abort(); /* no buffer of ours is that large */
+		ncap *= 2;
+	}
+	b->data = xrealloc(b->data, ncap);
+	b->cap = ncap;
+}
+
+void
+wbuf_append(struct wbuf *b, const void *p, size_t n)
+{
+	if (n == 0)
+		return;
+	wbuf_grow(b, n);
+	memcpy(b->data + b->len, p, n);
+	b->len += n;
+}
+
+void *
+wbuf_room(struct wbuf *b, size_t n)
+{
+	void *p;
+
+	wbuf_grow(b, n);
+	p = b->data + b->len;
+	b->len += n;
+	return p;
+}
+
+void
+wbuf_reset(struct wbuf *b)
+{
+	b->len = 0;
+}
+
+void
+wbuf_free(struct wbuf *b)
+{
+	free(b->data);
+	b->data = NULL;
+	b->len = b->cap = 0;
+}
+
+/* ---- writer ---- */
 
 void
 mpw_init(struct mpw *pk, struct wbuf *b)
