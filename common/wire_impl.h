@@ -73,6 +73,11 @@ struct schema {
 	size_t nfields;
 };
 
+/* A field of a record, at its offset. */
+#define AT(base, off, type) ((type *)(void *)((char *)(base) + (off)))
+#define CAT(base, off, type)                                                   \
+	((const type *)(const void *)((const char *)(base) + (off)))
+
 /* The tables other files read (wire.c). */
 extern const struct schema wire_row_schema;
 extern const struct schema wire_workload_schema;
@@ -86,11 +91,8 @@ extern const struct schema wire_health_schema;
 
 /* ---- encoder (wire_enc.c) ---- */
 
+/* opts: write the secret fields too (F_SECRET; URL passwords) */
 #define ENC_SECRETS 0x1
-
-#define AT(base, off, type) ((type *)(void *)((char *)(base) + (off)))
-#define CAT(base, off, type)                                                   \
-	((const type *)(const void *)((const char *)(base) + (off)))
 
 /* A record's map, its fields as the schema says; -1 on a NULL required
  * pointer (a programming error). */
