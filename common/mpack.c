@@ -2,7 +2,9 @@
  * mpack.c: recon's msgpack writer and reader (see mpack.h). msgpack-c's
  * packer hands every header and body to a callback, which made encoding
  * most of the cost of a store write; this writer writes in place. The
- * reader is the one strict cursor every decoder reads through.
+ * reader is the one strict cursor every decoder reads through. Over 600
+ * lines because it is the whole format both ways: each form the writer
+ * picks sits in the same file as the reader's reading of it.
  */
 #include <stdarg.h>
 #include <stdio.h>
