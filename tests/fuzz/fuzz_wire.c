@@ -1,5 +1,5 @@
 /*
- * fuzz_wire.c: every decoder of common/wire.c on arbitrary bytes. The
+ * fuzz_wire.c: every decoder of common/wire*.c on arbitrary bytes. The
  * first byte picks the decoder; a message that decodes must encode again
  * and the encoding decode too (a round trip through our own encoder
  * never fails).
