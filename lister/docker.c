@@ -36,7 +36,7 @@ struct docker {
 	char *buf;                    /* the last response body */
 	size_t len, cap;
 	bool too_big;
-	/* set during docker_events only */
+	/* set during docker_stream only */
 	const struct docker_stream_ops *sops;
 	void *sarg;
 	bool opened;          /* 200 and the headers are in: body to sops */
@@ -614,7 +614,7 @@ docker_list_probe(struct docker *d, const char *prefix, const char **body,
 }
 
 int
-docker_events(struct docker *d, const char *prefix, int64_t since_ns,
+docker_stream(struct docker *d, const char *prefix, int64_t since_ns,
               const struct docker_stream_ops *ops, void *arg, char *err,
               size_t errlen)
 {
@@ -637,8 +637,9 @@ docker_events(struct docker *d, const char *prefix, int64_t since_ns,
 	 * Docker sends the headers before it registers the subscriber; a
 	 * since of one second ago replays (from its ring) whatever came
 	 * between, so the list that follows the opening misses nothing. A
-	 * later stream asks from where the one before it got to (events.c).
-	 * Docker reads since as seconds[.nanoseconds], inclusive.
+	 * later stream asks from where the one before it got to
+	 * (docker_events.c). Docker reads since as seconds[.nanoseconds],
+	 * inclusive.
 	 */
 	if (since_ns <= 0)
 		since_ns = (now_ms() / 1000 - 1) * 1000000000LL;
