@@ -75,10 +75,7 @@ docker_events_new(const struct docker_events_conf *conf)
 	struct docker_events *e;
 	pthread_condattr_t ca;
 
-	if ((e = calloc(1, sizeof(*e))) == NULL) {
-		log_warn("unable to create the events reader");
-		return NULL;
-	}
+	e = xcalloc(1, sizeof(*e));
 	e->conf = *conf;
 	/* No size cap applies to a stream; the reader caps each event. */
 	if ((e->dk = docker_new(conf->docker_host, conf->timeout_ms,

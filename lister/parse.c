@@ -343,8 +343,7 @@ parse_events_new(const char *prefix)
 {
 	struct parse_events *pe;
 
-	if ((pe = calloc(1, sizeof(*pe))) == NULL)
-		return NULL;
+	pe = xcalloc(1, sizeof(*pe));
 	if ((pe->tok = json_tokener_new_ex(PARSE_EVENT_DEPTH)) == NULL) {
 		free(pe);
 		return NULL;

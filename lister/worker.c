@@ -36,10 +36,7 @@ worker_new(const struct worker_conf *conf)
 	w->wakefd = -1;
 	w->batch = xcalloc(HINTS_MAX, sizeof(*w->batch));
 	suspects_init(&w->sus);
-	if ((w->known = known_new(conf->prefix)) == NULL) {
-		log_warn("unable to create worker");
-		goto fail;
-	}
+	w->known = known_new(conf->prefix);
 	if ((w->dk = docker_new(conf->docker_host, conf->timeout_ms,
 	                        conf->max_body)) == NULL)
 		goto fail;

@@ -236,10 +236,7 @@ worker_apply(struct worker *w, const struct hint *hs, size_t nh)
 	d.ncontainers = r.n;
 	if (wire_encode_delta(&b, &d) == -1)
 		abort(); /* only a NULL required field, which we never pass */
-	if (known_update(w->known, d.containers, d.ncontainers, d.gone,
-	                 d.ngone) == -1)
-		log_warnx("unable to remember the applied events: out of "
-		          "memory");
+	known_update(w->known, d.containers, d.ncontainers, d.gone, d.ngone);
 	arena_free(a);
 	worker_count(w, &w->st.event_applied, napplied);
 	if (worker_push(w, &b, "delta", d.gen) == 0)

@@ -58,10 +58,8 @@ pass_missed(struct worker *w, struct arena *a, const struct hint *covered,
 	for (i = 0; i < ncovered; i++)
 		an.ids[an.n++] = (char *)covered[i].id;
 	qsort(an.ids, an.n, sizeof(*an.ids), str_pcmp);
-	if (known_replace(w->known, r->containers, r->ncontainers, count_missed,
-	                  &an) == -1)
-		log_warnx("unable to remember the listed containers: out of "
-		          "memory");
+	known_replace(w->known, r->containers, r->ncontainers, count_missed,
+	              &an);
 }
 
 /*

@@ -184,10 +184,7 @@ worker_reread(struct worker *w, const struct hint *batch, size_t nb)
 	}
 	reread_missed(w, batch, nb, &d);
 	worker_recheck(w, a, batch, nb, d.containers, &d.ncontainers);
-	if (known_update(w->known, d.containers, d.ncontainers, d.gone,
-	                 d.ngone) == -1)
-		log_warnx("unable to remember the re-read containers: out of "
-		          "memory");
+	known_update(w->known, d.containers, d.ncontainers, d.gone, d.ngone);
 	worker_count(w, &w->st.rereads, 1);
 	log_debug("re-read for %zu events: %zu containers, %zu gone, %lld ms",
 	          nb, d.ncontainers, d.ngone, (long long)(mono_ms() - t0));
