@@ -2,7 +2,9 @@
  * docker.c: the only code that speaks HTTP to Docker. One curl multi handle
  * per struct docker, so a call can be woken and cancelled from another
  * thread (curl_multi_wakeup) while it waits on a hung daemon; calls buffer
- * their body, the events stream hands it over as it arrives.
+ * their body, the events stream hands it over as it arrives. Over 600
+ * lines because it is one curl handle's life: negotiation, the bounded
+ * body, the peer's identity and cancellation share its callbacks.
  */
 #include <stdatomic.h>
 #include <stdbool.h>

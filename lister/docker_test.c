@@ -3,7 +3,8 @@
  * socket: version negotiation (old and new daemons, an upgrade in between),
  * errors, the size cap, the timeout and cancellation of a hung call, the
  * filtered lists, and the events stream (chunks, quiet spells, a cut, a
- * refusal, a silent daemon, the reader's abort, the peer's identity).
+ * refusal, a silent daemon, the reader's abort, the peer's identity). Long
+ * because the fake daemon (its modes and canned answers) lives here too.
  */
 #include <signal.h>
 #include <setjmp.h>

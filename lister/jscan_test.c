@@ -2,7 +2,8 @@
  * jscan_test.c: the JSON grammar (jscan.c) and the list scanner built on
  * it (listscan.c) against JSON's grammar, truncations, and json-c itself:
  * mutated bodies must be taken or refused as json-c (strict, same depth)
- * does, and give the records that the json-c reading gave.
+ * does, and give the records that the json-c reading gave. Long because
+ * the json-c reading the scanner replaced is kept here, as the oracle.
  */
 #include <ctype.h>
 #include <fcntl.h>
