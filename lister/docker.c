@@ -2,7 +2,9 @@
  * docker.c: the only code that speaks HTTP to Docker. One curl multi handle
  * per struct docker, so a call can be woken and cancelled from another
  * thread (curl_multi_wakeup) while it waits on a hung daemon; calls buffer
- * their body, the events stream hands it over as it arrives.
+ * their body, the events stream hands it over as it arrives. Over 600
+ * lines because it is one curl handle's life: negotiation, the bounded
+ * body, the peer's identity and cancellation share its callbacks.
  */
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -36,7 +38,7 @@ struct docker {
 	char *buf;                    /* the last response body */
 	size_t len, cap;
 	bool too_big;
-	/* set during docker_events only */
+	/* set during docker_stream only */
 	const struct docker_stream_ops *sops;
 	void *sarg;
 	bool opened;          /* 200 and the headers are in: body to sops */
@@ -122,24 +124,20 @@ docker_pick_version(const char *api, const char *min_api, char *out,
 	return 0;
 }
 
-/* Room for n more bytes and a NUL in the body buffer; -1 when out of
- * memory. */
-static int
+/* Room for n more bytes and a NUL in the body buffer (n is bounded by
+ * max_body before). */
+static void
 buf_reserve(struct docker *d, size_t n)
 {
 	size_t cap;
-	char *p;
 
 	if (d->len + n + 1 <= d->cap)
-		return 0;
+		return;
 	cap = d->cap ? d->cap : 16384;
 	while (cap < d->len + n + 1)
 		cap *= 2;
-	if ((p = realloc(d->buf, cap)) == NULL)
-		return -1;
-	d->buf = p;
+	d->buf = xrealloc(d->buf, cap);
 	d->cap = cap;
-	return 0;
 }
 
 /* Gives back a buffer grown past BUF_KEEP. */
@@ -172,8 +170,7 @@ on_body(char *data, size_t size, size_t nmemb, void *arg)
 		d->too_big = true;
 		return 0; /* aborts the transfer */
 	}
-	if (buf_reserve(d, n) == -1)
-		return 0;
+	buf_reserve(d, n);
 	memcpy(d->buf + d->len, data, n);
 	d->len += n;
 	d->buf[d->len] = '\0';
@@ -273,10 +270,7 @@ docker_new(const char *host, int64_t timeout_ms, size_t max_body)
 	struct docker *d;
 	char err[DOCKER_ERR_LEN];
 
-	if ((d = calloc(1, sizeof(*d))) == NULL) {
-		log_warn("unable to create docker client");
-		return NULL;
-	}
+	d = xcalloc(1, sizeof(*d));
 	if (docker_host_parse(host, d->sock, sizeof(d->sock), d->base,
 	                      sizeof(d->base), err, sizeof(err)) == -1) {
 		log_warnx("unable to use docker host %s", err);
@@ -372,10 +366,7 @@ http_call(struct docker *d, const char *path, char *err, size_t errlen)
 	d->len = 0;
 	d->too_big = false;
 	d->opened = d->aborted = false;
-	if (buf_reserve(d, 0) == -1) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
+	buf_reserve(d, 0);
 	d->buf[0] = '\0';
 	curl_easy_setopt(d->easy, CURLOPT_URL, url);
 	curl_easy_setopt(d->easy, CURLOPT_TIMEOUT_MS,
@@ -614,7 +605,7 @@ docker_list_probe(struct docker *d, const char *prefix, const char **body,
 }
 
 int
-docker_events(struct docker *d, const char *prefix, int64_t since_ns,
+docker_stream(struct docker *d, const char *prefix, int64_t since_ns,
               const struct docker_stream_ops *ops, void *arg, char *err,
               size_t errlen)
 {
@@ -637,8 +628,9 @@ docker_events(struct docker *d, const char *prefix, int64_t since_ns,
 	 * Docker sends the headers before it registers the subscriber; a
 	 * since of one second ago replays (from its ring) whatever came
 	 * between, so the list that follows the opening misses nothing. A
-	 * later stream asks from where the one before it got to (events.c).
-	 * Docker reads since as seconds[.nanoseconds], inclusive.
+	 * later stream asks from where the one before it got to
+	 * (docker_events.c). Docker reads since as seconds[.nanoseconds],
+	 * inclusive.
 	 */
 	if (since_ns <= 0)
 		since_ns = (now_ms() / 1000 - 1) * 1000000000LL;

@@ -123,7 +123,7 @@ struct docker_stream_ops {
  * reason in err on any error (transport, status, a reader's abort,
  * cancellation). Either way the caller reconnects.
  */
-int docker_events(struct docker *, const char *prefix, int64_t since_ns,
+int docker_stream(struct docker *, const char *prefix, int64_t since_ns,
                   const struct docker_stream_ops *, void *arg, char *err,
                   size_t errlen);
 

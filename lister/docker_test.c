@@ -3,7 +3,8 @@
  * socket: version negotiation (old and new daemons, an upgrade in between),
  * errors, the size cap, the timeout and cancellation of a hung call, the
  * filtered lists, and the events stream (chunks, quiet spells, a cut, a
- * refusal, a silent daemon, the reader's abort, the peer's identity).
+ * refusal, a silent daemon, the reader's abort, the peer's identity). Long
+ * because the fake daemon (its modes and canned answers) lives here too.
  */
 #include <signal.h>
 #include <setjmp.h>
@@ -637,7 +638,7 @@ test_events(void **state)
 
 	srv_set(s, M_EVENTS, "1.41", "1.12");
 	d = client(s, 300, DOCKER_BODY_MAX);
-	if (docker_events(d, "tinyforge.", 0, &sink_ops, &k, err,
+	if (docker_stream(d, "tinyforge.", 0, &sink_ops, &k, err,
 	                  sizeof(err)) != 0)
 		fail_msg("stream failed: %s", err);
 	assert_true(mono_ms() - t0 >= 500);
@@ -672,7 +673,7 @@ test_events_since(void **state)
 
 	srv_set(s, M_EVENTS, "1.41", "1.12");
 	d = client(s, 300, DOCKER_BODY_MAX);
-	if (docker_events(d, "p.", 1700000000000000123LL, &sink_ops, &k, err,
+	if (docker_stream(d, "p.", 1700000000000000123LL, &sink_ops, &k, err,
 	                  sizeof(err)) != 0)
 		fail_msg("stream failed: %s", err);
 	assert_int_equal(
@@ -693,7 +694,7 @@ test_events_cut(void **state)
 	srv_set(s, M_EVENTS_CUT, "1.41", "1.12");
 	d = client(s, 1000, DOCKER_BODY_MAX);
 	assert_int_equal(
-	    docker_events(d, "p.", 0, &sink_ops, &k, err, sizeof(err)), -1);
+	    docker_stream(d, "p.", 0, &sink_ops, &k, err, sizeof(err)), -1);
 	assert_int_equal(k.opens, 1);
 	assert_string_equal(k.data, "{\"a\":1}\n{\"b\":2}\n");
 	assert_true(err[0] != '\0');
@@ -712,7 +713,7 @@ test_events_abort(void **state)
 	d = client(s, 1000, DOCKER_BODY_MAX);
 	k.abort = true;
 	assert_int_equal(
-	    docker_events(d, "p.", 0, &sink_ops, &k, err, sizeof(err)), -1);
+	    docker_stream(d, "p.", 0, &sink_ops, &k, err, sizeof(err)), -1);
 	assert_string_equal(err, "stopped by the reader");
 	assert_int_equal(k.opens, 1);
 	docker_free(d);
@@ -733,7 +734,7 @@ test_events_silent(void **state)
 	assert_int_equal(docker_negotiate(d, err, sizeof(err)), 0);
 	t0 = mono_ms();
 	assert_int_equal(
-	    docker_events(d, "p.", 0, &sink_ops, &k, err, sizeof(err)), -1);
+	    docker_stream(d, "p.", 0, &sink_ops, &k, err, sizeof(err)), -1);
 	assert_true(mono_ms() - t0 >= 250 && mono_ms() - t0 < 1500);
 	assert_string_equal(err, "no answer within 300 ms");
 	assert_int_equal(k.opens, 0);
@@ -753,7 +754,7 @@ test_events_refused(void **state)
 	srv_set(s, M_STATUS500, "1.41", "1.12");
 	d = client(s, 1000, DOCKER_BODY_MAX);
 	assert_int_equal(
-	    docker_events(d, "p.", 0, &sink_ops, &k, err, sizeof(err)), -1);
+	    docker_stream(d, "p.", 0, &sink_ops, &k, err, sizeof(err)), -1);
 	assert_string_equal(err, "HTTP 500: boom");
 	assert_int_equal(k.opens, 0);
 	assert_int_equal(k.len, 0);
@@ -776,7 +777,7 @@ test_events_cancel(void **state)
 	assert_int_equal(docker_negotiate(d, err, sizeof(err)), 0);
 	pthread_create(&th, NULL, cancel_later, d);
 	assert_int_equal(
-	    docker_events(d, "p.", 0, &sink_ops, &k, err, sizeof(err)), -1);
+	    docker_stream(d, "p.", 0, &sink_ops, &k, err, sizeof(err)), -1);
 	assert_true(mono_ms() - t0 < 450); /* before the stream's end */
 	assert_string_equal(err, "cancelled");
 	pthread_join(th, NULL);

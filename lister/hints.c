@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "hints.h"
+#include "util.h"
 
 static struct hint *
 find(const struct hints *h, const char *id)
@@ -24,17 +25,11 @@ find(const struct hints *h, const char *id)
 static struct hint *
 append(struct hints *h)
 {
-	struct hint *v;
-	size_t cap;
-
 	if (h->n == HINTS_MAX)
 		return NULL;
 	if (h->n == h->cap) {
-		cap = h->cap ? h->cap * 2 : 16;
-		if ((v = realloc(h->v, cap * sizeof(*v))) == NULL)
-			return NULL;
-		h->v = v;
-		h->cap = cap;
+		h->cap = h->cap ? h->cap * 2 : 16;
+		h->v = xreallocarray(h->v, h->cap, sizeof(*h->v));
 	}
 	return &h->v[h->n++];
 }

@@ -39,8 +39,8 @@ struct hints {
  * latest event that implies a state sets expect (one that implies none,
  * 0, keeps it: a rename after a die must not accept a stale read) and the
  * state to apply, sets (0: none; a gone hint applies the destroy). 0, or
- * -1 when HINTS_MAX containers are waiting already or memory ran out
- * (nothing added: the caller asks for a full pass instead).
+ * -1 when HINTS_MAX containers are waiting already (nothing added: the
+ * caller asks for a full pass instead).
  */
 int hints_add(struct hints *, const char *id, const char *wid, bool gone,
               int expect, int sets, int64_t due);

@@ -1,7 +1,9 @@
 /*
- * jscan_test.c: the list scanner against JSON's grammar, truncations, and
- * json-c itself: mutated bodies must be taken or refused as json-c (strict,
- * same depth) does, and give the records that the json-c reading gave.
+ * jscan_test.c: the JSON grammar (jscan.c) and the list scanner built on
+ * it (listscan.c) against JSON's grammar, truncations, and json-c itself:
+ * mutated bodies must be taken or refused as json-c (strict, same depth)
+ * does, and give the records that the json-c reading gave. Long because
+ * the json-c reading the scanner replaced is kept here, as the oracle.
  */
 #include <ctype.h>
 #include <fcntl.h>
@@ -19,6 +21,7 @@
 #include <json-c/json.h>
 
 #include "jscan.h"
+#include "listscan.h"
 #include "util.h"
 
 #define PFX "tinyforge."
@@ -427,7 +430,7 @@ compare(const char *body, size_t len, const char *prefix)
 		dup2(null, 2);
 		close(null);
 	}
-	rcb = jscan_list(body, len, prefix, b, &rb, eb, sizeof(eb));
+	rcb = listscan(body, len, prefix, b, &rb, eb, sizeof(eb));
 	if (saved != -1) {
 		dup2(saved, 2);
 		close(saved);
@@ -608,8 +611,8 @@ test_corners(void **state)
 	char err[WIRE_ERR_LEN] = "";
 	const struct wire_container *c;
 
-	assert_int_equal(jscan_list(corner_body, strlen(corner_body), PFX, a,
-	                            &r, err, sizeof(err)),
+	assert_int_equal(listscan(corner_body, strlen(corner_body), PFX, a, &r,
+	                          err, sizeof(err)),
 	                 0);
 	assert_int_equal(r.ncontainers, 2);
 	assert_int_equal(r.skipped, 2);
@@ -688,8 +691,7 @@ test_big(void **state)
 	char *body = fake_body(3000, &len);
 
 	assert_int_equal(compare(body, len, PFX), V_BOTH_OK);
-	assert_int_equal(jscan_list(body, len, PFX, a, &r, err, sizeof(err)),
-	                 0);
+	assert_int_equal(listscan(body, len, PFX, a, &r, err, sizeof(err)), 0);
 	assert_int_equal(r.ncontainers, 2700);
 	assert_int_equal(r.unlabelled, 300);
 	o = arena_new();
@@ -718,8 +720,8 @@ test_truncated(void **state)
 		for (cut = 0; cut <= len; cut++) {
 			a = arena_new();
 			err[0] = '\0';
-			rc = jscan_list(bodies[i], cut, PFX, a, &r, err,
-			                sizeof(err));
+			rc = listscan(bodies[i], cut, PFX, a, &r, err,
+			              sizeof(err));
 			if (cut < end) {
 				assert_int_equal(rc, -1);
 				assert_non_null(strstr(err, "truncated"));
@@ -754,8 +756,7 @@ test_skipped_ids(void **state)
 	char err[WIRE_ERR_LEN];
 
 	assert_int_equal(
-	    jscan_list(body, sizeof(body) - 1, PFX, a, &r, err, sizeof(err)),
-	    0);
+	    listscan(body, sizeof(body) - 1, PFX, a, &r, err, sizeof(err)), 0);
 	assert_int_equal(r.ncontainers, 1);
 	assert_string_equal(r.containers[0].id, "cc33");
 	assert_int_equal(r.skipped, 2);
@@ -763,8 +764,8 @@ test_skipped_ids(void **state)
 	assert_string_equal(r.skipped_ids[0], "aa11");
 	assert_string_equal(r.skipped_ids[1], "bb22");
 	assert_false(r.skipped_unnamed);
-	assert_int_equal(jscan_list(unnamed, sizeof(unnamed) - 1, PFX, a, &r,
-	                            err, sizeof(err)),
+	assert_int_equal(listscan(unnamed, sizeof(unnamed) - 1, PFX, a, &r, err,
+	                          sizeof(err)),
 	                 0);
 	assert_int_equal(r.skipped, 1);
 	assert_int_equal(r.nskipped_ids, 0);
@@ -880,7 +881,7 @@ test_grammar(void **state)
 		memcpy(body + n, "}]", 2);
 		n += 2;
 		a = arena_new();
-		if ((jscan_list(body, n, PFX, a, &r, err, sizeof(err)) == 0) !=
+		if ((listscan(body, n, PFX, a, &r, err, sizeof(err)) == 0) !=
 		    g->ok)
 			fail_msg("list with \"%s\": want %s, got %s", g->text,
 			         g->ok ? "taken" : "refused", err);

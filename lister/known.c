@@ -44,10 +44,8 @@ wid_of(const struct known *k, const struct wire_container *c)
 struct known *
 known_new(const char *prefix)
 {
-	struct known *k;
+	struct known *k = xcalloc(1, sizeof(*k));
 
-	if ((k = calloc(1, sizeof(*k))) == NULL)
-		return NULL;
 	snprintf(k->key, sizeof(k->key), "%sworkload.id", prefix);
 	return k;
 }
@@ -72,15 +70,6 @@ ents_free(struct known_ent *v, size_t n)
 	for (i = 0; i < n; i++)
 		ent_free(&v[i]);
 	free(v);
-}
-
-static void
-clear(struct known *k)
-{
-	ents_free(k->v, k->n);
-	k->v = NULL;
-	k->n = k->cap = 0;
-	k->primed = false;
 }
 
 void
@@ -117,7 +106,7 @@ str_put(char **p, const char *s)
 }
 
 /* A deep copy of c in one malloc block: the struct, labels, ports, then
- * the strings. NULL when out of memory. */
+ * the strings. */
 static struct wire_container *
 rec_copy(const struct wire_container *c)
 {
@@ -130,8 +119,7 @@ rec_copy(const struct wire_container *c)
 	     str_size(c->image) + str_size(c->state);
 	for (i = 0; i < c->nlabels; i++)
 		sz += str_size(c->labels[i].key) + str_size(c->labels[i].val);
-	if ((r = malloc(sz)) == NULL)
-		return NULL;
+	r = xmalloc(sz);
 	*r = *c;
 	p = (char *)(r + 1);
 	r->labels = c->nlabels ? (struct wire_kv *)p : NULL;
@@ -159,50 +147,42 @@ is_up(const char *state)
 
 /* Docker lists a container's ports only while it runs (or is paused):
  * remembered, they are what a start brings back. */
-static int
+static void
 note_ports(struct known_ent *e, const struct wire_container *c)
 {
 	int64_t *v = NULL;
 
 	if (!is_up(c->state))
-		return 0;
-	if (c->nports > 0 && (v = malloc(c->nports * sizeof(*v))) == NULL)
-		return -1;
-	if (c->nports > 0)
+		return;
+	if (c->nports > 0) {
+		v = xreallocarray(NULL, c->nports, sizeof(*v));
 		memcpy(v, c->ports, c->nports * sizeof(*v));
+	}
 	free(e->run_ports);
 	e->run_ports = v;
 	e->nrun = c->nports;
 	e->ran = true;
-	return 0;
 }
 
-static int
+static void
 ent_set(struct known *k, struct known_ent *e, const struct wire_container *c)
 {
 	memset(e, 0, sizeof(*e));
-	e->id = strdup(c->id);
-	e->wid = strdup(wid_of(k, c));
+	e->id = xstrdup(c->id);
+	e->wid = xstrdup(wid_of(k, c));
 	e->fp = wire_container_fingerprint(c);
 	e->c = rec_copy(c);
-	if (e->id == NULL || e->wid == NULL || e->c == NULL ||
-	    note_ports(e, c) == -1)
-		return -1;
-	return 0;
+	note_ports(e, c);
 }
 
 /* A new reading of a known container: what it ran with stays known. */
-static int
+static void
 ent_reset(struct known_ent *e, const struct wire_container *c)
 {
-	struct wire_container *r;
-
-	if ((r = rec_copy(c)) == NULL)
-		return -1;
 	free(e->c);
-	e->c = r;
+	e->c = rec_copy(c);
 	e->fp = wire_container_fingerprint(c);
-	return note_ports(e, c);
+	note_ports(e, c);
 }
 
 /* The index of id, or where it would go (*found false). */
@@ -235,16 +215,9 @@ known_replace(struct known *k, const struct wire_container *cs, size_t n,
 	size_t i, j, m;
 	int r;
 
-	if ((v = calloc(n ? n : 1, sizeof(*v))) == NULL) {
-		clear(k);
-		return -1;
-	}
+	v = xcalloc(n ? n : 1, sizeof(*v));
 	for (i = 0; i < n; i++)
-		if (ent_set(k, &v[i], &cs[i]) == -1) {
-			ents_free(v, i + 1);
-			clear(k);
-			return -1;
-		}
+		ent_set(k, &v[i], &cs[i]);
 	qsort(v, n, sizeof(*v), ent_cmp);
 	/* Docker ids are unique; should a list repeat one, keep the first. */
 	for (i = m = 0; i < n; i++) {
@@ -291,33 +264,26 @@ known_replace(struct known *k, const struct wire_container *cs, size_t n,
 	return 0;
 }
 
-static int
+static void
 upsert(struct known *k, const struct wire_container *c)
 {
-	struct known_ent e, *v;
-	size_t at, cap;
+	struct known_ent e;
+	size_t at;
 	bool found;
 
 	at = find(k, c->id, &found);
-	if (found)
-		return ent_reset(&k->v[at], c);
-	if (ent_set(k, &e, c) == -1) {
-		ent_free(&e);
-		return -1;
+	if (found) {
+		ent_reset(&k->v[at], c);
+		return;
 	}
+	ent_set(k, &e, c);
 	if (k->n == k->cap) {
-		cap = k->cap ? k->cap * 2 : 16;
-		if ((v = realloc(k->v, cap * sizeof(*v))) == NULL) {
-			ent_free(&e);
-			return -1;
-		}
-		k->v = v;
-		k->cap = cap;
+		k->cap = k->cap ? k->cap * 2 : 16;
+		k->v = xreallocarray(k->v, k->cap, sizeof(*k->v));
 	}
 	memmove(&k->v[at + 1], &k->v[at], (k->n - at) * sizeof(*k->v));
 	k->v[at] = e;
 	k->n++;
-	return 0;
 }
 
 static void
@@ -343,10 +309,7 @@ known_update(struct known *k, const struct wire_container *cs, size_t n,
 	for (i = 0; i < ngone; i++)
 		drop(k, gone[i]);
 	for (i = 0; i < n; i++)
-		if (upsert(k, &cs[i]) == -1) {
-			clear(k);
-			return -1;
-		}
+		upsert(k, &cs[i]);
 	return 0;
 }
 

@@ -15,22 +15,20 @@
 
 struct known;
 
-/* NULL when out of memory. prefix: the label prefix, for workload ids. */
+/* prefix: the label prefix, for workload ids. */
 struct known *known_new(const char *prefix);
 void known_free(struct known *);
 
 /*
  * Replaces the table with a full list, calling changed(arg, id) for each
  * container that is new, different or no longer listed compared with the
- * table; not for the first list, which only sets the baseline. 0, or -1
- * when out of memory (the table is then empty, and the next list sets a
- * new baseline).
+ * table; not for the first list, which only sets the baseline. 0.
  */
 int known_replace(struct known *, const struct wire_container *, size_t n,
                   void (*changed)(void *arg, const char *id), void *arg);
 
 /* A re-read: the listed containers replace their entries, the gone ids
- * are dropped. 0, or -1 when out of memory (the table is then empty). */
+ * are dropped. 0. */
 int known_update(struct known *, const struct wire_container *, size_t n,
                  char *const *gone, size_t ngone);
 

@@ -20,7 +20,7 @@ lister_ctl_docker_ok(const struct worker_status *st, int64_t now_mono,
 }
 
 int
-lister_ctl_events_ok(const struct events_status *es, int64_t now_mono,
+lister_ctl_events_ok(const struct docker_events_status *es, int64_t now_mono,
                      int64_t timeout_ms)
 {
 	return es->connected || now_mono - es->since_mono <= 3 * timeout_ms;
@@ -28,7 +28,7 @@ lister_ctl_events_ok(const struct events_status *es, int64_t now_mono,
 
 /* The events check's one line. */
 static void
-events_detail(const struct events_status *es, int64_t now, char *buf,
+events_detail(const struct docker_events_status *es, int64_t now, char *buf,
               size_t len)
 {
 	long long age = (long long)(now - es->since_mono) / 1000;
@@ -50,14 +50,14 @@ lister_ctl_health(void *arg, struct ctlsrv_req *req, bool live,
 {
 	struct lister_ctl *c = arg;
 	struct worker_status st;
-	struct events_status es;
+	struct docker_events_status es;
 	struct wire_check *checks;
 	struct wire_counter *ctr;
 	char detail[DOCKER_ERR_LEN + 64], edetail[DOCKER_ERR_LEN + 96];
 	int64_t now = mono_ms(), age;
 
 	worker_status(c->worker, &st);
-	events_status(c->events, &es);
+	docker_events_status(c->events, &es);
 	const struct wire_counter counters[] = {
 	    {"passes", st.passes},
 	    {"list_failures", st.list_failures},

@@ -10,13 +10,13 @@
 #include <stdint.h>
 
 #include "ctlsrv.h"
-#include "events.h"
+#include "docker_events.h"
 #include "wire.h"
 #include "worker.h"
 
 struct lister_ctl {
 	struct worker *worker;
-	struct events *events;
+	struct docker_events *events;
 	int64_t timeout_ms;
 	int64_t admin_uid; /* -1: none */
 };
@@ -39,7 +39,7 @@ int lister_ctl_docker_ok(const struct worker_status *, int64_t now_mono,
  * after it went down (or after start), the time a reconnect may take
  * before it counts: meanwhile changes show only at the next pass.
  */
-int lister_ctl_events_ok(const struct events_status *, int64_t now_mono,
+int lister_ctl_events_ok(const struct docker_events_status *, int64_t now_mono,
                          int64_t timeout_ms);
 
 #endif

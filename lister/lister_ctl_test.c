@@ -36,7 +36,7 @@ test_docker_check(void **state)
 static void
 test_events_check(void **state)
 {
-	struct events_status es;
+	struct docker_events_status es;
 
 	memset(&es, 0, sizeof(es));
 	es.since_mono = 1000; /* start, not yet subscribed */

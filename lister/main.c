@@ -15,8 +15,8 @@
 
 #include "daemon.h"
 #include "docker.h"
+#include "docker_events.h"
 #include "lister_ctl.h"
-#include "events.h"
 #include "flags.h"
 #include "log.h"
 #include "nngx.h"
@@ -89,8 +89,8 @@ main(int argc, char **argv)
 	nng_socket ctlsock, push;
 	struct worker_conf wc;
 	struct worker *w;
-	struct events_conf ec;
-	struct events *ev;
+	struct docker_events_conf ec;
+	struct docker_events *ev;
 	struct ctlsrv_config ccfg;
 	struct ctlsrv *srv;
 	struct lister_ctl c;
@@ -120,8 +120,8 @@ main(int argc, char **argv)
 	if ((w = worker_new(&wc)) == NULL)
 		return EXIT_TEMP;
 	ec.worker = w;
-	if ((ev = events_new(&ec)) == NULL || worker_start(w) == -1 ||
-	    events_start(ev) == -1)
+	if ((ev = docker_events_new(&ec)) == NULL || worker_start(w) == -1 ||
+	    docker_events_start(ev) == -1)
 		return EXIT_TEMP;
 	memset(&c, 0, sizeof(c));
 	c.worker = w;
@@ -161,7 +161,7 @@ main(int argc, char **argv)
 	}
 
 	log_info("stopping");
-	if (events_stop(ev, EVENTS_STOP_MS) == -1 ||
+	if (docker_events_stop(ev, EVENTS_STOP_MS) == -1 ||
 	    worker_stop(w, STOP_WAIT_MS - EVENTS_STOP_MS) == -1)
 		_exit(0); /* a thread still hangs in a call: leave it */
 	ctlsrv_free(srv);

@@ -1,6 +1,6 @@
 /*
  * parse.c: Docker's JSON into wire records. A list body is scanned in
- * place (jscan.c) under a depth limit; anything short of one complete,
+ * place (listscan.c) under a depth limit; anything short of one complete,
  * well-typed array fails the list, so a bad read can never sweep rows
  * (R8). The events stream is tokenised as it arrives, one object per event.
  */
@@ -13,7 +13,7 @@
 
 #include <json-c/json.h>
 
-#include "jscan.h"
+#include "listscan.h"
 #include "log.h"
 #include "parse.h"
 #include "util.h"
@@ -83,7 +83,7 @@ int
 parse_list(const char *body, size_t len, const char *prefix, struct arena *a,
            struct parse_result *res, char *err, size_t errlen)
 {
-	return jscan_list(body, len, prefix, a, res, err, errlen);
+	return listscan(body, len, prefix, a, res, err, errlen);
 }
 
 /* A version member (its form is checked by the caller); missing is ""
@@ -343,8 +343,7 @@ parse_events_new(const char *prefix)
 {
 	struct parse_events *pe;
 
-	if ((pe = calloc(1, sizeof(*pe))) == NULL)
-		return NULL;
+	pe = xcalloc(1, sizeof(*pe));
 	if ((pe->tok = json_tokener_new_ex(PARSE_EVENT_DEPTH)) == NULL) {
 		free(pe);
 		return NULL;

@@ -1,11 +1,13 @@
 /*
  * fuzz_docker_list.c: the lister's scanner of Docker's container list
- * (lister/jscan.c) and its grammar check, on arbitrary bodies.
+ * (lister/listscan.c) and the JSON grammar under it (lister/jscan.c), on
+ * arbitrary bodies.
  */
 #include <stdint.h>
 #include <stdlib.h>
 
 #include "jscan.h"
+#include "listscan.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -17,8 +19,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char err[256];
 	size_t i;
 
-	if (jscan_list((const char *)data, size, "tinyforge.", a, &r, err,
-	               sizeof(err)) == 0) {
+	if (listscan((const char *)data, size, "tinyforge.", a, &r, err,
+	             sizeof(err)) == 0) {
 		/* what it kept is what the wire may carry */
 		for (i = 0; i < r.ncontainers; i++)
 			if (r.containers[i].id == NULL ||

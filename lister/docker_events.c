@@ -1,8 +1,9 @@
 /*
- * events.c: the events thread: one long GET /events at a time, its body
- * fed to parse.c's incremental reader as it arrives, each event turned
- * into a worker hint; reconnects back off from 100 ms to 30 s, jittered,
- * and resume where the stream before got to (events_resume, events.h).
+ * docker_events.c: the Docker events thread: one long GET /events at a
+ * time, its body fed to parse.c's incremental reader as it arrives, each
+ * event turned into a worker hint; reconnects back off from 100 ms to
+ * 30 s, jittered, and resume where the stream before got to
+ * (docker_events_resume, docker_events.h).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* pthread_timedjoin_np */
@@ -16,13 +17,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "events.h"
+#include "docker_events.h"
 #include "log.h"
 #include "parse.h"
 #include "util.h"
 
-struct events {
-	struct events_conf conf;
+struct docker_events {
+	struct docker_events_conf conf;
 	struct docker *dk;
 	pthread_t thread;
 	bool started;
@@ -34,18 +35,18 @@ struct events {
 	struct docker_peer peer; /* who answered the last stream */
 	int64_t backoff_ms;
 	unsigned int rng;
-	struct events_resume resume;
+	struct docker_events_resume resume;
 
 	pthread_mutex_t mu; /* guards what follows */
 	pthread_cond_t cv;
 	bool stop;
-	struct events_status st;
+	struct docker_events_status st;
 };
 
 int64_t
-events_resume_since(struct events_resume *r, int64_t now_ns)
+docker_events_resume_since(struct docker_events_resume *r, int64_t now_ns)
 {
-	/* as docker_events' default: Docker sends the headers before it
+	/* as docker_stream's default: Docker sends the headers before it
 	 * registers the subscriber, the replay covers what falls between */
 	if (r->since_ns <= 0)
 		r->since_ns = (now_ns / 1000000000LL - 1) * 1000000000LL;
@@ -53,13 +54,13 @@ events_resume_since(struct events_resume *r, int64_t now_ns)
 }
 
 void
-events_resume_open(struct events_resume *r, int64_t now_ns)
+docker_events_resume_open(struct docker_events_resume *r, int64_t now_ns)
 {
 	r->open_ns = now_ns;
 }
 
 bool
-events_resume_event(struct events_resume *r, int64_t time_ns)
+docker_events_resume_event(struct docker_events_resume *r, int64_t time_ns)
 {
 	if (time_ns <= 0)
 		return false;
@@ -68,16 +69,13 @@ events_resume_event(struct events_resume *r, int64_t time_ns)
 	return time_ns < r->open_ns;
 }
 
-struct events *
-events_new(const struct events_conf *conf)
+struct docker_events *
+docker_events_new(const struct docker_events_conf *conf)
 {
-	struct events *e;
+	struct docker_events *e;
 	pthread_condattr_t ca;
 
-	if ((e = calloc(1, sizeof(*e))) == NULL) {
-		log_warn("unable to create the events reader");
-		return NULL;
-	}
+	e = xcalloc(1, sizeof(*e));
 	e->conf = *conf;
 	/* No size cap applies to a stream; the reader caps each event. */
 	if ((e->dk = docker_new(conf->docker_host, conf->timeout_ms,
@@ -96,7 +94,7 @@ events_new(const struct events_conf *conf)
 }
 
 void
-events_status(struct events *e, struct events_status *out)
+docker_events_status(struct docker_events *e, struct docker_events_status *out)
 {
 	pthread_mutex_lock(&e->mu);
 	*out = e->st;
@@ -104,7 +102,7 @@ events_status(struct events *e, struct events_status *out)
 }
 
 static bool
-stopping(struct events *e)
+stopping(struct docker_events *e)
 {
 	bool s;
 
@@ -117,12 +115,12 @@ stopping(struct events *e)
 static void
 on_open(void *arg, const struct docker_peer *peer)
 {
-	struct events *e = arg;
+	struct docker_events *e = arg;
 	bool restarted;
 
 	e->opened = true;
 	e->opened_at = mono_ms();
-	events_resume_open(&e->resume, now_ms() * 1000000LL);
+	docker_events_resume_open(&e->resume, now_ms() * 1000000LL);
 	restarted = peer->pid > 0 && e->peer.pid > 0 &&
 	            (peer->pid != e->peer.pid || peer->start != e->peer.start);
 	if (peer->pid > 0)
@@ -149,8 +147,8 @@ on_open(void *arg, const struct docker_peer *peer)
 static void
 on_event(void *arg, const struct parse_event *ev)
 {
-	struct events *e = arg;
-	bool replayed = events_resume_event(&e->resume, ev->time_ns);
+	struct docker_events *e = arg;
+	bool replayed = docker_events_resume_event(&e->resume, ev->time_ns);
 
 	switch (ev->kind) {
 	case PARSE_EV_REREAD:
@@ -191,7 +189,7 @@ on_event(void *arg, const struct parse_event *ev)
 static int
 on_data(void *arg, const char *buf, size_t len)
 {
-	struct events *e = arg;
+	struct docker_events *e = arg;
 
 	if (parse_events_feed(e->pe, buf, len, on_event, e, e->reader_err,
 	                      sizeof(e->reader_err)) == 0)
@@ -209,7 +207,7 @@ static const struct docker_stream_ops stream_ops = {
 
 /* One subscription, from connect to its end; the reason it ended in why. */
 static void
-subscribe(struct events *e, char *why, size_t whylen)
+subscribe(struct docker_events *e, char *why, size_t whylen)
 {
 	char err[DOCKER_ERR_LEN] = "";
 	size_t partial;
@@ -221,10 +219,10 @@ subscribe(struct events *e, char *why, size_t whylen)
 		snprintf(why, whylen, "out of memory");
 		return;
 	}
-	rc =
-	    docker_events(e->dk, e->conf.prefix,
-	                  events_resume_since(&e->resume, now_ms() * 1000000LL),
-	                  &stream_ops, e, err, sizeof(err));
+	rc = docker_stream(
+	    e->dk, e->conf.prefix,
+	    docker_events_resume_since(&e->resume, now_ms() * 1000000LL),
+	    &stream_ops, e, err, sizeof(err));
 	if (e->opened)
 		worker_stream(e->conf.worker, false);
 	partial = parse_events_partial(e->pe);
@@ -246,22 +244,22 @@ subscribe(struct events *e, char *why, size_t whylen)
 /* Equal jitter: half the backoff fixed, half random, so that many
  * listers of one daemon do not reconnect as one. */
 static int64_t
-backoff_next(struct events *e, int64_t up_ms)
+backoff_next(struct docker_events *e, int64_t up_ms)
 {
 	int64_t b;
 
-	if (up_ms >= EVENTS_STABLE_MS)
+	if (up_ms >= DOCKER_EVENTS_STABLE_MS)
 		e->backoff_ms = 0;
-	b = e->backoff_ms ? e->backoff_ms * 2 : EVENTS_BACKOFF_MIN_MS;
-	if (b > EVENTS_BACKOFF_MAX_MS)
-		b = EVENTS_BACKOFF_MAX_MS;
+	b = e->backoff_ms ? e->backoff_ms * 2 : DOCKER_EVENTS_BACKOFF_MIN_MS;
+	if (b > DOCKER_EVENTS_BACKOFF_MAX_MS)
+		b = DOCKER_EVENTS_BACKOFF_MAX_MS;
 	e->backoff_ms = b;
 	return b / 2 + (int64_t)(rand_r(&e->rng) % (unsigned)(b / 2 + 1));
 }
 
 /* Sleeps ms unless stopped; true when stopped. */
 static bool
-sleep_or_stop(struct events *e, int64_t ms)
+sleep_or_stop(struct docker_events *e, int64_t ms)
 {
 	struct timespec ts;
 	bool s;
@@ -277,9 +275,9 @@ sleep_or_stop(struct events *e, int64_t ms)
 }
 
 static void *
-events_main(void *arg)
+docker_events_main(void *arg)
 {
-	struct events *e = arg;
+	struct docker_events *e = arg;
 	char why[DOCKER_ERR_LEN];
 	int64_t up, wait;
 	uint64_t attempt;
@@ -321,11 +319,12 @@ events_main(void *arg)
 }
 
 int
-events_start(struct events *e)
+docker_events_start(struct docker_events *e)
 {
 	int rc;
 
-	if ((rc = pthread_create(&e->thread, NULL, events_main, e)) != 0) {
+	if ((rc = pthread_create(&e->thread, NULL, docker_events_main, e)) !=
+	    0) {
 		errno = rc;
 		log_warn("unable to start the events thread");
 		return -1;
@@ -335,7 +334,7 @@ events_start(struct events *e)
 }
 
 int
-events_stop(struct events *e, int64_t wait_ms)
+docker_events_stop(struct docker_events *e, int64_t wait_ms)
 {
 	struct timespec ts;
 

@@ -1,13 +1,13 @@
 /*
- * events.h: the lister's events thread. It keeps Docker's /events stream
- * open (type container, the workload label), hands each event to the
- * worker as a hint, and after any break reconnects with a capped,
- * jittered exponential backoff, asking Docker to replay what it missed
- * (events_resume below). Each opening still asks the worker for a full
- * pass: Docker's ring is bounded, and the list stays the truth.
+ * docker_events.h: the lister's Docker events thread. It keeps Docker's
+ * /events stream open (type container, the workload label), hands each
+ * event to the worker as a hint, and after any break reconnects with a
+ * capped, jittered exponential backoff, asking Docker to replay what it
+ * missed (docker_events_resume below). Each opening still asks the worker
+ * for a full pass: Docker's ring is bounded, and the list stays the truth.
  */
-#ifndef RECON_EVENTS_H
-#define RECON_EVENTS_H
+#ifndef RECON_DOCKER_EVENTS_H
+#define RECON_DOCKER_EVENTS_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -15,11 +15,13 @@
 #include "docker.h"
 #include "worker.h"
 
-#define EVENTS_BACKOFF_MIN_MS 100   /* first reconnect */
-#define EVENTS_BACKOFF_MAX_MS 30000 /* the cap */
-#define EVENTS_STABLE_MS      60000 /* open this long: backoff starts over */
+/* Reconnects back off from the first wait to the cap; a stream open for
+ * DOCKER_EVENTS_STABLE_MS starts the backoff over. */
+#define DOCKER_EVENTS_BACKOFF_MIN_MS 100
+#define DOCKER_EVENTS_BACKOFF_MAX_MS 30000
+#define DOCKER_EVENTS_STABLE_MS      60000
 
-struct events_conf {
+struct docker_events_conf {
 	const char *docker_host;
 	const char *prefix;
 	int64_t timeout_ms;    /* the stream must open within it */
@@ -27,7 +29,7 @@ struct events_conf {
 };
 
 /* A copy of the thread's status, taken under its lock. */
-struct events_status {
+struct docker_events_status {
 	bool connected;
 	bool ever_connected;
 	int64_t since_mono; /* when it opened, or went down */
@@ -57,28 +59,30 @@ struct events_status {
  * event's timeNano), compared with this host's clock only for the first
  * since and the opening.
  */
-struct events_resume {
+struct docker_events_resume {
 	int64_t since_ns; /* the next stream's since; 0: not yet chosen */
 	int64_t open_ns;  /* when the current stream opened */
 };
 
 /* The since of a stream about to open at now_ns (ns since the epoch). */
-int64_t events_resume_since(struct events_resume *, int64_t now_ns);
+int64_t docker_events_resume_since(struct docker_events_resume *,
+                                   int64_t now_ns);
 /* The stream opened at now_ns. */
-void events_resume_open(struct events_resume *, int64_t now_ns);
+void docker_events_resume_open(struct docker_events_resume *, int64_t now_ns);
 /* An event stamped time_ns (0: unstamped) arrived; true when it is a
  * replay, older than the opening. */
-bool events_resume_event(struct events_resume *, int64_t time_ns);
+bool docker_events_resume_event(struct docker_events_resume *, int64_t time_ns);
 
-struct events;
+struct docker_events;
 
 /* NULL on failure (logged). */
-struct events *events_new(const struct events_conf *);
+struct docker_events *docker_events_new(const struct docker_events_conf *);
 /* Starts the thread; 0, or -1 logged. */
-int events_start(struct events *);
-void events_status(struct events *, struct events_status *);
+int docker_events_start(struct docker_events *);
+void docker_events_status(struct docker_events *,
+                          struct docker_events_status *);
 /* Stops the thread, waiting at most wait_ms: 0 when it ended and all was
  * freed, -1 when it is stuck (nothing freed; the caller should exit). */
-int events_stop(struct events *, int64_t wait_ms);
+int docker_events_stop(struct docker_events *, int64_t wait_ms);
 
 #endif
