@@ -17,7 +17,8 @@
 #include "api.h"
 #include "db.h"
 #include "log.h"
-#include "reconcile.h"
+#include "ingest.h"
+#include "results.h"
 #include "store.h"
 #include "util.h"
 #include "wire.h"
@@ -56,7 +57,7 @@ apply(struct store *st, struct wire_snapshot *snap)
 	uint64_t t0 = mono_us();
 
 	snap->gen++;
-	if (recon_apply_snapshot(st, snap, 1, NULL) != 0) {
+	if (ingest_snapshot(st, snap, 1, NULL) != 0) {
 		fprintf(stderr, "apply failed\n");
 		exit(1);
 	}

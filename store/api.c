@@ -14,6 +14,7 @@
 #include <json-c/json.h>
 
 #include "api.h"
+#include "changes.h"
 #include "jobs.h"
 #include "log.h"
 #include "util.h"
@@ -546,7 +547,7 @@ cmd_stats(void *arg, struct ctlsrv_req *req)
 static int
 run_write(struct call *c, db_txn_fn fn, const char *what)
 {
-	int r = db_write(c->st->db, fn, c);
+	int r = changes_write(c->st, fn, c);
 
 	if (r == 1)
 		return reply_error(c, c->code, "%s", c->msg);
@@ -561,36 +562,6 @@ run_write(struct call *c, db_txn_fn fn, const char *what)
 	    wire_reply_u64(c->out, "rev", c->rev) == -1)
 		return -1;
 	return 0;
-}
-
-static int
-container_event(struct dbtx *tx, const char *op, struct wire_row *row,
-                const char *prev_state)
-{
-	struct wire_event ev;
-
-	memset(&ev, 0, sizeof(ev));
-	ev.type = WIRE_EV_CONTAINER;
-	ev.op = (char *)op;
-	ev.row = row;
-	ev.prev_state = (char *)(prev_state != NULL ? prev_state : "");
-	ev.at = now_ms();
-	return db_event(tx, &ev);
-}
-
-static int
-workload_event(struct dbtx *tx, const char *op, const struct wire_workload *w)
-{
-	struct wire_workload pub;
-	struct wire_event ev;
-
-	store_workload_public(&pub, w);
-	memset(&ev, 0, sizeof(ev));
-	ev.type = WIRE_EV_WORKLOAD;
-	ev.op = (char *)op;
-	ev.workload = &pub;
-	ev.at = now_ms();
-	return db_event(tx, &ev);
 }
 
 /*
@@ -645,7 +616,8 @@ container_put_body(struct dbtx *tx, void *arg)
 	}
 	if (db_row_put(tx, &row) == -1 ||
 	    db_docker_rebind(tx, row.id, old.container_id, &row) == -1 ||
-	    container_event(tx, "upsert", &row, r == 1 ? old.state : "") == -1)
+	    changes_container(c->st, tx, "upsert", &row,
+	                      r == 1 ? old.state : "") == -1)
 		return -1;
 	c->rev = db_head(tx);
 	return 0;
@@ -685,7 +657,7 @@ container_delete_body(struct dbtx *tx, void *arg)
 		return refuse(c, "not_found", "no container row %s", c->rq->id);
 	if (db_row_del(tx, old.id) == -1 ||
 	    db_docker_rebind(tx, old.id, old.container_id, NULL) == -1 ||
-	    container_event(tx, "delete", &old, old.state) == -1)
+	    changes_container(c->st, tx, "delete", &old, old.state) == -1)
 		return -1;
 	c->rev = db_head(tx);
 	return 0;
@@ -720,7 +692,7 @@ workload_put_body(struct dbtx *tx, void *arg)
 		memset(&w.plugin, 0, sizeof(w.plugin));
 	}
 	if (db_workload_put(tx, &w) == -1 ||
-	    workload_event(tx, "put", &w) == -1)
+	    changes_workload(tx, "put", &w) == -1)
 		return -1;
 	c->rev = db_head(tx);
 	return 0;
@@ -779,11 +751,11 @@ workload_delete_body(struct dbtx *tx, void *arg)
 		if (db_row_del(tx, d.rows[i].id) == -1 ||
 		    db_docker_rebind(tx, d.rows[i].id, d.rows[i].container_id,
 		                     NULL) == -1 ||
-		    container_event(tx, "delete", &d.rows[i],
-		                    d.rows[i].state) == -1)
+		    changes_container(c->st, tx, "delete", &d.rows[i],
+		                      d.rows[i].state) == -1)
 			return -1;
 	if (db_workload_del(tx, old.id) == -1 ||
-	    workload_event(tx, "delete", &old) == -1)
+	    changes_workload(tx, "delete", &old) == -1)
 		return -1;
 	c->rev = db_head(tx);
 	return 0;

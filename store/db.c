@@ -15,6 +15,7 @@
 
 #include "db.h"
 #include "log.h"
+#include "rules.h"
 #include "util.h"
 
 #define DB_KEY_MAX 511 /* LMDB's default key size limit */
@@ -602,26 +603,16 @@ db_host_seen_set(struct dbtx *tx, const char *host, int64_t at)
 	return 0;
 }
 
-/*
- * A bound, present row of a host was seen by every complete pass of that
- * host since it was written (else R7 would have made it missing), so its
- * last_seen_at is at least the host's last pass. Passes rely on this and
- * do not rewrite rows whose only change would be last_seen_at. A row
- * created (both times are the store's clock) after that pass was not seen
- * by it. A row the deployer re-binds between passes shows the last pass
- * until the next one sees it or sweeps it.
- */
+/* last_seen_at as the rules read it (rules_last_seen, R7). */
 static int
 row_derive(struct dbtx *tx, struct wire_row *row)
 {
 	struct host_seen hs;
 
-	if (row->container_id == NULL || *row->container_id == '\0' ||
-	    row->state == NULL || strcmp(row->state, "missing") == 0)
+	if (str_empty(row->container_id) || str_eq(row->state, "missing"))
 		return 1;
 	hs = host_seen(tx, row->host);
-	if (hs.at > row->last_seen_at && hs.stored >= row->created_at)
-		row->last_seen_at = hs.at;
+	row->last_seen_at = rules_last_seen(row, hs.at, hs.stored);
 	return 1;
 }
 

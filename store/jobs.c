@@ -19,14 +19,11 @@ static const char *const reason_names[JOBS_NREASONS] = {
 };
 
 void
-jobs_init(struct jobs *j, struct db *db, nng_socket sock, db_publish_fn next,
-          void *next_arg)
+jobs_init(struct jobs *j, struct db *db, nng_socket sock)
 {
 	memset(j, 0, sizeof(*j));
 	j->db = db;
 	j->sock = sock;
-	j->next = next;
-	j->next_arg = next_arg;
 }
 
 static void
@@ -130,34 +127,10 @@ jobs_state_worthy(const char *prev, const char *state)
 }
 
 void
-jobs_tap(void *arg, const void *msg, size_t len)
+jobs_state(struct jobs *j, const char *wid)
 {
-	struct jobs *j = arg;
-	const char *nul = memchr(msg, '\0', len);
-	char err[WIRE_ERR_LEN];
-	struct wire_event ev;
-	struct arena *a;
-	size_t off;
-
-	if (nul != NULL &&
-	    strncmp(msg, "container/", sizeof("container/") - 1) == 0) {
-		off = (size_t)(nul + 1 - (const char *)msg);
-		a = arena_new();
-		if (wire_decode_event(nul + 1, len - off, a, &ev, err) == -1)
-			log_warnx("unable to read a published event: %s", err);
-		else if (ev.type == WIRE_EV_CONTAINER &&
-		         !str_eq(ev.op, "delete") &&
-		         !str_empty(ev.row->workload_id) &&
-		         jobs_state_worthy(ev.prev_state, ev.row->state)) {
-			log_debug("row %s went from %s to %s: state job for %s",
-			          ev.row->id, ev.prev_state, ev.row->state,
-			          ev.row->workload_id);
-			pending_add(j, JOBS_STATE, ev.row->workload_id);
-		}
-		arena_free(a);
-	}
-	if (j->next != NULL)
-		j->next(j->next_arg, msg, len);
+	if (j != NULL)
+		pending_add(j, JOBS_STATE, wid);
 }
 
 void

@@ -95,6 +95,11 @@ store_fini(struct store *st)
 	free(st->gens);
 	free(st->kind_warned);
 	st->kind_warned = NULL;
+	for (i = 0; i < st->nstate_notes; i++)
+		free(st->state_notes[i]);
+	free(st->state_notes);
+	st->state_notes = NULL;
+	st->nstate_notes = st->capstate_notes = 0;
 	st->nkind_warned = st->kind_warned_next = 0;
 	st->key_id = st->key_kind = st->key_role = NULL;
 	st->gens = NULL;

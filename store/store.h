@@ -86,6 +86,10 @@ struct store {
 	struct store_kind_warned *kind_warned; /* STORE_KIND_WARNED_MAX */
 	size_t nkind_warned, kind_warned_next;
 	uint64_t kind_warnings; /* R3 warnings logged */
+	/* workloads of the write transaction under way that a state job is
+	 * due for (changes.c): handed to jobs once it commits */
+	char **state_notes;
+	size_t nstate_notes, capstate_notes;
 };
 
 /* Sets up st around an open db; 0, or -1 logged. */
