@@ -27,6 +27,7 @@ struct db {
 	uint64_t retain;
 	uint64_t resizes;
 	uint64_t committed;  /* events committed since open */
+	uint64_t commits;    /* write transactions committed since open */
 	bool readonly;       /* opened MDB_RDONLY (reconctl dump) */
 	struct wbuf scratch; /* encoding buffer for puts */
 	db_publish_fn publish;
@@ -49,6 +50,7 @@ struct dbtx {
 	struct host_seen seen[HOST_SEEN_CACHE];
 	size_t nseen;
 	bool map_full;    /* a put hit MDB_MAP_FULL: grow and rerun */
+	bool dirty;       /* something was written: commit, else abort */
 	uint64_t head;    /* revision of the last change, this txn's view */
 	uint64_t head0;   /* head when the txn began */
 	struct wbuf *out; /* messages to publish once committed */
@@ -105,6 +107,15 @@ tx_fail(struct dbtx *tx, int rc, const char *verb, const char *what)
 	}
 	log_error("unable to %s %s: %s", verb, what, mdb_strerror(rc));
 	return -1;
+}
+
+/* Every write of a transaction goes through here (or deletes): one that
+ * wrote nothing is not committed. */
+static int
+tx_put(struct dbtx *tx, MDB_dbi dbi, MDB_val *k, MDB_val *v, unsigned flags)
+{
+	tx->dirty = true;
+	return mdb_put(tx->txn, dbi, k, v, flags);
 }
 
 static int
@@ -314,6 +325,12 @@ db_events_committed(const struct db *db)
 	return db->committed;
 }
 
+uint64_t
+db_commits(const struct db *db)
+{
+	return db->commits;
+}
+
 static void
 tx_clear_out(struct dbtx *tx)
 {
@@ -376,7 +393,7 @@ tx_put_head(struct dbtx *tx)
 	if (tx->head == tx->head0)
 		return 0;
 	be64_put(b, tx->head);
-	if ((rc = mdb_put(tx->txn, tx->db->meta, &k, &v, 0)) != 0)
+	if ((rc = tx_put(tx, tx->db->meta, &k, &v, 0)) != 0)
 		return tx_fail(tx, rc, "write", "the head revision");
 	return 0;
 }
@@ -401,7 +418,8 @@ db_write(struct db *db, db_txn_fn fn, void *arg)
 		if (r == 0 && tx.head != tx.head0 &&
 		    (tx_put_head(&tx) == -1 || trim_log(&tx) == -1))
 			r = -1;
-		if (r != 0) {
+		if (r != 0 || !tx.dirty) {
+			/* refused, failed, or wrote nothing: no commit */
 			mdb_txn_abort(tx.txn);
 			tx_clear_out(&tx);
 			if (r < 0 && tx.map_full) {
@@ -424,6 +442,7 @@ db_write(struct db *db, db_txn_fn fn, void *arg)
 			tx_clear_out(&tx);
 			return -1;
 		}
+		db->commits++;
 		db->committed += tx.nout;
 		for (i = 0; i < tx.nout && db->publish != NULL; i++)
 			db->publish(db->publish_arg, tx.out[i].data,
@@ -453,7 +472,7 @@ put_record(struct dbtx *tx, MDB_dbi dbi, const char *id, const char *what)
 	MDB_val k = key_of(id), v = {tx->db->scratch.len, tx->db->scratch.data};
 	int rc;
 
-	if ((rc = mdb_put(tx->txn, dbi, &k, &v, 0)) != 0)
+	if ((rc = tx_put(tx, dbi, &k, &v, 0)) != 0)
 		return tx_fail(tx, rc, "write", what);
 	return 0;
 }
@@ -470,6 +489,7 @@ del_record(struct dbtx *tx, MDB_dbi dbi, const char *id, const char *what)
 	rc = mdb_del(tx->txn, dbi, &k, NULL);
 	if (rc == MDB_NOTFOUND)
 		return 1;
+	tx->dirty = true;
 	if (rc != 0)
 		return tx_fail(tx, rc, "delete", what);
 	return 0;
@@ -595,7 +615,7 @@ db_host_seen_set(struct dbtx *tx, const char *host, int64_t at)
 	k = key_of(kb);
 	be64_put(b, (uint64_t)hs.at);
 	be64_put(b + 8, (uint64_t)hs.stored);
-	if ((rc = mdb_put(tx->txn, tx->db->meta, &k, &v, 0)) != 0)
+	if ((rc = tx_put(tx, tx->db->meta, &k, &v, 0)) != 0)
 		return tx_fail(tx, rc, "write", "a host's pass time");
 	for (i = 0; i < tx->nseen; i++)
 		if (strcmp(tx->seen[i].host, host) == 0)
@@ -655,7 +675,7 @@ docker_put(struct dbtx *tx, const char *docker_id, const char *row_id,
 		v.mv_size = n + 9;
 	}
 	k = key_of(docker_id);
-	if ((rc = mdb_put(tx->txn, tx->db->by_docker, &k, &v, 0)) != 0)
+	if ((rc = tx_put(tx, tx->db->by_docker, &k, &v, 0)) != 0)
 		return tx_fail(tx, rc, "write", "a Docker id");
 	return 0;
 }
@@ -960,7 +980,7 @@ db_event(struct dbtx *tx, struct wire_event *ev)
 	be64_put(kb, ev->rev);
 	v.mv_size = m->len;
 	v.mv_data = m->data;
-	if ((rc = mdb_put(tx->txn, tx->db->changes, &k, &v, MDB_APPEND)) != 0)
+	if ((rc = tx_put(tx, tx->db->changes, &k, &v, MDB_APPEND)) != 0)
 		return tx_fail(tx, rc, "write", "the change log");
 	tx->head = ev->rev;
 	return 0;

@@ -49,6 +49,8 @@ void db_set_publish(struct db *, db_publish_fn, void *arg);
 uint64_t db_map_resizes(const struct db *);
 /* Events committed since db_open. */
 uint64_t db_events_committed(const struct db *);
+/* Write transactions committed (each a durable sync) since db_open. */
+uint64_t db_commits(const struct db *);
 
 /*
  * A transaction body. Returns 0 to commit, a positive value to abort
@@ -59,9 +61,10 @@ uint64_t db_events_committed(const struct db *);
  */
 typedef int (*db_txn_fn)(struct dbtx *, void *arg);
 
-/* Runs fn in a write transaction and commits; on MDB_MAP_FULL aborts,
- * doubles the map (up to max_map_size) and runs fn again. Events are
- * published only after the commit. Returns fn's value, or -1. */
+/* Runs fn in a write transaction and commits, unless fn wrote nothing
+ * (then the transaction is aborted: nothing is synced); on MDB_MAP_FULL
+ * aborts, doubles the map (up to max_map_size) and runs fn again. Events
+ * are published only after the commit. Returns fn's value, or -1. */
 int db_write(struct db *, db_txn_fn, void *arg);
 /* Runs fn in a read-only transaction; fn's value, or -1. */
 int db_read(struct db *, db_txn_fn, void *arg);

@@ -87,7 +87,7 @@ ingest_delta(struct store *st, const struct wire_delta *d, uint32_t pipe,
 {
 	struct rules_input in;
 	struct rules_result r;
-	uint64_t last;
+	uint64_t last, commits;
 
 	if (res == NULL)
 		res = &r;
@@ -114,9 +114,13 @@ ingest_delta(struct store *st, const struct wire_delta *d, uint32_t pipe,
 	in.ncs = d->ncontainers;
 	in.gone = d->gone;
 	in.ngone = d->ngone;
+	commits = db_commits(st->db);
 	if (rules_apply(st, &in, res) == -1)
 		return -1;
 	st->ctr[STC_DELTAS]++;
+	/* a re-read after a Docker event that shows what is stored */
+	if (db_commits(st->db) == commits)
+		st->ctr[STC_DELTAS_UNCHANGED]++;
 	return 0;
 }
 

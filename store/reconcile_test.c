@@ -395,7 +395,7 @@ r3_kind_warned_once(void **state)
 	                 0);
 	assert_int_equal(r.ignored_kind, 1);
 	assert_int_equal(fx->st.ctr[STC_IGNORED_KIND], 2);
-	assert_int_equal(fx->st.kind_warnings, 1);
+	assert_int_equal(fx->st.ctr[STC_KIND_WARNINGS], 1);
 
 	/* the stored kind changes to another that differs: warned anew */
 	workload(fx, "w1", "project");
@@ -412,7 +412,7 @@ r3_kind_warned_once(void **state)
 	assert_int_equal(apply_logged(fx, snap("h", 6, true, c, 2), warn, &r),
 	                 1); /* d1 again; d2 matches */
 	assert_int_equal(fx->st.ctr[STC_IGNORED_KIND], 8);
-	assert_int_equal(fx->st.kind_warnings, 5);
+	assert_int_equal(fx->st.ctr[STC_KIND_WARNINGS], 5);
 }
 
 /* The table is bounded: more mismatched containers than it holds are all
@@ -441,7 +441,7 @@ r3_kind_warned_bounded(void **state)
 	/* a second pass: only what fell out of the table warns again */
 	apply_logged(fx, snap("h", 2, true, c, n), "differs from workload", &r);
 	assert_int_equal(r.ignored_kind, n);
-	assert_true(fx->st.kind_warnings <= 2 * n);
+	assert_true(fx->st.ctr[STC_KIND_WARNINGS] <= 2 * n);
 	assert_int_equal(fx->st.ctr[STC_IGNORED_KIND], 2 * n);
 	free(c);
 }
@@ -913,7 +913,8 @@ quiet_passes_stay_right(void **state)
 	assert_int_equal(row(fx, "k1:y", &rw), 1);
 	assert_string_equal(rw.state, "running");
 
-	/* a delta writes the time it saw the container */
+	/* a delta that changes nothing writes nothing: the row reads the
+	 * time of its host's last pass */
 	{
 		struct wire_delta d;
 		struct rules_result r;
@@ -926,8 +927,61 @@ quiet_passes_stay_right(void **state)
 		assert_int_equal(ingest_delta(&fx->st, &d, 0, &r), 0);
 		assert_int_equal(r.changed, 0);
 		assert_int_equal(row(fx, "k1:x", &rw), 1);
-		assert_true(rw.last_seen_at > 1700000000008);
+		assert_int_equal(rw.last_seen_at, 1700000000008);
 	}
+}
+
+/*
+ * A delta (a re-read after a Docker event) whose containers show what is
+ * stored changes nothing and commits nothing: the head revision and the
+ * commit counter stay, no event goes out. One that changes a row commits
+ * once, with the row's event.
+ */
+static void
+delta_unchanged_commits_nothing(void **state)
+{
+	struct fx *fx = *state;
+	struct wire_container c[2];
+	struct wire_delta d;
+	struct rules_result r;
+	struct wire_row rw;
+	uint64_t h0, c0;
+	size_t n0;
+
+	workload(fx, "k1", "stack");
+	c[0] = ctr(fx, "d1", "running", 1, "k1", NULL, "x");
+	c[1] = ctr(fx, "d2", "running", 1, "k1", NULL, "y");
+	apply(fx, snap("h", 1, true, c, 2));
+	h0 = head(fx);
+	c0 = db_commits(fx->db);
+	n0 = fx->npubs;
+	memset(&d, 0, sizeof(d));
+	d.host = "h";
+	d.gen = 2;
+	d.containers = c;
+	d.ncontainers = 2;
+	assert_int_equal(ingest_delta(&fx->st, &d, 0, &r), 0);
+	assert_true(r.applied);
+	assert_int_equal(r.changed, 0);
+	assert_int_equal(head(fx), h0);
+	assert_int_equal(db_commits(fx->db), c0);
+	assert_int_equal(fx->npubs, n0);
+	assert_int_equal(fx->st.ctr[STC_DELTAS], 1);
+	assert_int_equal(fx->st.ctr[STC_DELTAS_UNCHANGED], 1);
+	assert_int_equal(row(fx, "k1:y", &rw), 1);
+	assert_int_equal(rw.last_seen_at, 1700000000001);
+
+	c[1] = ctr(fx, "d2", "exited", 1, "k1", NULL, "y");
+	d.gen = 3;
+	assert_int_equal(ingest_delta(&fx->st, &d, 0, &r), 0);
+	assert_int_equal(r.changed, 1);
+	assert_int_equal(head(fx), h0 + 1);
+	assert_int_equal(db_commits(fx->db), c0 + 1);
+	assert_int_equal(fx->npubs, n0 + 1);
+	assert_int_equal(fx->st.ctr[STC_DELTAS_UNCHANGED], 1);
+	assert_int_equal(row(fx, "k1:y", &rw), 1);
+	assert_string_equal(rw.state, "stopped");
+	assert_true(rw.last_seen_at > 1700000000001);
 }
 
 static int
@@ -1313,6 +1367,8 @@ main(void)
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(unchanged_snapshot_is_quiet, setup,
 	                                    teardown),
+	    cmocka_unit_test_setup_teardown(delta_unchanged_commits_nothing,
+	                                    setup, teardown),
 	    cmocka_unit_test_setup_teardown(revisions_and_change_log, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(aborted_write_leaves_nothing, setup,

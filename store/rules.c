@@ -280,7 +280,7 @@ resolve(struct pass *p, struct dbtx *tx, const struct wire_container *c)
 	if (!str_empty(kind) && !str_eq(kind, w->kind)) {
 		/* once per container and kinds, not on every pass */
 		if (kind_warn_due(st, c->id, kind, w->kind)) {
-			st->kind_warnings++;
+			st->ctr[STC_KIND_WARNINGS]++;
 			log_warnx("container %s: kind label %.64s differs from "
 			          "workload %s's kind %s: ignored (warned "
 			          "once while it does)",
@@ -293,10 +293,11 @@ resolve(struct pass *p, struct dbtx *tx, const struct wire_container *c)
 	rid[0] = '\0';
 	if ((r = db_docker_find(tx, c->id, bound, &digest)) == -1)
 		return -1;
-	if (r == 1 && p->sweep && digest != 0) {
+	if (r == 1 && digest != 0) {
 		/* R4, the common case: the row bound to this container has
 		 * the fields it would get (and exists: db.c drops the digest
-		 * with the row). last_seen_at follows from the pass. */
+		 * with the row). Nothing to write: last_seen_at follows from
+		 * the host's pass (rules_last_seen). */
 		memset(&want, 0, sizeof(want));
 		derive(p, w, role, c, &want);
 		same = wire_row_docker_digest(&want) == digest;
@@ -391,6 +392,14 @@ pick(struct pass *p)
 	}
 }
 
+/*
+ * R4/R6: writes the winner of a row's candidates. A row whose only change
+ * would be last_seen_at is not rewritten, by a snapshot or a delta: a
+ * bound, present row reads the time of its host's last complete pass
+ * (rules_last_seen), so a delta that changes nothing writes nothing and
+ * commits nothing. A row that does change gets the time the container
+ * was seen.
+ */
 static int
 upsert(struct pass *p, struct dbtx *tx, const struct cand *cd)
 {
@@ -416,10 +425,8 @@ upsert(struct pass *p, struct dbtx *tx, const struct cand *cd)
 	derive(p, cd->w, cd->role, c, &row);
 	row.last_seen_at = p->seen_at;
 	changed = r == 0 || wire_row_docker_differ(&old, &row);
-	if (changed || (!p->sweep && old.last_seen_at < row.last_seen_at)) {
-		if (db_row_put(tx, &row) == -1)
-			return -1;
-	}
+	if (changed && db_row_put(tx, &row) == -1)
+		return -1;
 	/* bound through by_docker and still naming c: the index is right,
 	 * unless it has no digest yet (a database from before digests) */
 	if ((cd->old == NULL || !str_eq(old.container_id, c->id) ||

@@ -15,6 +15,7 @@
 const char *const store_ctr_names[STC_COUNT] = {
     [STC_SNAPSHOTS] = "snapshots",
     [STC_DELTAS] = "deltas",
+    [STC_DELTAS_UNCHANGED] = "deltas_unchanged",
     [STC_PLUGIN_RESULTS] = "plugin_results",
     [STC_INCOMPLETE] = "incomplete",
     [STC_STALE] = "stale",
@@ -24,12 +25,14 @@ const char *const store_ctr_names[STC_COUNT] = {
     [STC_IGNORED_INVALID] = "ignored_invalid",
     [STC_IGNORED_UNKNOWN] = "ignored_unknown",
     [STC_IGNORED_KIND] = "ignored_kind",
+    [STC_KIND_WARNINGS] = "kind_warnings",
     [STC_IGNORED_PROJECT] = "ignored_project",
     [STC_PLUGIN_UNKNOWN] = "plugin_unknown",
     [STC_ROWS_CHANGED] = "rows_changed",
     [STC_ROWS_MISSING] = "rows_missing",
     [STC_SWEEP_KEPT] = "sweep_kept",
     [STC_EVENTS] = "events",
+    [STC_COMMITS] = "commits",
     [STC_WRITE_ERRORS] = "write_errors",
     [STC_REQUEST_ERRORS] = "request_errors",
     [STC_INGEST_FORBIDDEN] = "ingest_forbidden",
@@ -118,6 +121,7 @@ store_counters(const struct store *st, struct wire_counter *out)
 	if (st->db != NULL) {
 		out[STC_MAP_RESIZES].value = db_map_resizes(st->db);
 		out[STC_EVENTS].value = db_events_committed(st->db);
+		out[STC_COMMITS].value = db_commits(st->db);
 	}
 	if (st->jobs != NULL) {
 		out[STC_JOBS_REQUESTED].value = st->jobs->requested;
