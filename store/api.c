@@ -430,7 +430,6 @@ event_list_add(void *arg, uint64_t rev, const char *topic, const void *body,
 {
 	struct event_list *l = arg;
 	size_t cap;
-	char *d;
 
 	if (l->wid != NULL && !wire_topic_in_workload(topic, l->wid))
 		return 0;
@@ -440,11 +439,7 @@ event_list_add(void *arg, uint64_t rev, const char *topic, const void *body,
 		cap = l->items.cap ? l->items.cap : 4096;
 		while (cap - l->items.len < len)
 			cap *= 2;
-		if ((d = realloc(l->items.data, cap)) == NULL) {
-			log_warn("unable to list events");
-			return -1;
-		}
-		l->items.data = d;
+		l->items.data = xrealloc(l->items.data, cap);
 		l->items.cap = cap;
 	}
 	memcpy(l->items.data + l->items.len, body, len);

@@ -238,10 +238,7 @@ db_open(const struct db_config *cfg)
 		log_error("unable to open the database: no %s", path);
 		return NULL;
 	}
-	if ((db = calloc(1, sizeof(*db))) == NULL) {
-		log_warn("unable to open the database");
-		return NULL;
-	}
+	db = xcalloc(1, sizeof(*db));
 	db->readonly = cfg->readonly;
 	db->map_size = round_page(cfg->map_size);
 	db->max_map_size = round_page(cfg->max_map_size);
@@ -936,7 +933,7 @@ db_event(struct dbtx *tx, struct wire_event *ev)
 {
 	char topic[WIRE_TOPIC_MAX + 1];
 	unsigned char kb[8];
-	struct wbuf *m, *grown, body;
+	struct wbuf *m, body;
 	MDB_val k = {8, kb}, v;
 	size_t tlen, cap;
 	int rc;
@@ -949,11 +946,7 @@ db_event(struct dbtx *tx, struct wire_event *ev)
 	}
 	if (tx->nout == tx->capout) {
 		cap = tx->capout ? tx->capout * 2 : 16;
-		if ((grown = realloc(tx->out, cap * sizeof(*grown))) == NULL) {
-			log_warn("unable to queue an event");
-			return -1;
-		}
-		tx->out = grown;
+		tx->out = xreallocarray(tx->out, cap, sizeof(*tx->out));
 		tx->capout = cap;
 	}
 	m = &tx->out[tx->nout];
@@ -967,11 +960,7 @@ db_event(struct dbtx *tx, struct wire_event *ev)
 	/* the nng message: topic, one NUL, the body */
 	tlen = strlen(topic) + 1;
 	memset(m, 0, sizeof(*m));
-	if ((m->data = malloc(tlen + body.len)) == NULL) {
-		log_warn("unable to queue an event");
-		wbuf_free(&body);
-		return -1;
-	}
+	m->data = xmalloc(tlen + body.len);
 	memcpy(m->data, topic, tlen);
 	memcpy(m->data + tlen, body.data, body.len);
 	m->len = m->cap = tlen + body.len;

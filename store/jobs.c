@@ -67,12 +67,11 @@ due_now(struct jobs *j)
 
 /* Adds wid to the reason's set (kept sorted); an id already waiting is
  * the fold. */
-static int
+static void
 pending_add(struct jobs *j, enum jobs_reason r, const char *wid)
 {
 	struct jobs_pending *p = &j->pend[r];
 	size_t lo = 0, hi = p->nwids, mid;
-	char **n, *s;
 	int c;
 
 	j->requested++;
@@ -81,7 +80,7 @@ pending_add(struct jobs *j, enum jobs_reason r, const char *wid)
 		if ((c = strcmp(wid, p->wids[mid])) == 0) {
 			j->folded++;
 			due_now(j);
-			return 0;
+			return;
 		}
 		if (c < 0)
 			hi = mid;
@@ -89,30 +88,16 @@ pending_add(struct jobs *j, enum jobs_reason r, const char *wid)
 			lo = mid + 1;
 	}
 	if (p->nwids == p->capwids) {
-		size_t cap = p->capwids ? p->capwids * 2 : 8;
-		if ((n = realloc(p->wids, cap * sizeof(*n))) == NULL) {
-			log_warn("unable to note a %s job for %s",
-			         reason_names[r], wid);
-			j->dropped++;
-			return -1;
-		}
-		p->wids = n;
-		p->capwids = cap;
-	}
-	if ((s = strdup(wid)) == NULL) {
-		log_warn("unable to note a %s job for %s", reason_names[r],
-		         wid);
-		j->dropped++;
-		return -1;
+		p->capwids = p->capwids ? p->capwids * 2 : 8;
+		p->wids = xreallocarray(p->wids, p->capwids, sizeof(*p->wids));
 	}
 	memmove(&p->wids[lo + 1], &p->wids[lo],
 	        (p->nwids - lo) * sizeof(*p->wids));
-	p->wids[lo] = s;
+	p->wids[lo] = xstrdup(wid);
 	p->nwids++;
 	p->waiting = true;
 	p->built = false;
 	due_now(j);
-	return 0;
 }
 
 bool
@@ -151,8 +136,7 @@ jobs_manual(struct jobs *j, const char *wid)
 {
 	if (j == NULL)
 		return -1;
-	if (pending_add(j, JOBS_MANUAL, wid) == -1)
-		return 0;
+	pending_add(j, JOBS_MANUAL, wid);
 	jobs_flush(j, true);
 	return j->pend[JOBS_MANUAL].waiting ? 0 : 1;
 }

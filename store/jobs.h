@@ -51,7 +51,6 @@ struct jobs {
 	uint64_t requests_void; /* no workload of theirs has a source_kind */
 	uint64_t sent;          /* job messages the dispatcher's socket took */
 	uint64_t busy;          /* sends refused as busy: the job waits */
-	uint64_t dropped;       /* requests lost (out of memory), logged */
 	bool stalled;           /* the last send was refused (logged once) */
 };
 

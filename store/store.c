@@ -50,10 +50,8 @@ static char *
 label_key(const char *prefix, const char *name)
 {
 	size_t n = strlen(prefix) + strlen(name) + 1;
-	char *k = malloc(n);
+	char *k = xmalloc(n);
 
-	if (k == NULL)
-		return NULL;
 	snprintf(k, n, "%s%s", prefix, name);
 	return k;
 }
@@ -67,18 +65,8 @@ store_init(struct store *st, struct db *db, const char *label_prefix,
 	st->key_id = label_key(label_prefix, "workload.id");
 	st->key_kind = label_key(label_prefix, "workload.kind");
 	st->key_role = label_key(label_prefix, "role");
-	if (st->key_id == NULL || st->key_kind == NULL ||
-	    st->key_role == NULL) {
-		log_warn("unable to set up label keys");
-		store_fini(st);
-		return -1;
-	}
-	if ((st->kind_warned = calloc(STORE_KIND_WARNED_MAX,
-	                              sizeof(*st->kind_warned))) == NULL) {
-		log_warn("unable to set up the kind warnings table");
-		store_fini(st);
-		return -1;
-	}
+	st->kind_warned =
+	    xcalloc(STORE_KIND_WARNED_MAX, sizeof(*st->kind_warned));
 	st->own_uid = (int64_t)geteuid();
 	st->admin_uid = admin_uid;
 	st->started_ms = mono_ms();
@@ -130,7 +118,6 @@ store_counters(const struct store *st, struct wire_counter *out)
 		out[STC_JOBS_REQUESTS_VOID].value = st->jobs->requests_void;
 		out[STC_JOBS_SENT].value = st->jobs->sent;
 		out[STC_JOBS_BUSY].value = st->jobs->busy;
-		out[STC_JOBS_DROPPED].value = st->jobs->dropped;
 	}
 }
 
@@ -173,17 +160,8 @@ store_gen_set(struct store *st, const char *host, uint64_t gen, uint32_t pipe)
 			return 0;
 		}
 	}
-	g = realloc(st->gens, (st->ngens + 1) * sizeof(*g));
-	if (g == NULL) {
-		log_warn("unable to remember gen of host %s", host);
-		return -1;
-	}
-	st->gens = g;
-	g[st->ngens].host = strdup(host);
-	if (g[st->ngens].host == NULL) {
-		log_warn("unable to remember gen of host %s", host);
-		return -1;
-	}
+	g = st->gens = xreallocarray(st->gens, st->ngens + 1, sizeof(*g));
+	g[st->ngens].host = xstrdup(host);
 	g[st->ngens].gen = gen;
 	g[st->ngens].pipe = pipe;
 	st->ngens++;
