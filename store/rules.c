@@ -295,9 +295,9 @@ resolve(struct pass *p, struct dbtx *tx, const struct wire_container *c)
 		return -1;
 	if (r == 1 && digest != 0) {
 		/* R4, the common case: the row bound to this container has
-		 * the fields it would get (and exists: db.c drops the digest
-		 * with the row). Nothing to write: last_seen_at follows from
-		 * the host's pass (rules_last_seen). */
+		 * the fields it would get (and exists: db_docker.c drops the
+		 * digest with the row). Nothing to write: last_seen_at follows
+		 * from the host's pass (rules_last_seen). */
 		memset(&want, 0, sizeof(want));
 		derive(p, w, role, c, &want);
 		same = wire_row_docker_digest(&want) == digest;
