@@ -2,7 +2,10 @@
  * rules.c: SPEC §4's rules R1-R10 applied to a snapshot or a delta: each
  * container resolved to its row (R1-R6), one pick per row (R6), the
  * upserts (R4), R7's sweep and Docker's destroyed containers. One message
- * is one write transaction: readers never see half a pass.
+ * is one write transaction: readers never see half a pass. Over 600
+ * lines because the steps share one struct pass and read best in the
+ * order they run; R3's warn-once table is the only part that could
+ * stand alone, and it is one screen.
  */
 #include <stdio.h>
 #include <stdlib.h>
