@@ -17,7 +17,8 @@
 #include "api.h"
 #include "db.h"
 #include "log.h"
-#include "reconcile.h"
+#include "ingest.h"
+#include "results.h"
 #include "store.h"
 #include "util.h"
 #include "wire.h"
@@ -288,7 +289,7 @@ workload_put_keeps_created_and_plugin(void **state)
 	pr.workload_id = "w1";
 	pr.ok = true;
 	pr.started_at = 77;
-	assert_int_equal(recon_apply_plugin_result(&fx->st, &pr), 0);
+	assert_int_equal(results_apply(&fx->st, &pr), 0);
 	usleep(2000);
 	w.name = "renamed";
 	w.created_at = 5;   /* ignored */
@@ -383,7 +384,7 @@ container_put_rules(void **state)
 		struct wire_container c;
 		struct wire_kv kv = {"tinyforge.workload.id", "w1"};
 		struct wire_snapshot s;
-		struct recon_result r;
+		struct rules_result r;
 
 		memset(&c, 0, sizeof(c));
 		c.id = "def456";
@@ -396,12 +397,12 @@ container_put_rules(void **state)
 		s.complete = true;
 		s.containers = &c;
 		s.ncontainers = 1;
-		assert_int_equal(recon_apply_snapshot(&fx->st, &s, 0, &r), 0);
+		assert_int_equal(ingest_snapshot(&fx->st, &s, 0, &r), 0);
 		assert_int_equal(r.changed, 1);
 		assert_int_equal(r.ignored_project, 0);
 		c.id = "abc123"; /* the old id is no longer bound */
 		s.gen = 2;
-		assert_int_equal(recon_apply_snapshot(&fx->st, &s, 0, &r), 0);
+		assert_int_equal(ingest_snapshot(&fx->st, &s, 0, &r), 0);
 		assert_int_equal(r.ignored_project, 1);
 	}
 	assert_true(simple(fx, "container.get", "w1:api"));

@@ -1,7 +1,8 @@
 /*
- * db.h: recon-store's LMDB database (db.c is the only file that includes
- * <lmdb.h>): records, the Docker id index, the change log, the head
- * revision, and write transactions that grow the map when it fills up.
+ * db.h: recon-store's LMDB database: write transactions that grow the map
+ * when it fills up (db.c), records (db_records.c), the Docker id index
+ * (db_docker.c), the change log and the head revision (db_log.c). Only
+ * those files include <lmdb.h>, through their private db_impl.h.
  *
  * On-disk layout (one LMDB environment in --data-dir, five named DBs):
  *   workloads  workload id -> msgpack workload record (secrets included)
@@ -49,6 +50,8 @@ void db_set_publish(struct db *, db_publish_fn, void *arg);
 uint64_t db_map_resizes(const struct db *);
 /* Events committed since db_open. */
 uint64_t db_events_committed(const struct db *);
+/* Write transactions committed (each a durable sync) since db_open. */
+uint64_t db_commits(const struct db *);
 
 /*
  * A transaction body. Returns 0 to commit, a positive value to abort
@@ -59,9 +62,10 @@ uint64_t db_events_committed(const struct db *);
  */
 typedef int (*db_txn_fn)(struct dbtx *, void *arg);
 
-/* Runs fn in a write transaction and commits; on MDB_MAP_FULL aborts,
- * doubles the map (up to max_map_size) and runs fn again. Events are
- * published only after the commit. Returns fn's value, or -1. */
+/* Runs fn in a write transaction and commits, unless fn wrote nothing
+ * (then the transaction is aborted: nothing is synced); on MDB_MAP_FULL
+ * aborts, doubles the map (up to max_map_size) and runs fn again. Events
+ * are published only after the commit. Returns fn's value, or -1. */
 int db_write(struct db *, db_txn_fn, void *arg);
 /* Runs fn in a read-only transaction; fn's value, or -1. */
 int db_read(struct db *, db_txn_fn, void *arg);
@@ -83,10 +87,10 @@ int db_row_del(struct dbtx *, const char *id);
 int db_docker_get(struct dbtx *, const char *docker_id, char *rowid);
 /*
  * As db_docker_get, and *digest gets the digest of that row's
- * Docker-derived fields as stored (0: not known). db.c keeps it in step
- * with every write and delete of the row, so a pass that computes the
- * same digest for the container knows the row needs no change without
- * reading it.
+ * Docker-derived fields as stored (0: not known). db_docker.c keeps it
+ * in step with every write and delete of the row, so a pass that
+ * computes the same digest for the container knows the row needs no
+ * change without reading it.
  */
 int db_docker_find(struct dbtx *, const char *docker_id, char *rowid,
                    uint64_t *digest);

@@ -19,14 +19,11 @@ static const char *const reason_names[JOBS_NREASONS] = {
 };
 
 void
-jobs_init(struct jobs *j, struct db *db, nng_socket sock, db_publish_fn next,
-          void *next_arg)
+jobs_init(struct jobs *j, struct db *db, nng_socket sock)
 {
 	memset(j, 0, sizeof(*j));
 	j->db = db;
 	j->sock = sock;
-	j->next = next;
-	j->next_arg = next_arg;
 }
 
 static void
@@ -70,12 +67,11 @@ due_now(struct jobs *j)
 
 /* Adds wid to the reason's set (kept sorted); an id already waiting is
  * the fold. */
-static int
+static void
 pending_add(struct jobs *j, enum jobs_reason r, const char *wid)
 {
 	struct jobs_pending *p = &j->pend[r];
 	size_t lo = 0, hi = p->nwids, mid;
-	char **n, *s;
 	int c;
 
 	j->requested++;
@@ -84,7 +80,7 @@ pending_add(struct jobs *j, enum jobs_reason r, const char *wid)
 		if ((c = strcmp(wid, p->wids[mid])) == 0) {
 			j->folded++;
 			due_now(j);
-			return 0;
+			return;
 		}
 		if (c < 0)
 			hi = mid;
@@ -92,30 +88,16 @@ pending_add(struct jobs *j, enum jobs_reason r, const char *wid)
 			lo = mid + 1;
 	}
 	if (p->nwids == p->capwids) {
-		size_t cap = p->capwids ? p->capwids * 2 : 8;
-		if ((n = realloc(p->wids, cap * sizeof(*n))) == NULL) {
-			log_warn("unable to note a %s job for %s",
-			         reason_names[r], wid);
-			j->dropped++;
-			return -1;
-		}
-		p->wids = n;
-		p->capwids = cap;
-	}
-	if ((s = strdup(wid)) == NULL) {
-		log_warn("unable to note a %s job for %s", reason_names[r],
-		         wid);
-		j->dropped++;
-		return -1;
+		p->capwids = p->capwids ? p->capwids * 2 : 8;
+		p->wids = xreallocarray(p->wids, p->capwids, sizeof(*p->wids));
 	}
 	memmove(&p->wids[lo + 1], &p->wids[lo],
 	        (p->nwids - lo) * sizeof(*p->wids));
-	p->wids[lo] = s;
+	p->wids[lo] = xstrdup(wid);
 	p->nwids++;
 	p->waiting = true;
 	p->built = false;
 	due_now(j);
-	return 0;
 }
 
 bool
@@ -130,34 +112,10 @@ jobs_state_worthy(const char *prev, const char *state)
 }
 
 void
-jobs_tap(void *arg, const void *msg, size_t len)
+jobs_state(struct jobs *j, const char *wid)
 {
-	struct jobs *j = arg;
-	const char *nul = memchr(msg, '\0', len);
-	char err[WIRE_ERR_LEN];
-	struct wire_event ev;
-	struct arena *a;
-	size_t off;
-
-	if (nul != NULL &&
-	    strncmp(msg, "container/", sizeof("container/") - 1) == 0) {
-		off = (size_t)(nul + 1 - (const char *)msg);
-		a = arena_new();
-		if (wire_decode_event(nul + 1, len - off, a, &ev, err) == -1)
-			log_warnx("unable to read a published event: %s", err);
-		else if (ev.type == WIRE_EV_CONTAINER &&
-		         !str_eq(ev.op, "delete") &&
-		         !str_empty(ev.row->workload_id) &&
-		         jobs_state_worthy(ev.prev_state, ev.row->state)) {
-			log_debug("row %s went from %s to %s: state job for %s",
-			          ev.row->id, ev.prev_state, ev.row->state,
-			          ev.row->workload_id);
-			pending_add(j, JOBS_STATE, ev.row->workload_id);
-		}
-		arena_free(a);
-	}
-	if (j->next != NULL)
-		j->next(j->next_arg, msg, len);
+	if (j != NULL)
+		pending_add(j, JOBS_STATE, wid);
 }
 
 void
@@ -178,8 +136,7 @@ jobs_manual(struct jobs *j, const char *wid)
 {
 	if (j == NULL)
 		return -1;
-	if (pending_add(j, JOBS_MANUAL, wid) == -1)
-		return 0;
+	pending_add(j, JOBS_MANUAL, wid);
 	jobs_flush(j, true);
 	return j->pend[JOBS_MANUAL].waiting ? 0 : 1;
 }

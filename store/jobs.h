@@ -38,9 +38,7 @@ struct jobs_pending {
 
 struct jobs {
 	struct db *db;
-	nng_socket sock;    /* PUSH to the dispatcher's jobs */
-	db_publish_fn next; /* where published events go on to */
-	void *next_arg;
+	nng_socket sock; /* PUSH to the dispatcher's jobs */
 	struct jobs_pending pend[JOBS_NREASONS];
 	int64_t due_ms; /* mono time of the next try; 0: none waits */
 	/* Every request is folded or goes out in a job (or names nothing
@@ -53,22 +51,19 @@ struct jobs {
 	uint64_t requests_void; /* no workload of theirs has a source_kind */
 	uint64_t sent;          /* job messages the dispatcher's socket took */
 	uint64_t busy;          /* sends refused as busy: the job waits */
-	uint64_t dropped;       /* requests lost (out of memory), logged */
 	bool stalled;           /* the last send was refused (logged once) */
 };
 
-/* Sets up j to send on sock; published events go on to next(next_arg). */
-void jobs_init(struct jobs *j, struct db *db, nng_socket sock,
-               db_publish_fn next, void *next_arg);
+/* Sets up j to send on sock. */
+void jobs_init(struct jobs *j, struct db *db, nng_socket sock);
 void jobs_fini(struct jobs *j);
 
 /*
- * A db_publish_fn (arg: struct jobs *) that watches committed container
- * events for a row that stopped running — it became missing or stopped,
- * or left running for any other state — notes a state job for its
- * workload, and hands every message on unchanged.
+ * A state job for wid (j NULL: no-op): a row of it stopped running (it
+ * became missing or stopped, or left running for any other state), as
+ * changes.c noted in a transaction that has committed.
  */
-void jobs_tap(void *arg, const void *msg, size_t len);
+void jobs_state(struct jobs *j, const char *wid);
 /* R11: a pass job is due (j NULL: no-op). */
 void jobs_pass(struct jobs *j);
 /* A manual job for wid, tried at once: 1 sent, 0 waiting for the

@@ -19,7 +19,8 @@
 #include "db.h"
 #include "jobs.h"
 #include "nngx.h"
-#include "reconcile.h"
+#include "ingest.h"
+#include "results.h"
 #include "store.h"
 #include "util.h"
 #include "wire.h"
@@ -77,9 +78,9 @@ fx_open(bool listen)
 	if (listen)
 		fx_listen(fx);
 	assert_int_equal(nngx_dial(&fx->push, NNGX_PUSH, fx->url, 1 << 24), 0);
-	jobs_init(&fx->j, fx->db, fx->push, count_pub, fx);
+	jobs_init(&fx->j, fx->db, fx->push);
 	fx->st.jobs = &fx->j;
-	db_set_publish(fx->db, jobs_tap, &fx->j);
+	db_set_publish(fx->db, count_pub, fx);
 	fx->a = arena_new();
 	return fx;
 }
@@ -198,7 +199,7 @@ snapshot(struct fx *fx, bool complete, int n, const char *const *wids,
 	s.complete = complete;
 	s.containers = cs;
 	s.ncontainers = (size_t)n;
-	assert_int_equal(recon_apply_snapshot(&fx->st, &s, 1, NULL), 0);
+	assert_int_equal(ingest_snapshot(&fx->st, &s, 1, NULL), 0);
 }
 
 /* The next job on the pull socket within ms, decoded into fx->a; -1 if

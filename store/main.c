@@ -21,7 +21,7 @@
 #include "jobs.h"
 #include "log.h"
 #include "nngx.h"
-#include "reconcile.h"
+#include "ingest.h"
 #include "sig.h"
 #include "store.h"
 #include "util.h"
@@ -121,7 +121,6 @@ serve_ingest(nng_socket sock, struct store *st)
 	int64_t t0 = mono_ms();
 	nng_msg *m;
 	uint32_t pipe;
-	int64_t peer;
 	size_t len;
 	int n;
 
@@ -129,19 +128,10 @@ serve_ingest(nng_socket sock, struct store *st)
 	     n++) {
 		if (nngx_try_recv(sock, &m) != 1)
 			return false;
-		/* everything on ingest changes state (SPEC §2) */
-		peer = nngx_peer_uid(m);
-		if (!nngx_uid_trusted(peer, opts.admin_uid)) {
-			st->ctr[STC_INGEST_FORBIDDEN]++;
-			log_warnx("refused an ingest message from %s %lld",
-			          peer < 0 ? "a peer with no uid" : "uid",
-			          (long long)peer);
-			nng_msg_free(m);
-			continue;
-		}
 		pipe = (uint32_t)nng_pipe_id(nng_msg_get_pipe(m));
 		len = nng_msg_len(m);
-		recon_ingest(st, nng_msg_body(m), len, pipe);
+		ingest_message(st, nng_msg_body(m), len, pipe,
+		               nngx_peer_uid(m));
 		nng_msg_free(m);
 		if (len >= MEM_BIG)
 			mem_release();
@@ -193,14 +183,14 @@ main(int argc, char **argv)
 	 * queue, oldest dropped first, bounds what a subscriber that stopped
 	 * reading holds (messages are shared between the queues). */
 	nng_socket_set_int(events, NNG_OPT_SENDBUF, EVENTS_QUEUE);
-	/* Dispatch jobs (R11, SPEC §8); jobs_tap sees every published event
-	 * for the state reason, then hands it to publish(). */
+	/* Dispatch jobs (R11, SPEC §8): changes.c notes the state reason
+	 * where a row's change is made and hands it to jobs on commit. */
 	if (daemon_dial(&d, &jobs, NNGX_PUSH, jobs_url, "jobs") == -1 ||
 	    nngx_send_buffer(jobs, JOBS_SENDBUF) == -1)
 		return EXIT_TEMP;
-	jobs_init(&jq, db, jobs, publish, &events);
+	jobs_init(&jq, db, jobs);
 	st.jobs = &jq;
-	db_set_publish(db, jobs_tap, &jq);
+	db_set_publish(db, publish, &events);
 
 	api_config(&st, &ccfg);
 	if ((srv = ctlsrv_new(ctl, &ccfg, CTL_SLOTS)) == NULL)

@@ -16,7 +16,8 @@
 
 #include "db.h"
 #include "log.h"
-#include "reconcile.h"
+#include "ingest.h"
+#include "results.h"
 #include "store.h"
 #include "util.h"
 #include "wire.h"
@@ -186,12 +187,12 @@ snap(const char *host, uint64_t gen, bool complete, struct wire_container *cs,
 	return s;
 }
 
-static struct recon_result
+static struct rules_result
 apply(struct fx *fx, struct wire_snapshot s)
 {
-	struct recon_result r;
+	struct rules_result r;
 
-	assert_int_equal(recon_apply_snapshot(&fx->st, &s, 0, &r), 0);
+	assert_int_equal(ingest_snapshot(&fx->st, &s, 0, &r), 0);
 	return r;
 }
 
@@ -285,7 +286,7 @@ r1_unlabeled_ignored(void **state)
 {
 	struct fx *fx = *state;
 	struct wire_container c[2];
-	struct recon_result r;
+	struct rules_result r;
 	struct wire_row rw;
 
 	workload(fx, "w1", "stack");
@@ -304,7 +305,7 @@ r2_unknown_and_invalid_ids(void **state)
 {
 	struct fx *fx = *state;
 	struct wire_container c[4];
-	struct recon_result r;
+	struct rules_result r;
 	struct wire_row rw;
 
 	workload(fx, "w1", "stack");
@@ -328,7 +329,7 @@ r3_kind_label(void **state)
 {
 	struct fx *fx = *state;
 	struct wire_container c[3];
-	struct recon_result r;
+	struct rules_result r;
 	struct wire_row rw;
 
 	workload(fx, "w1", "stack");
@@ -349,7 +350,7 @@ r3_kind_label(void **state)
  * hold needle. */
 static size_t
 apply_logged(struct fx *fx, struct wire_snapshot s, const char *needle,
-             struct recon_result *r)
+             struct rules_result *r)
 {
 	FILE *f = tmpfile();
 	char line[1024];
@@ -380,7 +381,7 @@ r3_kind_warned_once(void **state)
 {
 	struct fx *fx = *state;
 	struct wire_container c[2];
-	struct recon_result r;
+	struct rules_result r;
 	const char *warn = "differs from workload";
 
 	log_init("recon-store-test", "text", 0);
@@ -394,7 +395,7 @@ r3_kind_warned_once(void **state)
 	                 0);
 	assert_int_equal(r.ignored_kind, 1);
 	assert_int_equal(fx->st.ctr[STC_IGNORED_KIND], 2);
-	assert_int_equal(fx->st.kind_warnings, 1);
+	assert_int_equal(fx->st.ctr[STC_KIND_WARNINGS], 1);
 
 	/* the stored kind changes to another that differs: warned anew */
 	workload(fx, "w1", "project");
@@ -411,7 +412,7 @@ r3_kind_warned_once(void **state)
 	assert_int_equal(apply_logged(fx, snap("h", 6, true, c, 2), warn, &r),
 	                 1); /* d1 again; d2 matches */
 	assert_int_equal(fx->st.ctr[STC_IGNORED_KIND], 8);
-	assert_int_equal(fx->st.kind_warnings, 5);
+	assert_int_equal(fx->st.ctr[STC_KIND_WARNINGS], 5);
 }
 
 /* The table is bounded: more mismatched containers than it holds are all
@@ -422,7 +423,7 @@ r3_kind_warned_bounded(void **state)
 	struct fx *fx = *state;
 	size_t n = STORE_KIND_WARNED_MAX + 10, i;
 	struct wire_container *c = calloc(n, sizeof(*c));
-	struct recon_result r;
+	struct rules_result r;
 	char id[32];
 
 	assert_non_null(c);
@@ -440,7 +441,7 @@ r3_kind_warned_bounded(void **state)
 	/* a second pass: only what fell out of the table warns again */
 	apply_logged(fx, snap("h", 2, true, c, n), "differs from workload", &r);
 	assert_int_equal(r.ignored_kind, n);
-	assert_true(fx->st.kind_warnings <= 2 * n);
+	assert_true(fx->st.ctr[STC_KIND_WARNINGS] <= 2 * n);
 	assert_int_equal(fx->st.ctr[STC_IGNORED_KIND], 2 * n);
 	free(c);
 }
@@ -502,7 +503,7 @@ r5_project_unbound_ignored(void **state)
 {
 	struct fx *fx = *state;
 	struct wire_container c[1];
-	struct recon_result r;
+	struct rules_result r;
 	struct wire_row rw;
 
 	workload(fx, "w1", "project");
@@ -547,7 +548,7 @@ r6_running_beats_newer(void **state)
 {
 	struct fx *fx = *state;
 	struct wire_container c[2];
-	struct recon_result r;
+	struct rules_result r;
 	struct wire_row rw;
 
 	workload(fx, "s1", "site");
@@ -605,7 +606,7 @@ r7_sweep_per_host(void **state)
 {
 	struct fx *fx = *state;
 	struct wire_container a[2], b[1];
-	struct recon_result r;
+	struct rules_result r;
 	struct wire_row rw;
 	size_t mark;
 
@@ -650,7 +651,7 @@ r8_refused_input_keeps_row(void **state)
 	struct fx *fx = *state;
 	struct wire_container a[2];
 	struct wire_snapshot s;
-	struct recon_result r;
+	struct rules_result r;
 	struct wire_row rw;
 	char *skipped[] = {"a1"};
 
@@ -687,7 +688,7 @@ r7_unbound_rows_not_swept(void **state)
 {
 	struct fx *fx = *state;
 	struct wire_row rw, pending;
-	struct recon_result r;
+	struct rules_result r;
 
 	workload(fx, "p", "project");
 	memset(&pending, 0, sizeof(pending));
@@ -707,7 +708,7 @@ r8_incomplete_sweeps_nothing(void **state)
 {
 	struct fx *fx = *state;
 	struct wire_container c[2];
-	struct recon_result r;
+	struct rules_result r;
 	struct wire_row rw;
 
 	workload(fx, "k1", "stack");
@@ -750,7 +751,7 @@ r9_state_mapping(void **state)
 
 	workload(fx, "k1", "stack");
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		assert_string_equal(recon_state_map(cases[i].docker),
+		assert_string_equal(rules_state_map(cases[i].docker),
 		                    cases[i].row);
 		snprintf(role, sizeof(role), "r%zu", i);
 		c[0] = ctr(fx, role, cases[i].docker, 1, "k1", NULL, role);
@@ -791,7 +792,7 @@ unchanged_snapshot_is_quiet(void **state)
 {
 	struct fx *fx = *state;
 	struct wire_container c[2];
-	struct recon_result r;
+	struct rules_result r;
 	struct wire_row rw;
 	uint64_t h;
 	size_t mark;
@@ -912,21 +913,75 @@ quiet_passes_stay_right(void **state)
 	assert_int_equal(row(fx, "k1:y", &rw), 1);
 	assert_string_equal(rw.state, "running");
 
-	/* a delta writes the time it saw the container */
+	/* a delta that changes nothing writes nothing: the row reads the
+	 * time of its host's last pass */
 	{
 		struct wire_delta d;
-		struct recon_result r;
+		struct rules_result r;
 
 		memset(&d, 0, sizeof(d));
 		d.host = "h";
 		d.gen = 9;
 		d.containers = c;
 		d.ncontainers = 1;
-		assert_int_equal(recon_apply_delta(&fx->st, &d, 0, &r), 0);
+		assert_int_equal(ingest_delta(&fx->st, &d, 0, &r), 0);
 		assert_int_equal(r.changed, 0);
 		assert_int_equal(row(fx, "k1:x", &rw), 1);
-		assert_true(rw.last_seen_at > 1700000000008);
+		assert_int_equal(rw.last_seen_at, 1700000000008);
 	}
+}
+
+/*
+ * A delta (a re-read after a Docker event) whose containers show what is
+ * stored changes nothing and commits nothing: the head revision and the
+ * commit counter stay, no event goes out. One that changes a row commits
+ * once, with the row's event.
+ */
+static void
+delta_unchanged_commits_nothing(void **state)
+{
+	struct fx *fx = *state;
+	struct wire_container c[2];
+	struct wire_delta d;
+	struct rules_result r;
+	struct wire_row rw;
+	uint64_t h0, c0;
+	size_t n0;
+
+	workload(fx, "k1", "stack");
+	c[0] = ctr(fx, "d1", "running", 1, "k1", NULL, "x");
+	c[1] = ctr(fx, "d2", "running", 1, "k1", NULL, "y");
+	apply(fx, snap("h", 1, true, c, 2));
+	h0 = head(fx);
+	c0 = db_commits(fx->db);
+	n0 = fx->npubs;
+	memset(&d, 0, sizeof(d));
+	d.host = "h";
+	d.gen = 2;
+	d.containers = c;
+	d.ncontainers = 2;
+	assert_int_equal(ingest_delta(&fx->st, &d, 0, &r), 0);
+	assert_true(r.applied);
+	assert_int_equal(r.changed, 0);
+	assert_int_equal(head(fx), h0);
+	assert_int_equal(db_commits(fx->db), c0);
+	assert_int_equal(fx->npubs, n0);
+	assert_int_equal(fx->st.ctr[STC_DELTAS], 1);
+	assert_int_equal(fx->st.ctr[STC_DELTAS_UNCHANGED], 1);
+	assert_int_equal(row(fx, "k1:y", &rw), 1);
+	assert_int_equal(rw.last_seen_at, 1700000000001);
+
+	c[1] = ctr(fx, "d2", "exited", 1, "k1", NULL, "y");
+	d.gen = 3;
+	assert_int_equal(ingest_delta(&fx->st, &d, 0, &r), 0);
+	assert_int_equal(r.changed, 1);
+	assert_int_equal(head(fx), h0 + 1);
+	assert_int_equal(db_commits(fx->db), c0 + 1);
+	assert_int_equal(fx->npubs, n0 + 1);
+	assert_int_equal(fx->st.ctr[STC_DELTAS_UNCHANGED], 1);
+	assert_int_equal(row(fx, "k1:y", &rw), 1);
+	assert_string_equal(rw.state, "stopped");
+	assert_true(rw.last_seen_at > 1700000000001);
 }
 
 static int
@@ -1047,7 +1102,7 @@ map_full_grows(void **state)
 	    teardown(state) == 0 ? fx_open(DB_MAP_MIN, 100000) : NULL;
 	enum { N = 3000 };
 	struct wire_container *c = calloc(N, sizeof(*c));
-	struct recon_result r;
+	struct rules_result r;
 	struct db_stats s;
 	struct wire_row rw;
 	char id[80], role[32];
@@ -1081,7 +1136,7 @@ delta_upserts_and_gone(void **state)
 	struct fx *fx = *state;
 	struct wire_container c[2];
 	struct wire_delta d;
-	struct recon_result r;
+	struct rules_result r;
 	struct wire_row rw;
 	char *gone[2] = {"d1", "never-seen"};
 
@@ -1097,7 +1152,7 @@ delta_upserts_and_gone(void **state)
 	d.ncontainers = 1;
 	d.gone = gone;
 	d.ngone = 2;
-	assert_int_equal(recon_apply_delta(&fx->st, &d, 0, &r), 0);
+	assert_int_equal(ingest_delta(&fx->st, &d, 0, &r), 0);
 	assert_int_equal(r.changed, 1);
 	assert_int_equal(r.missing, 1);
 	assert_int_equal(row(fx, "k1:x", &rw), 1);
@@ -1117,29 +1172,29 @@ stale_gens_dropped(void **state)
 	struct wire_container c[1];
 	struct wire_snapshot s;
 	struct wire_delta d;
-	struct recon_result r;
+	struct rules_result r;
 
 	workload(fx, "k1", "stack");
 	c[0] = ctr(fx, "d1", "running", 1, "k1", NULL, "x");
 	s = snap("h", 10, true, c, 1);
-	assert_int_equal(recon_apply_snapshot(&fx->st, &s, 7, &r), 0);
+	assert_int_equal(ingest_snapshot(&fx->st, &s, 7, &r), 0);
 	assert_true(r.applied);
 	s = snap("h", 9, true, NULL, 0);
-	assert_int_equal(recon_apply_snapshot(&fx->st, &s, 7, &r), 0);
+	assert_int_equal(ingest_snapshot(&fx->st, &s, 7, &r), 0);
 	assert_false(r.applied);
 	memset(&d, 0, sizeof(d));
 	d.host = "h";
 	d.gen = 3;
-	assert_int_equal(recon_apply_delta(&fx->st, &d, 7, &r), 0);
+	assert_int_equal(ingest_delta(&fx->st, &d, 7, &r), 0);
 	assert_false(r.applied);
 	assert_int_equal(fx->st.ctr[STC_STALE], 2);
 	/* another host has its own gen */
 	s = snap("other", 1, true, NULL, 0);
-	assert_int_equal(recon_apply_snapshot(&fx->st, &s, 7, &r), 0);
+	assert_int_equal(ingest_snapshot(&fx->st, &s, 7, &r), 0);
 	assert_true(r.applied);
 	/* a new pipe with a low gen: a restarted lister, applied */
 	s = snap("h", 1, true, NULL, 0);
-	assert_int_equal(recon_apply_snapshot(&fx->st, &s, 8, &r), 0);
+	assert_int_equal(ingest_snapshot(&fx->st, &s, 8, &r), 0);
 	assert_true(r.applied);
 	assert_int_equal(r.missing, 1);
 	assert_int_equal(fx->st.ctr[STC_SNAPSHOTS], 3);
@@ -1161,12 +1216,12 @@ plugin_results(void **state)
 	pr.error = "exit 3";
 	pr.started_at = 1000;
 	pr.duration_ms = 42;
-	assert_int_equal(recon_apply_plugin_result(&fx->st, &pr), 0);
+	assert_int_equal(results_apply(&fx->st, &pr), 0);
 	pr.ok = true;
 	pr.error = "";
 	pr.started_at = 2000;
 	pr.reason = "manual";
-	assert_int_equal(recon_apply_plugin_result(&fx->st, &pr), 0);
+	assert_int_equal(results_apply(&fx->st, &pr), 0);
 	assert_int_equal(npub(fx, mark, "plugin"), 2);
 	w = *fx->pubs[1].ev.workload;
 	assert_string_equal(fx->pubs[1].topic, "workload/k1");
@@ -1178,7 +1233,7 @@ plugin_results(void **state)
 	assert_string_equal(w.plugin.last_reason, "manual");
 	assert_int_equal(w.plugin.duration_ms, 42);
 	pr.workload_id = "ghost";
-	assert_int_equal(recon_apply_plugin_result(&fx->st, &pr), 0);
+	assert_int_equal(results_apply(&fx->st, &pr), 0);
 	assert_int_equal(fx->st.ctr[STC_PLUGIN_UNKNOWN], 1);
 	assert_int_equal(fx->st.ctr[STC_PLUGIN_RESULTS], 2);
 	assert_int_equal(head(fx), 2);
@@ -1196,22 +1251,23 @@ ingest_decodes_and_counts(void **state)
 	struct wire_row rw;
 
 	workload(fx, "k1", "stack");
-	assert_int_equal(recon_ingest(&fx->st, garbage, sizeof(garbage), 0), 0);
+	assert_int_equal(
+	    ingest_message(&fx->st, garbage, sizeof(garbage), 0, 0), 0);
 	assert_int_equal(fx->st.ctr[STC_BAD_MESSAGES], 1);
 	memset(&dj, 0, sizeof(dj));
 	dj.reason = "pass";
 	assert_int_equal(wire_encode_dispatch(&b, &dj), 0);
-	assert_int_equal(recon_ingest(&fx->st, b.data, b.len, 0), 0);
+	assert_int_equal(ingest_message(&fx->st, b.data, b.len, 0, 0), 0);
 	assert_int_equal(fx->st.ctr[STC_UNKNOWN_MESSAGES], 1);
 	c[0] = ctr(fx, "d1", "running", 1, "k1", NULL, "x");
 	s = snap("h", 1, true, c, 1);
 	wbuf_reset(&b);
 	assert_int_equal(wire_encode_snapshot(&b, &s), 0);
 	/* truncated: rejected whole, nothing applied */
-	assert_int_equal(recon_ingest(&fx->st, b.data, b.len - 3, 0), 0);
+	assert_int_equal(ingest_message(&fx->st, b.data, b.len - 3, 0, 0), 0);
 	assert_int_equal(fx->st.ctr[STC_BAD_MESSAGES], 2);
 	assert_int_equal(row(fx, "k1:x", &rw), 0);
-	assert_int_equal(recon_ingest(&fx->st, b.data, b.len, 0), 0);
+	assert_int_equal(ingest_message(&fx->st, b.data, b.len, 0, 0), 0);
 	assert_int_equal(row(fx, "k1:x", &rw), 1);
 	assert_int_equal(fx->st.ctr[STC_SNAPSHOTS], 1);
 	wbuf_free(&b);
@@ -1311,6 +1367,8 @@ main(void)
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(unchanged_snapshot_is_quiet, setup,
 	                                    teardown),
+	    cmocka_unit_test_setup_teardown(delta_unchanged_commits_nothing,
+	                                    setup, teardown),
 	    cmocka_unit_test_setup_teardown(revisions_and_change_log, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(aborted_write_leaves_nothing, setup,

@@ -15,6 +15,7 @@
 const char *const store_ctr_names[STC_COUNT] = {
     [STC_SNAPSHOTS] = "snapshots",
     [STC_DELTAS] = "deltas",
+    [STC_DELTAS_UNCHANGED] = "deltas_unchanged",
     [STC_PLUGIN_RESULTS] = "plugin_results",
     [STC_INCOMPLETE] = "incomplete",
     [STC_STALE] = "stale",
@@ -24,12 +25,14 @@ const char *const store_ctr_names[STC_COUNT] = {
     [STC_IGNORED_INVALID] = "ignored_invalid",
     [STC_IGNORED_UNKNOWN] = "ignored_unknown",
     [STC_IGNORED_KIND] = "ignored_kind",
+    [STC_KIND_WARNINGS] = "kind_warnings",
     [STC_IGNORED_PROJECT] = "ignored_project",
     [STC_PLUGIN_UNKNOWN] = "plugin_unknown",
     [STC_ROWS_CHANGED] = "rows_changed",
     [STC_ROWS_MISSING] = "rows_missing",
     [STC_SWEEP_KEPT] = "sweep_kept",
     [STC_EVENTS] = "events",
+    [STC_COMMITS] = "commits",
     [STC_WRITE_ERRORS] = "write_errors",
     [STC_REQUEST_ERRORS] = "request_errors",
     [STC_INGEST_FORBIDDEN] = "ingest_forbidden",
@@ -47,10 +50,8 @@ static char *
 label_key(const char *prefix, const char *name)
 {
 	size_t n = strlen(prefix) + strlen(name) + 1;
-	char *k = malloc(n);
+	char *k = xmalloc(n);
 
-	if (k == NULL)
-		return NULL;
 	snprintf(k, n, "%s%s", prefix, name);
 	return k;
 }
@@ -64,18 +65,8 @@ store_init(struct store *st, struct db *db, const char *label_prefix,
 	st->key_id = label_key(label_prefix, "workload.id");
 	st->key_kind = label_key(label_prefix, "workload.kind");
 	st->key_role = label_key(label_prefix, "role");
-	if (st->key_id == NULL || st->key_kind == NULL ||
-	    st->key_role == NULL) {
-		log_warn("unable to set up label keys");
-		store_fini(st);
-		return -1;
-	}
-	if ((st->kind_warned = calloc(STORE_KIND_WARNED_MAX,
-	                              sizeof(*st->kind_warned))) == NULL) {
-		log_warn("unable to set up the kind warnings table");
-		store_fini(st);
-		return -1;
-	}
+	st->kind_warned =
+	    xcalloc(STORE_KIND_WARNED_MAX, sizeof(*st->kind_warned));
 	st->own_uid = (int64_t)geteuid();
 	st->admin_uid = admin_uid;
 	st->started_ms = mono_ms();
@@ -95,6 +86,11 @@ store_fini(struct store *st)
 	free(st->gens);
 	free(st->kind_warned);
 	st->kind_warned = NULL;
+	for (i = 0; i < st->nstate_notes; i++)
+		free(st->state_notes[i]);
+	free(st->state_notes);
+	st->state_notes = NULL;
+	st->nstate_notes = st->capstate_notes = 0;
 	st->nkind_warned = st->kind_warned_next = 0;
 	st->key_id = st->key_kind = st->key_role = NULL;
 	st->gens = NULL;
@@ -113,6 +109,7 @@ store_counters(const struct store *st, struct wire_counter *out)
 	if (st->db != NULL) {
 		out[STC_MAP_RESIZES].value = db_map_resizes(st->db);
 		out[STC_EVENTS].value = db_events_committed(st->db);
+		out[STC_COMMITS].value = db_commits(st->db);
 	}
 	if (st->jobs != NULL) {
 		out[STC_JOBS_REQUESTED].value = st->jobs->requested;
@@ -121,7 +118,6 @@ store_counters(const struct store *st, struct wire_counter *out)
 		out[STC_JOBS_REQUESTS_VOID].value = st->jobs->requests_void;
 		out[STC_JOBS_SENT].value = st->jobs->sent;
 		out[STC_JOBS_BUSY].value = st->jobs->busy;
-		out[STC_JOBS_DROPPED].value = st->jobs->dropped;
 	}
 }
 
@@ -164,17 +160,8 @@ store_gen_set(struct store *st, const char *host, uint64_t gen, uint32_t pipe)
 			return 0;
 		}
 	}
-	g = realloc(st->gens, (st->ngens + 1) * sizeof(*g));
-	if (g == NULL) {
-		log_warn("unable to remember gen of host %s", host);
-		return -1;
-	}
-	st->gens = g;
-	g[st->ngens].host = strdup(host);
-	if (g[st->ngens].host == NULL) {
-		log_warn("unable to remember gen of host %s", host);
-		return -1;
-	}
+	g = st->gens = xreallocarray(st->gens, st->ngens + 1, sizeof(*g));
+	g[st->ngens].host = xstrdup(host);
 	g[st->ngens].gen = gen;
 	g[st->ngens].pipe = pipe;
 	st->ngens++;

@@ -17,6 +17,8 @@
 enum store_ctr {
 	STC_SNAPSHOTS,         /* snapshots applied */
 	STC_DELTAS,            /* deltas applied */
+	STC_DELTAS_UNCHANGED,  /* of those, deltas that changed nothing and
+	                          committed nothing */
 	STC_PLUGIN_RESULTS,    /* plugin results applied */
 	STC_INCOMPLETE,        /* snapshots with complete=false (no sweep) */
 	STC_STALE,             /* snapshots/deltas older than the applied gen */
@@ -26,12 +28,14 @@ enum store_ctr {
 	STC_IGNORED_INVALID,   /* id, role or Docker id breaks the pattern */
 	STC_IGNORED_UNKNOWN,   /* R2: no such workload */
 	STC_IGNORED_KIND,      /* R3: kind label differs from the stored kind */
+	STC_KIND_WARNINGS,     /* R3: of those, warnings logged (once each) */
 	STC_IGNORED_PROJECT,   /* R5: unbound container of a project */
 	STC_PLUGIN_UNKNOWN,    /* plugin result for no stored workload */
 	STC_ROWS_CHANGED,     /* rows upserted with a change by passes/deltas */
 	STC_ROWS_MISSING,     /* rows turned missing (R7 and gone) */
 	STC_SWEEP_KEPT,       /* R8: rows a sweep kept, their input refused */
 	STC_EVENTS,           /* events committed (kept by db.c) */
+	STC_COMMITS,          /* write transactions committed (kept by db.c) */
 	STC_WRITE_ERRORS,     /* write transactions that failed */
 	STC_REQUEST_ERRORS,   /* requests answered ok:false */
 	STC_INGEST_FORBIDDEN, /* ingest messages refused for the peer */
@@ -43,7 +47,8 @@ enum store_ctr {
 	STC_JOBS_REQUESTS_VOID,
 	STC_JOBS_SENT,
 	STC_JOBS_BUSY,
-	STC_JOBS_DROPPED,
+	STC_JOBS_DROPPED, /* always 0: out of memory aborts (util.h); kept
+	                     while test_burst.sh and the README name it */
 	STC_COUNT
 };
 
@@ -85,7 +90,10 @@ struct store {
 	struct jobs *jobs; /* dispatch jobs (jobs.c); NULL: none are sent */
 	struct store_kind_warned *kind_warned; /* STORE_KIND_WARNED_MAX */
 	size_t nkind_warned, kind_warned_next;
-	uint64_t kind_warnings; /* R3 warnings logged */
+	/* workloads of the write transaction under way that a state job is
+	 * due for (changes.c): handed to jobs once it commits */
+	char **state_notes;
+	size_t nstate_notes, capstate_notes;
 };
 
 /* Sets up st around an open db; 0, or -1 logged. */

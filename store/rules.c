@@ -1,15 +1,19 @@
 /*
- * reconcile.c: SPEC §4's rules R1-R10 applied to snapshots and deltas,
- * and plugin results folded into workload records. One message is one
- * write transaction: readers never see half a pass.
+ * rules.c: SPEC §4's rules R1-R10 applied to a snapshot or a delta: each
+ * container resolved to its row (R1-R6), one pick per row (R6), the
+ * upserts (R4), R7's sweep and Docker's destroyed containers. One message
+ * is one write transaction: readers never see half a pass. Over 600
+ * lines because the steps share one struct pass and read best in the
+ * order they run; R3's warn-once table is the only part that could
+ * stand alone, and it is one screen.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "jobs.h"
+#include "changes.h"
 #include "log.h"
-#include "reconcile.h"
+#include "rules.h"
 #include "util.h"
 
 #define STATE_MISSING "missing"
@@ -63,11 +67,11 @@ struct pass {
 	size_t nkept;
 	struct wslot *wc; /* open addressing, a power of two */
 	size_t wcap, wn;
-	struct recon_result r;
+	struct rules_result r;
 };
 
 const char *
-recon_state_map(const char *s)
+rules_state_map(const char *s)
 {
 	static const struct {
 		const char *docker, *row;
@@ -229,7 +233,7 @@ derive(const struct pass *p, const struct wire_workload *w, const char *role,
 	row->container_id = c->id;
 	row->image_ref = c->image != NULL ? c->image : "";
 	row->host = (char *)p->host;
-	row->state = (char *)recon_state_map(c->state);
+	row->state = (char *)rules_state_map(c->state);
 	row->port = c->nports > 0 ? c->ports[0] : 0; /* R10 */
 }
 
@@ -279,7 +283,7 @@ resolve(struct pass *p, struct dbtx *tx, const struct wire_container *c)
 	if (!str_empty(kind) && !str_eq(kind, w->kind)) {
 		/* once per container and kinds, not on every pass */
 		if (kind_warn_due(st, c->id, kind, w->kind)) {
-			st->kind_warnings++;
+			st->ctr[STC_KIND_WARNINGS]++;
 			log_warnx("container %s: kind label %.64s differs from "
 			          "workload %s's kind %s: ignored (warned "
 			          "once while it does)",
@@ -292,10 +296,11 @@ resolve(struct pass *p, struct dbtx *tx, const struct wire_container *c)
 	rid[0] = '\0';
 	if ((r = db_docker_find(tx, c->id, bound, &digest)) == -1)
 		return -1;
-	if (r == 1 && p->sweep && digest != 0) {
+	if (r == 1 && digest != 0) {
 		/* R4, the common case: the row bound to this container has
-		 * the fields it would get (and exists: db.c drops the digest
-		 * with the row). last_seen_at follows from the pass. */
+		 * the fields it would get (and exists: db_docker.c drops the
+		 * digest with the row). Nothing to write: last_seen_at follows
+		 * from the host's pass (rules_last_seen). */
 		memset(&want, 0, sizeof(want));
 		derive(p, w, role, c, &want);
 		same = wire_row_docker_digest(&want) == digest;
@@ -390,26 +395,13 @@ pick(struct pass *p)
 	}
 }
 
-static int
-row_event(struct dbtx *tx, const char *op, struct wire_row *row,
-          const char *prev_state)
-{
-	struct wire_event ev;
-
-	memset(&ev, 0, sizeof(ev));
-	ev.type = WIRE_EV_CONTAINER;
-	ev.op = (char *)op;
-	ev.row = row;
-	ev.prev_state = (char *)(prev_state != NULL ? prev_state : "");
-	ev.at = now_ms();
-	return db_event(tx, &ev);
-}
-
 /*
- * R4/R6: writes the winner of a row's candidates. In a complete snapshot
- * a row whose only change would be last_seen_at is not rewritten: the
- * host's pass time, recorded at the end of the pass, stands for it (see
- * db_host_seen).
+ * R4/R6: writes the winner of a row's candidates. A row whose only change
+ * would be last_seen_at is not rewritten, by a snapshot or a delta: a
+ * bound, present row reads the time of its host's last complete pass
+ * (rules_last_seen), so a delta that changes nothing writes nothing and
+ * commits nothing. A row that does change gets the time the container
+ * was seen.
  */
 static int
 upsert(struct pass *p, struct dbtx *tx, const struct cand *cd)
@@ -436,10 +428,8 @@ upsert(struct pass *p, struct dbtx *tx, const struct cand *cd)
 	derive(p, cd->w, cd->role, c, &row);
 	row.last_seen_at = p->seen_at;
 	changed = r == 0 || wire_row_docker_differ(&old, &row);
-	if (changed || (!p->sweep && old.last_seen_at < row.last_seen_at)) {
-		if (db_row_put(tx, &row) == -1)
-			return -1;
-	}
+	if (changed && db_row_put(tx, &row) == -1)
+		return -1;
 	/* bound through by_docker and still naming c: the index is right,
 	 * unless it has no digest yet (a database from before digests) */
 	if ((cd->old == NULL || !str_eq(old.container_id, c->id) ||
@@ -449,7 +439,8 @@ upsert(struct pass *p, struct dbtx *tx, const struct cand *cd)
 	if (!changed)
 		return 0;
 	p->r.changed++;
-	return row_event(tx, "upsert", &row, r == 1 ? old.state : "");
+	return changes_container(p->st, tx, "upsert", &row,
+	                         r == 1 ? old.state : "");
 }
 
 static int
@@ -468,7 +459,7 @@ mark_missing(struct pass *p, struct dbtx *tx, const char *row_id)
 	if (db_row_put(tx, &row) == -1)
 		return -1;
 	p->r.missing++;
-	return row_event(tx, "missing", &row, prev);
+	return changes_container(p->st, tx, "missing", &row, prev);
 }
 
 /* R7: rows the snapshot named are passed over undecoded. */
@@ -521,26 +512,6 @@ gone_one(struct pass *p, struct dbtx *tx, const char *docker_id)
 }
 
 static int
-pass_event(struct pass *p, struct dbtx *tx)
-{
-	struct wire_event ev;
-
-	memset(&ev, 0, sizeof(ev));
-	ev.type = WIRE_EV_PASS;
-	ev.host = (char *)p->host;
-	ev.gen = p->gen;
-	ev.seen = p->r.seen;
-	ev.changed = p->r.changed;
-	ev.missing = p->r.missing;
-	ev.ignored_unknown = p->r.ignored_unknown;
-	ev.ignored_kind = p->r.ignored_kind;
-	ev.duration_us = p->r.duration_us;
-	ev.at = now_ms();
-	return db_event(tx, &ev);
-}
-
-/* The transaction body; reruns from scratch after a map resize. */
-static int
 pass_run(struct dbtx *tx, void *arg)
 {
 	struct pass *p = arg;
@@ -586,28 +557,14 @@ pass_run(struct dbtx *tx, void *arg)
 	if (p->sweep && db_host_seen_set(tx, p->host, p->seen_at) == -1)
 		return -1;
 	p->r.duration_us = mono_us() - p->t0;
-	if (p->pass_event && pass_event(p, tx) == -1)
+	if (p->pass_event && changes_pass(tx, p->host, p->gen, &p->r) == -1)
 		return -1;
 	p->r.rev = db_head(tx);
 	return 0;
 }
 
-/* A lower gen than the host's last applied snapshot is stale, unless it
- * comes on another pipe than that snapshot did: then the lister restarted
- * and its counter began again. */
-static bool
-is_stale(struct store *st, const char *host, uint64_t gen, uint32_t pipe,
-         uint64_t *last)
-{
-	uint32_t lpipe;
-
-	if (store_gen_get(st, host, last, &lpipe) == 0 || gen >= *last)
-		return false;
-	return pipe == 0 || lpipe == 0 || pipe == lpipe;
-}
-
 static void
-count_result(struct store *st, const struct recon_result *r)
+count_result(struct store *st, const struct rules_result *r)
 {
 	st->ctr[STC_IGNORED_UNLABELED] += r->ignored_unlabeled;
 	st->ctr[STC_IGNORED_INVALID] += r->ignored_invalid;
@@ -619,334 +576,75 @@ count_result(struct store *st, const struct recon_result *r)
 	st->ctr[STC_ROWS_MISSING] += r->missing;
 }
 
-static int
-run_pass(struct store *st, struct pass *p, const char *what,
-         struct recon_result *res)
+int
+rules_apply(struct store *st, const struct rules_input *in,
+            struct rules_result *res)
 {
+	struct pass p;
 	int r;
 
-	p->st = st;
-	p->t0 = mono_us();
-	r = db_write(st->db, pass_run, p);
-	arena_free(p->a);
-	p->a = NULL;
+	memset(&p, 0, sizeof(p));
+	p.st = st;
+	p.host = in->host;
+	p.gen = in->gen;
+	p.seen_at = in->seen_at;
+	p.cs = in->cs;
+	p.ncs = in->ncs;
+	p.gone = in->gone;
+	p.ngone = in->ngone;
+	p.skipped = in->skipped;
+	p.nskipped = in->nskipped;
+	p.sweep = in->sweep;
+	p.pass_event = in->pass_event;
+	p.t0 = mono_us();
+	r = changes_write(st, pass_run, &p);
+	arena_free(p.a);
 	if (r != 0) {
 		st->ctr[STC_WRITE_ERRORS]++;
 		log_error(
 		    "unable to apply %s gen %llu of host %s: write failed",
-		    what, (unsigned long long)p->gen, p->host);
+		    in->what, (unsigned long long)p.gen, p.host);
 		return -1;
 	}
-	count_result(st, &p->r);
-	if (res != NULL) {
-		*res = p->r;
-		res->applied = true;
-	}
-	if (p->r.changed > 0 || p->r.missing > 0)
+	count_result(st, &p.r);
+	*res = p.r;
+	res->applied = true;
+	if (p.r.changed > 0 || p.r.missing > 0)
 		log_info("applied %s gen %llu of host %s: %llu seen, %llu "
 		         "changed, %llu missing, rev %llu, %llu us",
-		         what, (unsigned long long)p->gen, p->host,
-		         (unsigned long long)p->r.seen,
-		         (unsigned long long)p->r.changed,
-		         (unsigned long long)p->r.missing,
-		         (unsigned long long)p->r.rev,
-		         (unsigned long long)p->r.duration_us);
+		         in->what, (unsigned long long)p.gen, p.host,
+		         (unsigned long long)p.r.seen,
+		         (unsigned long long)p.r.changed,
+		         (unsigned long long)p.r.missing,
+		         (unsigned long long)p.r.rev,
+		         (unsigned long long)p.r.duration_us);
 	else
 		log_debug("applied %s gen %llu of host %s: %llu seen, no "
 		          "change, rev %llu, %llu us",
-		          what, (unsigned long long)p->gen, p->host,
-		          (unsigned long long)p->r.seen,
-		          (unsigned long long)p->r.rev,
-		          (unsigned long long)p->r.duration_us);
+		          in->what, (unsigned long long)p.gen, p.host,
+		          (unsigned long long)p.r.seen,
+		          (unsigned long long)p.r.rev,
+		          (unsigned long long)p.r.duration_us);
 	return 0;
-}
-
-int
-recon_apply_snapshot(struct store *st, const struct wire_snapshot *s,
-                     uint32_t pipe, struct recon_result *res)
-{
-	struct pass p;
-	uint64_t last;
-
-	if (res != NULL)
-		memset(res, 0, sizeof(*res));
-	if (str_empty(s->host)) {
-		st->ctr[STC_BAD_MESSAGES]++;
-		log_warnx("unable to apply a snapshot: no host");
-		return 0;
-	}
-	if (is_stale(st, s->host, s->gen, pipe, &last)) {
-		st->ctr[STC_STALE]++;
-		log_warnx("ignoring snapshot gen %llu of host %s: older than "
-		          "the applied gen %llu",
-		          (unsigned long long)s->gen, s->host,
-		          (unsigned long long)last);
-		return 0;
-	}
-	memset(&p, 0, sizeof(p));
-	p.host = s->host;
-	p.gen = s->gen;
-	p.seen_at = s->taken_at > 0 ? s->taken_at : now_ms();
-	p.cs = s->containers;
-	p.ncs = s->ncontainers;
-	p.skipped = s->skipped;
-	p.nskipped = s->nskipped;
-	p.pass_event = true;
-	/*
-	 * R8: the lister sends no snapshot for a failed list. Should an
-	 * incomplete one arrive anyway, what it does list is still true, so
-	 * its upserts apply; but it proves nothing about absent containers,
-	 * so nothing is swept.
-	 */
-	p.sweep = s->complete;
-	if (!s->complete) {
-		st->ctr[STC_INCOMPLETE]++;
-		log_warnx("snapshot gen %llu of host %s is incomplete: "
-		          "applying upserts only, no sweep",
-		          (unsigned long long)s->gen, s->host);
-	}
-	if (run_pass(st, &p, "snapshot", res) == -1)
-		return -1;
-	st->ctr[STC_SNAPSHOTS]++;
-	if (s->complete)
-		jobs_pass(st->jobs); /* R11 */
-	return store_gen_set(st, s->host, s->gen, pipe);
-}
-
-int
-recon_apply_delta(struct store *st, const struct wire_delta *d, uint32_t pipe,
-                  struct recon_result *res)
-{
-	struct pass p;
-	uint64_t last;
-
-	if (res != NULL)
-		memset(res, 0, sizeof(*res));
-	if (str_empty(d->host)) {
-		st->ctr[STC_BAD_MESSAGES]++;
-		log_warnx("unable to apply a delta: no host");
-		return 0;
-	}
-	if (is_stale(st, d->host, d->gen, pipe, &last)) {
-		st->ctr[STC_STALE]++;
-		log_warnx("ignoring delta gen %llu of host %s: older than the "
-		          "applied snapshot gen %llu",
-		          (unsigned long long)d->gen, d->host,
-		          (unsigned long long)last);
-		return 0;
-	}
-	memset(&p, 0, sizeof(p));
-	p.host = d->host;
-	p.gen = d->gen;
-	p.seen_at = now_ms();
-	p.cs = d->containers;
-	p.ncs = d->ncontainers;
-	p.gone = d->gone;
-	p.ngone = d->ngone;
-	if (run_pass(st, &p, "delta", res) == -1)
-		return -1;
-	st->ctr[STC_DELTAS]++;
-	return 0;
-}
-
-struct plugin_apply {
-	const struct wire_plugin_result *pr;
-	struct arena *a;
-	bool unknown;
-};
-
-/*
- * A plugin's error text (its stderr) with the workload's secret values
- * cut out: the plugin had them on stdin and may echo them, and the text
- * goes into a workload event, which must never carry a secret.
- */
-static char *
-redact_secrets(struct arena *a, const struct wire_workload *w, const char *text)
-{
-	const char *secrets[] = {w->notification_secret, w->webhook_secret,
-	                         w->webhook_signing_secret};
-	const char *mark = "[redacted]", *hit;
-	char *out = (char *)(text != NULL ? text : ""), *next;
-	size_t i, n, slen, mlen = strlen(mark);
-
-	for (i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++) {
-		if (str_empty(secrets[i]) || strstr(out, secrets[i]) == NULL)
-			continue;
-		slen = strlen(secrets[i]);
-		/* a secret shorter than the mark can only grow the text by
-		 * (mlen - slen) per hit: at most mlen per input byte */
-		n = strlen(out) * (mlen > slen ? mlen : 1) + 1;
-		next = arena_alloc(a, n);
-		for (n = 0; (hit = strstr(out, secrets[i])) != NULL;
-		     out = (char *)hit + slen) {
-			memcpy(next + n, out, (size_t)(hit - out));
-			n += (size_t)(hit - out);
-			memcpy(next + n, mark, mlen);
-			n += mlen;
-		}
-		memcpy(next + n, out, strlen(out) + 1);
-		out = next;
-	}
-	/* marks in place of one-byte secrets could outgrow the wire's limit */
-	if (strlen(out) > WIRE_TEXT_MAX)
-		out[WIRE_TEXT_MAX] = '\0';
-	return out;
-}
-
-static int
-plugin_run(struct dbtx *tx, void *arg)
-{
-	struct plugin_apply *pa = arg;
-	const struct wire_plugin_result *pr = pa->pr;
-	struct wire_workload w, pub;
-	struct wire_event ev;
-	int r;
-
-	arena_free(pa->a);
-	pa->a = arena_new();
-	pa->unknown = false;
-	if ((r = db_workload_get(tx, pr->workload_id, pa->a, &w)) == -1)
-		return -1;
-	if (r == 0) {
-		pa->unknown = true;
-		return 1;
-	}
-	w.plugin.runs++;
-	if (!pr->ok)
-		w.plugin.failures++;
-	w.plugin.last_run_at = pr->started_at;
-	w.plugin.last_ok = pr->ok;
-	if (pr->ok)
-		w.plugin.last_ok_at = pr->started_at;
-	w.plugin.last_error = redact_secrets(pa->a, &w, pr->error);
-	w.plugin.last_reason = pr->reason;
-	w.plugin.duration_ms = pr->duration_ms;
-	if (db_workload_put(tx, &w) == -1)
-		return -1;
-	store_workload_public(&pub, &w);
-	memset(&ev, 0, sizeof(ev));
-	ev.type = WIRE_EV_WORKLOAD;
-	ev.op = "plugin";
-	ev.workload = &pub;
-	ev.at = now_ms();
-	return db_event(tx, &ev);
-}
-
-int
-recon_apply_plugin_result(struct store *st, const struct wire_plugin_result *pr)
-{
-	struct plugin_apply pa = {pr, NULL, false};
-	int r;
-
-	if (!id_valid(pr->workload_id)) {
-		st->ctr[STC_PLUGIN_UNKNOWN]++;
-		log_warnx("dropping a plugin result: bad workload id");
-		return 0;
-	}
-	r = db_write(st->db, plugin_run, &pa);
-	arena_free(pa.a);
-	if (r < 0) {
-		st->ctr[STC_WRITE_ERRORS]++;
-		log_error("unable to record the plugin result of %s: write "
-		          "failed",
-		          pr->workload_id);
-		return -1;
-	}
-	if (pa.unknown) {
-		st->ctr[STC_PLUGIN_UNKNOWN]++;
-		log_warnx("dropping the plugin result of %s: no such workload",
-		          pr->workload_id);
-		return 0;
-	}
-	st->ctr[STC_PLUGIN_RESULTS]++;
-	log_info("plugin of %s (%s) %s in %lld ms", pr->workload_id,
-	         pr->reason != NULL ? pr->reason : "",
-	         pr->ok ? "succeeded" : "failed", (long long)pr->duration_ms);
-	return 0;
-}
-
-static int
-ingest_snapshot(struct store *st, const void *buf, size_t len, struct arena *a,
-                uint32_t pipe, char *err)
-{
-	struct wire_snapshot s;
-
-	if (wire_decode_snapshot(buf, len, a, &s, err) == -1)
-		return 1;
-	return recon_apply_snapshot(st, &s, pipe, NULL);
-}
-
-static int
-ingest_delta(struct store *st, const void *buf, size_t len, struct arena *a,
-             uint32_t pipe, char *err)
-{
-	struct wire_delta d;
-
-	if (wire_decode_delta(buf, len, a, &d, err) == -1)
-		return 1;
-	return recon_apply_delta(st, &d, pipe, NULL);
-}
-
-static int
-ingest_plugin_result(struct store *st, const void *buf, size_t len,
-                     struct arena *a, uint32_t pipe, char *err)
-{
-	struct wire_plugin_result pr;
-
-	if (wire_decode_plugin_result(buf, len, a, &pr, err) == -1)
-		return 1;
-	return recon_apply_plugin_result(st, &pr);
 }
 
 /*
- * The messages the store takes on `ingest`. fn decodes and applies one:
- * 0 done (or dropped and counted), 1 it failed to decode (reason in err),
- * -1 the write failed.
+ * A bound, present row of a host was seen by every complete pass of that
+ * host since it was written (else R7 would have made it missing), so its
+ * last_seen_at is at least the host's last pass. Passes rely on this and
+ * do not rewrite rows whose only change would be last_seen_at. A row
+ * created (both times are the store's clock) after that pass was not seen
+ * by it. A row the deployer re-binds between passes shows the last pass
+ * until the next one sees it or sweeps it.
  */
-static const struct ingest_handler {
-	enum wire_msgtype type;
-	const char *name;
-	int (*fn)(struct store *, const void *, size_t, struct arena *,
-	          uint32_t pipe, char *err);
-} ingest_handlers[] = {
-    {WIRE_T_SNAPSHOT, "snapshot", ingest_snapshot},
-    {WIRE_T_DELTA, "delta", ingest_delta},
-    {WIRE_T_PLUGIN_RESULT, "plugin_result", ingest_plugin_result},
-};
-
-int
-recon_ingest(struct store *st, const void *buf, size_t len, uint32_t pipe)
+int64_t
+rules_last_seen(const struct wire_row *row, int64_t pass_at,
+                int64_t pass_stored)
 {
-	const struct ingest_handler *h = NULL;
-	char err[WIRE_ERR_LEN] = "";
-	enum wire_msgtype type;
-	struct arena *a;
-	size_t i;
-	int r;
-
-	if (wire_peek_type(buf, len, &type, err) == -1) {
-		st->ctr[STC_BAD_MESSAGES]++;
-		log_warnx("dropping an ingest message: %s", err);
-		return 0;
-	}
-	for (i = 0; i < sizeof(ingest_handlers) / sizeof(ingest_handlers[0]);
-	     i++)
-		if (ingest_handlers[i].type == type)
-			h = &ingest_handlers[i];
-	if (h == NULL) {
-		st->ctr[STC_UNKNOWN_MESSAGES]++;
-		log_warnx("dropping an ingest message of type %d: not taken "
-		          "here",
-		          (int)type);
-		return 0;
-	}
-	a = arena_new();
-	r = h->fn(st, buf, len, a, pipe, err);
-	arena_free(a);
-	if (r == 1) {
-		st->ctr[STC_BAD_MESSAGES]++;
-		log_warnx("dropping a %s: %s", h->name, err);
-		return 0;
-	}
-	return r;
+	if (str_empty(row->container_id) || row->state == NULL ||
+	    str_eq(row->state, STATE_MISSING))
+		return row->last_seen_at;
+	if (pass_at > row->last_seen_at && pass_stored >= row->created_at)
+		return pass_at;
+	return row->last_seen_at;
 }
