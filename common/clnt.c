@@ -17,6 +17,7 @@
 #include <nng/protocol/reqrep0/req.h>
 
 #include "clnt.h"
+#include "ctlsrv.h"
 #include "util.h"
 
 #define CLNT_MAX_REPLY (256u << 20)
@@ -305,23 +306,6 @@ clnt_free(struct clnt *c)
 	free(c);
 }
 
-/* The requests that change state (CTLSRV_WRITE in the servers' tables):
- * never sent twice. */
-static bool
-clnt_writes(const char *t)
-{
-	static const char *const writes[] = {
-	    "container.put",   "container.delete", "workload.put",
-	    "workload.delete", "dispatch",         "resync",
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(writes) / sizeof(writes[0]); i++)
-		if (strcmp(t, writes[i]) == 0)
-			return true;
-	return false;
-}
-
 /* clnt_request; again may send a read again when its connection was cut
  * before the reply (a server replacing a stopped listener closes the
  * connections that were never handed to it: see nngx.c). */
@@ -397,7 +381,7 @@ clnt_rpc(struct clnt *c, const struct wire_request *rq, struct clnt_result *r)
 	r->err[0] = '\0';
 	if (wire_encode_request(&req, rq) == -1)
 		abort(); /* our own request: a programming error */
-	r->status = clnt_call(c, &req, &r->reply, !clnt_writes(rq->t), r->err,
+	r->status = clnt_call(c, &req, &r->reply, !ctlsrv_writes(rq->t), r->err,
 	                      sizeof(r->err));
 	wbuf_free(&req);
 	if (r->status != CLNT_OK)

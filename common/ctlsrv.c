@@ -139,6 +139,21 @@ ctlsrv_health(const struct ctlsrv_config *cfg, struct ctlsrv_req *req)
 	return wire_reply_health(req->out, &h);
 }
 
+bool
+ctlsrv_writes(const char *t)
+{
+	static const char *const writes[] = {
+	    "container.put",   "container.delete", "workload.put",
+	    "workload.delete", "dispatch",         "resync",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(writes) / sizeof(writes[0]); i++)
+		if (strcmp(t, writes[i]) == 0)
+			return true;
+	return false;
+}
+
 int
 ctlsrv_handle(struct ctlsrv *srv, const struct ctlsrv_config *cfg,
               const void *buf, size_t len, int64_t uid, struct arena *a,
@@ -183,7 +198,7 @@ ctlsrv_handle(struct ctlsrv *srv, const struct ctlsrv_config *cfg,
 		log_warnx("unable to answer a %s request: %s", cfg->name, err);
 		return wire_reply_error(out, "unknown", err) == -1 ? -1 : 0;
 	}
-	if ((cmd->flags & CTLSRV_WRITE) && !req->trusted)
+	if (ctlsrv_writes(cmd->name) && !req->trusted)
 		return ctlsrv_forbid(req, cmd->name) == -1 ? -1 : 0;
 	if ((r = cmd->fn(cfg->arg, req)) == CTLSRV_LATER)
 		return CTLSRV_LATER;

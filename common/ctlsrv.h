@@ -16,8 +16,12 @@
 #include "arena.h"
 #include "wire.h"
 
-/* A command's flags. */
-#define CTLSRV_WRITE 0x1 /* changes state: trusted peers only (SPEC §2) */
+/*
+ * Does request t change state? The ctl protocol's one list of writes
+ * (SPEC §2, §5): the server refuses them to untrusted peers, and a client
+ * never sends one twice.
+ */
+bool ctlsrv_writes(const char *t);
 
 struct ctlsrv;
 
@@ -34,16 +38,16 @@ struct ctlsrv_req {
 };
 
 /*
- * A command: its request name `t`, what it needs of the peer, and the
- * function that answers it. fn writes the whole reply into req->out and
- * returns 0 (-1: an internal failure, answered with code "internal"), or
- * keeps req and returns CTLSRV_LATER, to answer with ctlsrv_answer.
+ * A command: its request name `t` and the function that answers it (a
+ * write, ctlsrv_writes, only to trusted peers). fn writes the whole reply into
+ * req->out and returns 0 (-1: an internal failure, answered with code
+ * "internal"), or keeps req and returns CTLSRV_LATER, to answer with
+ * ctlsrv_answer.
  */
 #define CTLSRV_LATER 1
 struct ctlsrv_cmd {
 	const char *name;
 	int (*fn)(void *arg, struct ctlsrv_req *);
-	unsigned flags;
 };
 
 /*

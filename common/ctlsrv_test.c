@@ -79,9 +79,9 @@ health(void *arg, struct ctlsrv_req *req, bool live, struct wire_health *h)
 }
 
 static const struct ctlsrv_cmd cmds[] = {
-    {"echo", cmd_echo, 0},
-    {"later", cmd_later, 0},
-    {"write", cmd_write, CTLSRV_WRITE},
+    {"echo", cmd_echo},
+    {"later", cmd_later},
+    {"resync", cmd_write},
 };
 
 static const struct ctlsrv_config cfg = {
@@ -295,7 +295,7 @@ trust_and_health(void **state)
 	size_t i;
 
 	memset(&rq, 0, sizeof(rq));
-	rq.t = "write";
+	rq.t = "resync";
 	assert_int_equal(wire_encode_request(&req, &rq), 0);
 	for (i = 0; i < 4; i++) {
 		a = arena_new();

@@ -123,7 +123,7 @@ dispatcher_ctl_dispatch(void *arg, struct ctlsrv_req *req)
 /* The dispatcher.ctl commands (health is the server's, with
  * dispatcher_ctl_health). */
 static const struct ctlsrv_cmd dispatcher_ctl_cmds[] = {
-    {"dispatch", dispatcher_ctl_dispatch, CTLSRV_WRITE},
+    {"dispatch", dispatcher_ctl_dispatch},
 };
 
 void

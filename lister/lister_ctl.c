@@ -137,7 +137,7 @@ lister_ctl_resync(void *arg, struct ctlsrv_req *req)
 
 /* The lister.ctl commands (health is the server's, with lister_ctl_health). */
 static const struct ctlsrv_cmd lister_ctl_cmds[] = {
-    {"resync", lister_ctl_resync, CTLSRV_WRITE},
+    {"resync", lister_ctl_resync},
 };
 
 void

@@ -85,21 +85,21 @@ api_need_id(struct api_call *c)
  * ctl server's own, with api_health's part).
  *  name   the request type
  *  fn     writes the whole reply: 0, or -1 on an internal failure
- *  flags  CTLSRV_WRITE: changes the database, trusted peers only
+ * The writes among them (ctlsrv_writes) are refused to untrusted peers.
  */
 static const struct ctlsrv_cmd api_cmds[] = {
-    {"containers.list", api_containers_list, 0},
-    {"container.get", api_container_get, 0},
-    {"container.put", api_container_put, CTLSRV_WRITE},
-    {"container.delete", api_container_delete, CTLSRV_WRITE},
-    {"workloads.list", api_workloads_list, 0},
+    {"containers.list", api_containers_list},
+    {"container.get", api_container_get},
+    {"container.put", api_container_put},
+    {"container.delete", api_container_delete},
+    {"workloads.list", api_workloads_list},
     /* with secrets: trusted peers only, checked by the command */
-    {"workload.get", api_workload_get, 0},
-    {"workload.put", api_workload_put, CTLSRV_WRITE},
-    {"workload.delete", api_workload_delete, CTLSRV_WRITE},
-    {"events.since", api_events_since, 0},
-    {"stats", api_stats, 0},
-    {"dispatch", api_dispatch, CTLSRV_WRITE},
+    {"workload.get", api_workload_get},
+    {"workload.put", api_workload_put},
+    {"workload.delete", api_workload_delete},
+    {"events.since", api_events_since},
+    {"stats", api_stats},
+    {"dispatch", api_dispatch},
 };
 
 void
