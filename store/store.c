@@ -43,7 +43,6 @@ const char *const store_ctr_names[STC_COUNT] = {
     [STC_JOBS_REQUESTS_VOID] = "jobs_requests_void",
     [STC_JOBS_SENT] = "jobs_sent",
     [STC_JOBS_BUSY] = "jobs_busy",
-    [STC_JOBS_DROPPED] = "jobs_dropped",
 };
 
 static char *

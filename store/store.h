@@ -47,8 +47,6 @@ enum store_ctr {
 	STC_JOBS_REQUESTS_VOID,
 	STC_JOBS_SENT,
 	STC_JOBS_BUSY,
-	STC_JOBS_DROPPED, /* always 0: out of memory aborts (util.h); kept
-	                     while test_burst.sh and the README name it */
 	STC_COUNT
 };
 

@@ -140,7 +140,6 @@ check "every workload's state job ran once the dispatcher was back" \
 check "the store's books balance: every request sent or folded" \
 	wait_for 30 store_settled
 check "the dispatcher's books balance" wait_for 120 dispatcher_settled
-check "no job request was dropped" test "$(counter store jobs_dropped)" = 0
 log "store: $(counter store jobs_requested) requested, $(counter store jobs_folded) folded, $(counter store jobs_requests_sent) sent in $(counter store jobs_sent) jobs, $(counter store jobs_busy) busy; dispatcher: $(counter dispatcher requested) requested, $(counter dispatcher runs) runs, $(counter dispatcher folded) folded"
 
 finish
