@@ -103,8 +103,7 @@ dispatcher_ctl_dispatch(void *arg, struct ctlsrv_req *req)
 		    req->out, "invalid",
 		    "id: must match ^[A-Za-z0-9][A-Za-z0-9._:-]"
 		    "{0,127}$");
-	if ((uc = calloc(1, sizeof(*uc))) == NULL)
-		return wire_reply_error(req->out, "internal", "out of memory");
+	uc = xcalloc(1, sizeof(*uc));
 	uc->kind = UP_DISPATCH;
 	snprintf(uc->id, sizeof(uc->id), "%s", rq->id);
 	uc->ctx = req;

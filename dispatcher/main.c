@@ -168,7 +168,7 @@ main(int argc, char **argv)
 	struct ctlsrv_config ccfg;
 	struct ctlsrv *srv;
 	struct dispatcher_ctl c;
-	struct pollfd *pfd = NULL, *np;
+	struct pollfd *pfd = NULL;
 	size_t cap = 0, n, nr, nn;
 	int sig, fixed[PFD_FIXED];
 	bool running = true;
@@ -237,9 +237,7 @@ main(int argc, char **argv)
 	while (running) {
 		n = PFD_FIXED + rc.concurrency + notify_nfds(nt);
 		if (n > cap) {
-			if ((np = realloc(pfd, n * sizeof(*pfd))) == NULL)
-				fatal(EXIT_TEMP, "unable to poll");
-			pfd = np;
+			pfd = xreallocarray(pfd, n, sizeof(*pfd));
 			cap = n;
 		}
 		for (n = 0; n < PFD_FIXED; n++) {
