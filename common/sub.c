@@ -2,6 +2,8 @@
  * sub.c: the subscriber client of sub.h: a SUB socket on `events`, the
  * store client (store_clnt.h) for events.since, and the bookkeeping that turns
  * a lossy stream plus the store's change log into every event once, in order.
+ * Over 600 lines as one state machine (position, queue, fills, probes of a
+ * quiet stream) that does not split without exposing its state.
  */
 #include <errno.h>
 #include <fcntl.h>
