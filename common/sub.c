@@ -2,6 +2,8 @@
  * sub.c: the subscriber client of sub.h: a SUB socket on `events`, the
  * store client (store_clnt.h) for events.since, and the bookkeeping that turns
  * a lossy stream plus the store's change log into every event once, in order.
+ * Over 600 lines as one state machine (position, queue, fills, probes of a
+ * quiet stream) that does not split without exposing its state.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -60,8 +62,8 @@ struct recon_sub {
 	bool open;
 	int recv_fd;
 	/* nng's pipe callbacks run on its threads: counters, and a byte in
-	 * the notify pipe to wake the poll */
-	int notify[2];
+	 * the wake pipe to wake the poll */
+	int wake[2];
 	atomic_uint events_adds; /* connections made on `events` */
 	unsigned events_seen;    /* of them, already acted upon */
 
@@ -73,6 +75,7 @@ struct recon_sub {
 	bool need_fill; /* the position may be behind: ask the log */
 	bool probing;   /* the pending fill is a check of a quiet stream */
 	bool stale;     /* copies already had arrived since the last check */
+	bool in_step;   /* the last published event was the next one */
 	uint64_t upto; /* every followed event <= upto is delivered or queued */
 	struct entry *q; /* queued, in revision order */
 	size_t qhead, qlen, qcap;
@@ -107,7 +110,7 @@ entry_free(struct entry *e)
 }
 
 static void
-queue_clear(struct recon_sub *s)
+pending_clear(struct recon_sub *s)
 {
 	size_t i;
 
@@ -116,26 +119,17 @@ queue_clear(struct recon_sub *s)
 	s->qhead = s->qlen = 0;
 }
 
-static int
-queue_push(struct recon_sub *s, struct entry *e)
+static void
+pending_push(struct recon_sub *s, struct entry *e)
 {
-	struct entry *nq;
-	size_t ncap;
-
 	if (s->qhead > 0 && s->qhead == s->qlen)
 		s->qhead = s->qlen = 0;
 	if (s->qlen == s->qcap) {
-		ncap = s->qcap ? s->qcap * 2 : 64;
-		if ((nq = realloc(s->q, ncap * sizeof(*nq))) == NULL) {
-			log_warn("unable to queue an event");
-			return -1;
-		}
-		s->q = nq;
-		s->qcap = ncap;
+		s->qcap = s->qcap ? s->qcap * 2 : 64;
+		s->q = xreallocarray(s->q, s->qcap, sizeof(*s->q));
 	}
 	s->q[s->qlen++] = *e;
 	memset(e, 0, sizeof(*e));
-	return 0;
 }
 
 static bool
@@ -182,11 +176,7 @@ entry_make(struct recon_sub *s, struct entry *e, const char *topic,
 		topic = tbuf;
 	}
 	tlen = strlen(topic);
-	if ((e->data = malloc(tlen + 1 + len)) == NULL) {
-		log_warn("unable to take an event");
-		entry_free(e);
-		return -1;
-	}
+	e->data = xmalloc(tlen + 1 + len);
 	memcpy(e->data, topic, tlen + 1);
 	memcpy(e->data + tlen + 1, body, len);
 	e->tlen = tlen;
@@ -195,13 +185,13 @@ entry_make(struct recon_sub *s, struct entry *e, const char *topic,
 }
 
 static void
-wake(struct recon_sub *s)
+wake_up(struct recon_sub *s)
 {
 	char c = 0;
 	ssize_t r;
 
 	/* when the pipe is full the poll wakes anyway */
-	r = write(s->notify[1], &c, 1);
+	r = write(s->wake[1], &c, 1);
 	(void)r;
 }
 
@@ -212,18 +202,18 @@ events_pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
 
 	if (ev == NNG_PIPE_EV_ADD_POST)
 		atomic_fetch_add(&s->events_adds, 1);
-	wake(s);
+	wake_up(s);
 }
 
 /* store.ctl's connections come and go (counted by the client). */
 static void
-ctl_notify(void *arg)
+ctl_pipe_cb(void *arg)
 {
-	wake(arg);
+	wake_up(arg);
 }
 
 static int
-notify_all(nng_socket sock, nng_pipe_cb cb, void *arg)
+pipe_cbs_set(nng_socket sock, nng_pipe_cb cb, void *arg)
 {
 	static const nng_pipe_ev evs[] = {
 	    NNG_PIPE_EV_ADD_PRE,
@@ -244,17 +234,13 @@ recon_sub_open_url(const char *events_url, const char *ctl_url)
 {
 	struct recon_sub *s;
 
-	if ((s = calloc(1, sizeof(*s))) == NULL) {
-		log_warn("unable to open a subscriber");
-		return NULL;
-	}
+	s = xcalloc(1, sizeof(*s));
 	s->recv_fd = -1;
-	s->notify[0] = s->notify[1] = -1;
+	s->wake[0] = s->wake[1] = -1;
 	s->timeout_ms = 5000;
-	s->events_url = strdup(events_url);
-	s->ctl_url = strdup(ctl_url);
-	if (s->events_url == NULL || s->ctl_url == NULL ||
-	    pipe2(s->notify, O_NONBLOCK | O_CLOEXEC) == -1) {
+	s->events_url = xstrdup(events_url);
+	s->ctl_url = xstrdup(ctl_url);
+	if (pipe2(s->wake, O_NONBLOCK | O_CLOEXEC) == -1) {
 		log_warn("unable to open a subscriber");
 		recon_sub_close(s);
 		return NULL;
@@ -279,8 +265,6 @@ recon_sub_open(const char *run_dir)
 int
 recon_sub_follow(struct recon_sub *s, const char *wid)
 {
-	char **nf, *d;
-
 	if (wid == NULL || !id_valid(wid)) {
 		sub_err(s, "bad workload id: must match "
 		           "^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$");
@@ -290,15 +274,9 @@ recon_sub_follow(struct recon_sub *s, const char *wid)
 		sub_err(s, "follow before start");
 		return -1;
 	}
-	nf = realloc(s->follow, (s->nfollow + 1) * sizeof(*nf));
-	if (nf == NULL || (d = strdup(wid)) == NULL) {
-		if (nf != NULL)
-			s->follow = nf;
-		sub_err(s, "out of memory");
-		return -1;
-	}
-	s->follow = nf;
-	s->follow[s->nfollow++] = d;
+	s->follow =
+	    xreallocarray(s->follow, s->nfollow + 1, sizeof(*s->follow));
+	s->follow[s->nfollow++] = xstrdup(wid);
 	return 0;
 }
 
@@ -348,7 +326,7 @@ sockets_open(struct recon_sub *s)
 	}
 	/* events.since is a read, but the client never resends: our own
 	 * timeout retries; nng redials a restarted store by itself */
-	if ((s->ctl = clnt_dial(s->ctl_url, s->timeout_ms, ctl_notify, s, err,
+	if ((s->ctl = clnt_dial(s->ctl_url, s->timeout_ms, ctl_pipe_cb, s, err,
 	                        sizeof(err))) == NULL) {
 		nng_close(s->events);
 		sub_err(s, "%s", err);
@@ -365,7 +343,7 @@ sockets_open(struct recon_sub *s)
 	if ((rv = nng_socket_set_size(s->events, NNG_OPT_RECVMAXSZ,
 	                              SUB_MAX_MSG)) != 0 ||
 	    (rv = subscribe(s)) != 0 ||
-	    (rv = notify_all(s->events, events_pipe_cb, s)) != 0) {
+	    (rv = pipe_cbs_set(s->events, events_pipe_cb, s)) != 0) {
 		sub_err(s, "unable to set up the sockets: %s",
 		        nng_strerror(rv));
 		return -1;
@@ -388,11 +366,11 @@ sockets_open(struct recon_sub *s)
 }
 
 static void
-notify_drain(struct recon_sub *s)
+wake_drain(struct recon_sub *s)
 {
 	char buf[64];
 
-	while (read(s->notify[0], buf, sizeof(buf)) > 0)
+	while (read(s->wake[0], buf, sizeof(buf)) > 0)
 		;
 }
 
@@ -409,7 +387,7 @@ fill(struct recon_sub *s, uint64_t from, uint64_t limit)
 	struct wire_span *sp = NULL;
 	struct entry e;
 	struct wire_stats_reply stats;
-	uint64_t head = 0, last = from;
+	uint64_t head = 0, last = from, before;
 	size_t i, n = 0;
 	int r = -1, rc;
 
@@ -483,18 +461,19 @@ fill(struct recon_sub *s, uint64_t from, uint64_t limit)
 			continue;
 		}
 		e.filled = true;
-		if (queue_push(s, &e) == -1) {
-			entry_free(&e);
-			goto out;
-		}
+		pending_push(s, &e);
 	}
 	s->st.fills++;
+	before = s->upto;
 	if (from == RECON_SUB_NOW)
 		s->upto = head;
 	else if (n == limit)
 		s->upto = last; /* more to read */
 	else
 		s->upto = head > last ? head : last;
+	/* the copies of what the log brought may still be on their way */
+	if (s->upto != before)
+		s->in_step = false;
 	s->need_fill = from != RECON_SUB_NOW && n == limit;
 	r = 0;
 out:
@@ -510,9 +489,10 @@ recon_sub_start(struct recon_sub *s, uint64_t since)
 	int64_t deadline;
 	int r;
 
-	queue_clear(s);
+	pending_clear(s);
 	entry_free(&s->cur);
 	s->compacted = s->need_fill = s->probing = s->down = false;
+	s->in_step = false;
 	s->err[0] = '\0';
 	if (!s->open && sockets_open(s) == -1)
 		return RECON_SUB_ERROR;
@@ -520,7 +500,7 @@ recon_sub_start(struct recon_sub *s, uint64_t since)
 	/* both connections first: then nothing published after the head
 	 * we read below can slip past us unseen */
 	deadline = mono_ms() + s->timeout_ms;
-	pfd.fd = s->notify[0];
+	pfd.fd = s->wake[0];
 	pfd.events = POLLIN;
 	while (clnt_connected(s->ctl) <= 0 ||
 	       atomic_load(&s->events_adds) == 0) {
@@ -532,7 +512,7 @@ recon_sub_start(struct recon_sub *s, uint64_t since)
 			return RECON_SUB_UNREACHABLE;
 		}
 		if (poll(&pfd, 1, (int)left) > 0)
-			notify_drain(s);
+			wake_drain(s);
 	}
 	s->events_seen = atomic_load(&s->events_adds);
 	if (since == RECON_SUB_NOW)
@@ -552,30 +532,45 @@ recon_sub_start(struct recon_sub *s, uint64_t since)
 /*
  * One published message. Returns 1 when it changed what to do next (an
  * event queued, or a fill now needed), 0 when it was dropped.
+ *
+ * Each event is read once. A subscriber in step gets each event right
+ * after the last, and decodes it in full at once. One that fell behind
+ * (after a fill, or a copy it already had) drops many copies it already
+ * has or will fill: it reads their rev alone, and decodes only the one it
+ * keeps, which puts it in step again.
  */
 static int
 take(struct recon_sub *s, nng_msg *m)
 {
-	const char *body;
 	char err[WIRE_ERR_LEN];
 	struct wire_topic t;
 	struct entry e;
 	uint64_t rev;
+	bool decoded = false;
 
 	if (wire_topic_split(nng_msg_body(m), nng_msg_len(m), &t, err) == -1) {
 		s->st.errors++;
 		log_warnx("dropping a published message: %s", err);
 		return 0;
 	}
-	body = t.topic;
-	if (!followed(s, body))
+	if (!followed(s, t.topic))
 		return 0;
-	/* only an event handed over is decoded in full: a subscriber that
-	 * fell behind drops many copies it already has or will fill */
-	if (wire_peek_rev(t.body, t.blen, &rev, err) == -1) {
+	if (s->in_step && !s->need_fill) {
+		if (entry_make(s, &e, t.topic, t.body, t.blen) == -1)
+			return 0;
+		rev = e.ev.rev;
+		decoded = true;
+	} else if (wire_peek_rev(t.body, t.blen, &rev, err) == -1) {
 		s->st.errors++;
-		log_warnx("dropping a malformed event (%.64s): %s", body, err);
+		log_warnx("dropping a malformed event (%.64s): %s", t.topic,
+		          err);
 		return 0;
+	}
+	if (rev != s->upto + 1 || s->need_fill) {
+		/* not kept: read the next ones' rev first */
+		if (decoded)
+			entry_free(&e);
+		s->in_step = false;
 	}
 	if (rev <= s->upto) {
 		/* no sign of new life: a subscriber behind a full queue
@@ -594,21 +589,22 @@ take(struct recon_sub *s, nng_msg *m)
 		s->need_fill = true;
 		return 1;
 	}
-	if (entry_make(s, &e, body, t.body, t.blen) == -1)
-		return 0;
-	if (e.ev.rev != rev) {
-		/* a second `rev` key; decode and peek disagree */
-		s->st.errors++;
-		log_warnx("dropping a malformed event (%.64s): two revs", body);
-		entry_free(&e);
-		return 0;
+	if (!decoded) {
+		if (entry_make(s, &e, t.topic, t.body, t.blen) == -1)
+			return 0;
+		if (e.ev.rev != rev) {
+			/* a second `rev` key; decode and peek disagree */
+			s->st.errors++;
+			log_warnx("dropping a malformed event (%.64s): two "
+			          "revs",
+			          t.topic);
+			entry_free(&e);
+			return 0;
+		}
 	}
-	if (queue_push(s, &e) == -1) {
-		entry_free(&e);
-		s->need_fill = true;
-		return 1;
-	}
+	pending_push(s, &e);
 	s->upto = rev;
+	s->in_step = true;
 	return 1;
 }
 
@@ -785,7 +781,7 @@ recon_sub_next(struct recon_sub *s, int64_t timeout_ms, struct recon_event *ev)
 		if (wait < 0)
 			wait = 0;
 		pfd[0].fd = s->recv_fd;
-		pfd[1].fd = s->notify[0];
+		pfd[1].fd = s->wake[0];
 		pfd[0].events = pfd[1].events = POLLIN;
 		if (poll(pfd, 2, wait > INT32_MAX ? INT32_MAX : (int)wait) ==
 		        -1 &&
@@ -794,7 +790,7 @@ recon_sub_next(struct recon_sub *s, int64_t timeout_ms, struct recon_event *ev)
 			return RECON_SUB_ERROR;
 		}
 		if (pfd[1].revents & POLLIN)
-			notify_drain(s);
+			wake_drain(s);
 	}
 }
 
@@ -873,11 +869,7 @@ sockets_close(struct recon_sub *s)
 	pthread_t thr;
 	bool done;
 
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		nng_close(s->events);
-		clnt_shutdown(s->ctl);
-		return 0;
-	}
+	c = xcalloc(1, sizeof(*c));
 	c->events = s->events;
 	c->ctl = s->ctl;
 	c->refs = 2;
@@ -911,7 +903,7 @@ recon_sub_close(struct recon_sub *s)
 		return;
 	if (s->open) {
 		/* no callback may run into freed memory */
-		notify_all(s->events, NULL, NULL);
+		pipe_cbs_set(s->events, NULL, NULL);
 		if (sockets_close(s) == -1) {
 			/* what nng may still touch stays allocated */
 			log_warnx("unable to close the subscriber's sockets "
@@ -922,16 +914,16 @@ recon_sub_close(struct recon_sub *s)
 	}
 	if (s->rx != NULL)
 		nng_aio_free(s->rx);
-	queue_clear(s);
+	pending_clear(s);
 	free(s->q);
 	entry_free(&s->cur);
 	for (i = 0; i < s->nfollow; i++)
 		free(s->follow[i]);
 	free(s->follow);
-	if (s->notify[0] != -1)
-		close(s->notify[0]);
-	if (s->notify[1] != -1)
-		close(s->notify[1]);
+	if (s->wake[0] != -1)
+		close(s->wake[0]);
+	if (s->wake[1] != -1)
+		close(s->wake[1]);
 	clnt_free(s->ctl);
 	clnt_result_free(&s->res);
 	free(s->events_url);
@@ -951,7 +943,7 @@ recon_event_json(const struct recon_event *ev)
 		return NULL;
 	}
 	json_object_object_add(o, "topic", json_object_new_string(ev->topic));
-	out = strdup(json_object_to_json_string_ext(
+	out = xstrdup(json_object_to_json_string_ext(
 	    o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 	return out;

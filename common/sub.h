@@ -13,8 +13,9 @@
  * best-effort: a slow subscriber loses messages.
  *
  * This header is all an outside C program needs (link with recon's common
- * library, nng, msgpack-c and json-c). One recon_sub is used by one thread
- * at a time; separate ones may be used by separate threads.
+ * library, nng and json-c). One recon_sub is used by one thread at a time;
+ * separate ones may be used by separate threads. Out of memory aborts, as
+ * everywhere in recon. Each event is decoded once, when it is kept.
  *
  *	struct recon_sub *s = recon_sub_open("/run/recon");
  *	struct recon_event ev;

@@ -23,7 +23,7 @@ dispatcher_ctl_health(void *arg, struct ctlsrv_req *req, bool live,
 {
 	struct dispatcher_ctl *c = arg;
 	const struct runner *r = c->runner;
-	const uint64_t *nc = notify_counters(c->notify);
+	const uint64_t *hc = hook_counters(c->hooks);
 	struct wire_check *checks;
 	struct wire_counter *ctr;
 	char d0[600], d1[128];
@@ -44,15 +44,15 @@ dispatcher_ctl_health(void *arg, struct ctlsrv_req *req, bool live,
 	    {"results_lost", r->ctr[RC_RESULTS_LOST]},
 	    {"results_busy", r->ctr[RC_RESULTS_BUSY]},
 	    {"jobs_forbidden", r->ctr[RC_JOBS_FORBIDDEN]},
-	    {"notifications_sent", nc[NC_SENT]},
-	    {"notifications_failed", nc[NC_FAILED]},
-	    {"notifications_retried", nc[NC_RETRIED]},
-	    {"notifications_dropped", nc[NC_DROPPED]},
-	    {"notifications_queued", notify_queued(c->notify)},
-	    {"events", nc[NC_EVENTS]},
-	    {"bad_events", nc[NC_BAD_EVENTS]},
-	    {"workload_fetches", nc[NC_FETCHES]},
-	    {"workload_fetch_failures", nc[NC_FETCH_FAILURES]},
+	    {"notifications_sent", hc[HC_SENT]},
+	    {"notifications_failed", hc[HC_FAILED]},
+	    {"notifications_retried", hc[HC_RETRIED]},
+	    {"notifications_dropped", hc[HC_DROPPED]},
+	    {"notifications_queued", hook_queued(c->hooks)},
+	    {"events", hc[HC_EVENTS]},
+	    {"bad_events", hc[HC_BAD_EVENTS]},
+	    {"workload_fetches", hc[HC_FETCHES]},
+	    {"workload_fetch_failures", hc[HC_FETCH_FAILURES]},
 	    {"dispatches_forwarded", c->forwarded},
 	    {"dispatches_failed", c->forward_failures},
 	};
@@ -103,8 +103,7 @@ dispatcher_ctl_dispatch(void *arg, struct ctlsrv_req *req)
 		    req->out, "invalid",
 		    "id: must match ^[A-Za-z0-9][A-Za-z0-9._:-]"
 		    "{0,127}$");
-	if ((uc = calloc(1, sizeof(*uc))) == NULL)
-		return wire_reply_error(req->out, "internal", "out of memory");
+	uc = xcalloc(1, sizeof(*uc));
 	uc->kind = UP_DISPATCH;
 	snprintf(uc->id, sizeof(uc->id), "%s", rq->id);
 	uc->ctx = req;

@@ -9,13 +9,13 @@
 #include <stdint.h>
 
 #include "ctlsrv.h"
-#include "notify.h"
+#include "hook.h"
 #include "runner.h"
 #include "upstream.h"
 
 struct dispatcher_ctl {
 	struct runner *runner;
-	struct notify *notify;
+	struct hook *hooks;
 	struct upstream *up;
 	const char *plugin_dir;
 	int64_t admin_uid;         /* -1: none */

@@ -1,7 +1,7 @@
 /*
  * main.c: recon-dispatcher. Takes dispatch jobs from the store and runs
  * each workload's source plugin (runner.c), posts container events to
- * workloads' webhooks (notify.c), answers dispatcher.ctl (dispatcher_ctl.c);
+ * workloads' webhooks (hook_*.c), answers dispatcher.ctl (dispatcher_ctl.c);
  * one thread, one poll loop, plus one thread for calls to store.ctl.
  */
 #include <errno.h>
@@ -15,9 +15,9 @@
 #include "daemon.h"
 #include "dispatcher_ctl.h"
 #include "flags.h"
+#include "hook.h"
 #include "log.h"
 #include "nngx.h"
-#include "notify.h"
 #include "runner.h"
 #include "sig.h"
 #include "upstream.h"
@@ -93,9 +93,9 @@ check_options(void)
 }
 
 /* Jobs from the store: their workloads queue for runs, and their records
- * teach the notifier each workload's webhook. */
+ * teach the webhooks each workload's settings. */
 static void
-dispatcher_dispatch_jobs(nng_socket s, struct runner *r, struct notify *nt)
+dispatcher_dispatch_jobs(nng_socket s, struct runner *r, struct hook *hooks)
 {
 	struct wire_dispatch d;
 	struct arena *a;
@@ -114,26 +114,26 @@ dispatcher_dispatch_jobs(nng_socket s, struct runner *r, struct notify *nt)
 		a = arena_new();
 		if (runner_job(r, nng_msg_body(m), nng_msg_len(m), a, &d) == 0)
 			for (i = 0; i < d.nitems; i++)
-				notify_learn(nt, &d.items[i].workload, d.rev);
+				hook_learn(hooks, &d.items[i].workload, d.rev);
 		arena_free(a);
 		nng_msg_free(m);
 	}
 }
 
 static void
-dispatcher_dispatch_events(nng_socket s, struct notify *nt)
+dispatcher_dispatch_events(nng_socket s, struct hook *hooks)
 {
 	nng_msg *m;
 
 	while (nngx_try_recv(s, &m) == 1) {
-		notify_message(nt, nng_msg_body(m), nng_msg_len(m));
+		hook_intake(hooks, nng_msg_body(m), nng_msg_len(m));
 		nng_msg_free(m);
 	}
 }
 
 static void
 dispatcher_dispatch_upstream(struct upstream *up, struct dispatcher_ctl *c,
-                             struct notify *nt)
+                             struct hook *hooks)
 {
 	struct up_call *uc;
 
@@ -141,7 +141,7 @@ dispatcher_dispatch_upstream(struct upstream *up, struct dispatcher_ctl *c,
 		if (uc->kind == UP_DISPATCH)
 			dispatcher_ctl_forwarded(c, uc);
 		else
-			notify_fetched(nt, uc);
+			hook_fetched(hooks, uc);
 		up_call_free(uc);
 	}
 }
@@ -161,14 +161,14 @@ main(int argc, char **argv)
 	char store_url[4200];
 	nng_socket jobs, ctlsock, events, ingest;
 	struct runner_conf rc;
-	struct notify_conf nc;
+	struct hook_conf hc;
 	struct runner runner;
-	struct notify *nt;
+	struct hook *hooks;
 	struct upstream *up;
 	struct ctlsrv_config ccfg;
 	struct ctlsrv *srv;
 	struct dispatcher_ctl c;
-	struct pollfd *pfd = NULL, *np;
+	struct pollfd *pfd = NULL;
 	size_t cap = 0, n, nr, nn;
 	int sig, fixed[PFD_FIXED];
 	bool running = true;
@@ -204,19 +204,19 @@ main(int argc, char **argv)
 	rc.concurrency = (size_t)concurrency;
 	rc.ingest = ingest;
 	runner_init(&runner, &rc);
-	memset(&nc, 0, sizeof(nc));
-	nc.timeout_ms = webhook_timeout_ms;
-	nc.attempts = (int)webhook_attempts;
-	nc.backoff_ms = WEBHOOK_BACKOFF_MS;
-	nc.backoff_max_ms = WEBHOOK_BACKOFF_MAX;
-	nc.queue_max = WEBHOOK_QUEUE_MAX;
-	nc.inflight_max = WEBHOOK_INFLIGHT;
-	nc.up = up;
-	if ((nt = notify_new(&nc)) == NULL)
+	memset(&hc, 0, sizeof(hc));
+	hc.timeout_ms = webhook_timeout_ms;
+	hc.attempts = (int)webhook_attempts;
+	hc.backoff_ms = WEBHOOK_BACKOFF_MS;
+	hc.backoff_max_ms = WEBHOOK_BACKOFF_MAX;
+	hc.queue_max = WEBHOOK_QUEUE_MAX;
+	hc.inflight_max = WEBHOOK_INFLIGHT;
+	hc.up = up;
+	if ((hooks = hook_new(&hc)) == NULL)
 		return EXIT_TEMP;
 	memset(&c, 0, sizeof(c));
 	c.runner = &runner;
-	c.notify = nt;
+	c.hooks = hooks;
 	c.up = up;
 	c.plugin_dir = plugin_dir;
 	c.admin_uid = opts.admin_uid;
@@ -235,11 +235,9 @@ main(int argc, char **argv)
 	         (long long)plugin_timeout_ms);
 
 	while (running) {
-		n = PFD_FIXED + rc.concurrency + notify_nfds(nt);
+		n = PFD_FIXED + rc.concurrency + hook_nfds(hooks);
 		if (n > cap) {
-			if ((np = realloc(pfd, n * sizeof(*pfd))) == NULL)
-				fatal(EXIT_TEMP, "unable to poll");
-			pfd = np;
+			pfd = xreallocarray(pfd, n, sizeof(*pfd));
 			cap = n;
 		}
 		for (n = 0; n < PFD_FIXED; n++) {
@@ -248,10 +246,10 @@ main(int argc, char **argv)
 			pfd[n].revents = 0;
 		}
 		nr = runner_pollfds(&runner, pfd + n, cap - n);
-		nn = notify_pollfds(nt, pfd + n + nr, cap - n - nr);
+		nn = hook_pollfds(hooks, pfd + n + nr, cap - n - nr);
 		if (poll(pfd, n + nr + nn,
 		         min_timeout(runner_timeout(&runner),
-		                     notify_timeout(nt))) == -1) {
+		                     hook_timeout(hooks))) == -1) {
 			if (errno == EINTR)
 				continue;
 			fatal(EXIT_TEMP, "unable to poll");
@@ -268,23 +266,23 @@ main(int argc, char **argv)
 		if (pfd[PFD_CTL].revents & POLLIN)
 			ctlsrv_serve(srv);
 		if (pfd[PFD_JOBS].revents & POLLIN)
-			dispatcher_dispatch_jobs(jobs, &runner, nt);
+			dispatcher_dispatch_jobs(jobs, &runner, hooks);
 		if (pfd[PFD_EVENTS].revents & POLLIN)
-			dispatcher_dispatch_events(events, nt);
+			dispatcher_dispatch_events(events, hooks);
 		if (pfd[PFD_UP].revents & POLLIN)
-			dispatcher_dispatch_upstream(up, &c, nt);
+			dispatcher_dispatch_upstream(up, &c, hooks);
 		runner_io(&runner, pfd + n, nr);
-		notify_io(nt, pfd + n + nr, nn);
+		hook_io(hooks, pfd + n + nr, nn);
 		/* exits are checked on every wake: SIGCHLD may have come
 		 * with another signal that sig_drain ranked above it */
 		runner_tick(&runner);
-		notify_tick(nt);
+		hook_tick(hooks);
 	}
 
 	log_info("stopping");
 	runner_fini(&runner, STOP_WAIT_MS);
 	upstream_free(up, 200, dispatcher_ctl_drop);
-	notify_free(nt);
+	hook_free(hooks);
 	ctlsrv_free(srv);
 	nng_close(jobs);
 	nng_close(events);

@@ -119,15 +119,14 @@ plugin_check(const char *dir, const char *kind, char *path, size_t pathlen,
 	return 0;
 }
 
-/* "NAME=value", malloc'd; NULL when out of memory. */
+/* "NAME=value", malloc'd. */
 static char *
 env_var(const char *name, const char *value)
 {
 	size_t n = strlen(name) + strlen(value != NULL ? value : "") + 2;
-	char *s = malloc(n);
+	char *s = xmalloc(n);
 
-	if (s != NULL)
-		snprintf(s, n, "%s=%s", name, value != NULL ? value : "");
+	snprintf(s, n, "%s=%s", name, value != NULL ? value : "");
 	return s;
 }
 
@@ -192,12 +191,6 @@ plugin_spawn(struct plugin_proc *p, const char *path,
 	envp[2] = env_var("RECON_REASON", args->reason);
 	envp[3] = env_var("DOCKER_HOST", env->docker_host);
 	envp[4] = env_var("PATH", env->path);
-	if (envp[0] == NULL || envp[1] == NULL || envp[2] == NULL ||
-	    envp[3] == NULL || envp[4] == NULL) {
-		plugin_fail(err, errlen, "out of memory");
-		rv = -1;
-		goto out;
-	}
 
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, infd, 0);

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
 #include "queue.h"
+#include "util.h"
 
 static const char *const reason_names[] = {
     [Q_PASS] = "pass",
@@ -66,32 +66,10 @@ queue_fini(struct queue *q)
 {
 	size_t i;
 
-	for (i = 0; i < q->n; i++)
-		wl_free(q->wls[i]);
-	free(q->wls);
+	for (i = 0; i < q->wls.n; i++)
+		wl_free(q->wls.e[i].val);
+	wltab_free(&q->wls);
 	memset(q, 0, sizeof(*q));
-}
-
-/* Index of wid, or where it would go (*found false). */
-static size_t
-wl_find(const struct queue *q, const char *wid, bool *found)
-{
-	size_t lo = 0, hi = q->n, mid;
-	int c;
-
-	while (lo < hi) {
-		mid = (lo + hi) / 2;
-		if ((c = strcmp(wid, q->wls[mid]->id)) == 0) {
-			*found = true;
-			return mid;
-		}
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	*found = false;
-	return lo;
 }
 
 static struct q_list *
@@ -132,42 +110,24 @@ list_del(struct queue *q, struct q_wl *wl)
 	wl->listed = false;
 }
 
-int
+void
 queue_submit(struct queue *q, const char *wid, struct q_req *req)
 {
-	struct q_wl *wl, **n;
+	struct q_wl *wl;
 	enum q_reason r;
-	bool found;
 
 	q->requested++;
-	size_t i = wl_find(q, wid, &found), cap;
-
-	if (!found) {
-		if (q->n == q->cap) {
-			cap = q->cap ? q->cap * 2 : 16;
-			if ((n = realloc(q->wls, cap * sizeof(*n))) == NULL)
-				goto nomem;
-			q->wls = n;
-			q->cap = cap;
-		}
-		if ((wl = calloc(1, sizeof(*wl))) == NULL)
-			goto nomem;
-		if ((wl->id = strdup(wid)) == NULL) {
-			free(wl);
-			goto nomem;
-		}
-		memmove(&q->wls[i + 1], &q->wls[i],
-		        (q->n - i) * sizeof(*q->wls));
-		q->wls[i] = wl;
-		q->n++;
+	if ((wl = wltab_get(&q->wls, wid)) == NULL) {
+		wl = xcalloc(1, sizeof(*wl));
+		wl->id = xstrdup(wid);
+		wltab_put(&q->wls, wl->id, wl);
 	}
-	wl = q->wls[i];
 	if (wl->pending == NULL) {
 		wl->pending = req;
 		q->queued++;
 		if (!wl->running)
 			list_add(q, wl);
-		return 0;
+		return;
 	}
 	/* fold: the newer records, the higher reason; an upgrade from
 	 * pass moves the workload to the urgent line */
@@ -181,11 +141,6 @@ queue_submit(struct queue *q, const char *wid, struct q_req *req)
 	req->reason = r;
 	if (!wl->running)
 		list_add(q, wl);
-	return 0;
-nomem:
-	log_warn("unable to queue a run of %s", wid);
-	q_req_free(req);
-	return -1;
 }
 
 struct q_wl *
@@ -209,9 +164,6 @@ queue_next(struct queue *q)
 void
 queue_done(struct queue *q, struct q_wl *wl)
 {
-	bool found;
-	size_t i;
-
 	if (!wl->running)
 		abort(); /* our own bookkeeping is broken */
 	q_req_free(wl->current);
@@ -223,10 +175,7 @@ queue_done(struct queue *q, struct q_wl *wl)
 		list_add(q, wl);
 		return;
 	}
-	i = wl_find(q, wl->id, &found);
-	if (!found || q->wls[i] != wl)
+	if (wltab_del(&q->wls, wl->id) != wl)
 		abort();
-	memmove(&q->wls[i], &q->wls[i + 1], (q->n - i - 1) * sizeof(*q->wls));
-	q->n--;
 	wl_free(wl);
 }

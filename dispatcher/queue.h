@@ -12,6 +12,8 @@
 
 #include <json-c/json.h>
 
+#include "wltab.h"
+
 /* In order of precedence: a fold keeps the highest. */
 enum q_reason { Q_PASS, Q_MANUAL, Q_STATE };
 
@@ -39,8 +41,7 @@ struct q_list {
 };
 
 struct queue {
-	struct q_wl **wls; /* sorted by id */
-	size_t n, cap;
+	struct wltab wls;           /* struct q_wl by id */
 	struct q_list urgent, pass; /* ready to start, oldest first */
 	size_t concurrency;
 	size_t running, queued; /* runs under way; workloads waiting */
@@ -61,10 +62,9 @@ void q_req_free(struct q_req *);
 /*
  * Takes req for workload wid. With none waiting it waits (and, when the
  * workload is idle, joins the line); with one waiting the two fold into
- * one: the newer request's records, the higher reason. 0, or -1 logged
- * (req freed either way).
+ * one: the newer request's records, the higher reason.
  */
-int queue_submit(struct queue *, const char *wid, struct q_req *req);
+void queue_submit(struct queue *, const char *wid, struct q_req *req);
 /* The next workload to run while a slot is free: its waiting request
  * becomes current and it counts as running. NULL: none. */
 struct q_wl *queue_next(struct queue *);

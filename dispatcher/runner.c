@@ -84,12 +84,11 @@ outbox_put(struct runner *r, const struct wire_plugin_result *pr)
 {
 	struct outbox_msg *m, *old;
 
-	if ((m = calloc(1, sizeof(*m))) == NULL ||
-	    wire_encode_plugin_result(&m->b, pr) == -1) {
-		log_warn("unable to keep the plugin result of %s",
-		         pr->workload_id);
-		if (m != NULL)
-			wbuf_free(&m->b);
+	m = xcalloc(1, sizeof(*m));
+	if (wire_encode_plugin_result(&m->b, pr) == -1) {
+		log_warnx("unable to encode the plugin result of %s",
+		          pr->workload_id);
+		wbuf_free(&m->b);
 		free(m);
 		r->ctr[RC_RESULTS_LOST]++;
 		return;
@@ -162,15 +161,14 @@ req_new(const struct wire_job_item *it, enum q_reason reason, uint64_t rev)
 	struct q_req *req;
 	size_t i;
 
-	if ((req = calloc(1, sizeof(*req))) == NULL)
-		return NULL;
+	req = xcalloc(1, sizeof(*req));
 	req->reason = reason;
 	req->rev = rev;
-	req->source_kind = strdup(
+	req->source_kind = xstrdup(
 	    it->workload.source_kind != NULL ? it->workload.source_kind : "");
 	req->doc = json_object_new_object();
 	rows = json_object_new_array();
-	if (req->source_kind == NULL || req->doc == NULL || rows == NULL)
+	if (req->doc == NULL || rows == NULL)
 		goto fail;
 	json_object_object_add(req->doc, "containers", rows);
 	/* through the wire's own encoder, so plugins see the wire's names */
@@ -205,11 +203,12 @@ runner_submit(struct runner *r, const struct wire_job_item *it,
 		return -1;
 	}
 	if ((req = req_new(it, reason, rev)) == NULL) {
-		log_warnx("unable to queue a run of %s: out of memory",
+		log_warnx("unable to queue a run of %s: its records as JSON",
 		          it->workload.id);
 		return -1;
 	}
-	return queue_submit(&r->q, it->workload.id, req);
+	queue_submit(&r->q, it->workload.id, req);
+	return 0;
 }
 
 int
@@ -255,26 +254,15 @@ run_start(struct runner *r, struct q_wl *wl)
 		finish(r, wl, false, err, started, 0);
 		return;
 	}
-	if ((run = calloc(1, sizeof(*run))) == NULL ||
-	    (run->wid = strdup(wl->id)) == NULL) {
-		free(run);
-		finish(r, wl, false, "unable to start: out of memory", started,
-		       0);
-		return;
-	}
+	run = xcalloc(1, sizeof(*run));
+	run->wid = xstrdup(wl->id);
 	json_object_object_add(
 	    req->doc, "reason",
 	    json_object_new_string(q_reason_name(req->reason)));
 	doc = json_object_to_json_string_ext(
 	    req->doc, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	len = strlen(doc);
-	if ((in = malloc(len + 1)) == NULL) {
-		free(run->wid);
-		free(run);
-		finish(r, wl, false, "unable to start: out of memory", started,
-		       0);
-		return;
-	}
+	in = xmalloc(len + 1);
 	memcpy(in, doc, len);
 	in[len] = '\n';
 	args.workload_id = wl->id;

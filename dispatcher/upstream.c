@@ -111,14 +111,10 @@ upstream_main(void *arg)
 struct upstream *
 upstream_new(const char *url, int64_t timeout_ms)
 {
-	struct upstream *u = calloc(1, sizeof(*u));
+	struct upstream *u = xcalloc(1, sizeof(*u));
 	char err[256];
 	size_t i;
 
-	if (u == NULL) {
-		log_warn("unable to set up store.ctl calls");
-		return NULL;
-	}
 	if (pipe2(u->wake, O_CLOEXEC | O_NONBLOCK) == -1) {
 		log_warn("unable to set up store.ctl calls");
 		free(u);

@@ -1,5 +1,5 @@
 /*
- * notify_test.c: the webhook's pieces that need no receiver: the
+ * hook_test.c: the webhook's pieces that need no receiver: the
  * signature against RFC 4231's vectors, the retry verdicts, and the JSON
  * body built from a published event. Deliveries themselves are tested
  * end to end (tests/integration/test_dispatcher.sh).
@@ -15,7 +15,7 @@
 #include <curl/curl.h>
 #include <json-c/json.h>
 
-#include "notify.h"
+#include "hook.h"
 #include "wire.h"
 
 static void
@@ -24,19 +24,18 @@ test_sign_rfc4231(void **state)
 	char hex[65], key[132];
 
 	/* test case 2 */
-	notify_sign("Jefe", "what do ya want for nothing?", 28, hex);
+	hook_sign("Jefe", "what do ya want for nothing?", 28, hex);
 	assert_string_equal(hex, "5bdcc146bf60754e6a042426089575c7"
 	                         "5a003f089d2739839dec58b964ec3843");
 	/* test case 6: a key longer than the block size */
 	memset(key, 0xaa, 131);
 	key[131] = '\0';
-	notify_sign(key,
-	            "Test Using Larger Than Block-Size Key - Hash Key First",
-	            54, hex);
+	hook_sign(key, "Test Using Larger Than Block-Size Key - Hash Key First",
+	          54, hex);
 	assert_string_equal(hex, "60e431591ee0b67f0d8a26aacbf5b77f"
 	                         "8e0bc6213728c5140546040f0ee37f54");
 	/* an empty secret still signs */
-	notify_sign("", "", 0, hex);
+	hook_sign("", "", 0, hex);
 	assert_string_equal(hex, "b613679a0814d9ec772f95d778c35fc5"
 	                         "ff1697c493715653c6c712144292c5ad");
 }
@@ -66,7 +65,7 @@ test_verdicts(void **state)
 	size_t i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		if (notify_verdict(cases[i].curl, cases[i].status) !=
+		if (hook_verdict(cases[i].curl, cases[i].status) !=
 		    cases[i].want)
 			fail_msg("curl %d, HTTP %ld: want %d", cases[i].curl,
 			         cases[i].status, cases[i].want);
@@ -76,10 +75,12 @@ static void
 test_body(void **state)
 {
 	struct wire_row row;
+	struct wire_workload wl;
 	struct wire_event ev;
 	struct wbuf b = {0};
-	char err[WIRE_ERR_LEN], *s;
+	char err[WIRE_ERR_LEN], event[HOOK_EVENT_MAX], *s;
 	json_object *o, *v;
+	uint64_t rev = 0;
 
 	memset(&row, 0, sizeof(row));
 	row.id = "w1:site";
@@ -93,8 +94,10 @@ test_body(void **state)
 	ev.prev_state = "running";
 	ev.at = 1234;
 	assert_int_equal(wire_encode_event(&b, &ev), 0);
-	assert_non_null(
-	    s = notify_body("container/w1/w1:site", b.data, b.len, err));
+	assert_non_null(s = hook_body("container/w1/w1:site", b.data, b.len,
+	                              &rev, event, err));
+	assert_int_equal(rev, 77);
+	assert_string_equal(event, "container.missing");
 	assert_non_null(o = json_tokener_parse(s));
 	assert_true(json_object_object_get_ex(o, "topic", &v));
 	assert_string_equal(json_object_get_string(v), "container/w1/w1:site");
@@ -110,8 +113,20 @@ test_body(void **state)
 	json_object_put(o);
 	free(s);
 	/* garbage is refused, not delivered */
-	assert_null(notify_body("container/w1/x", "\xc1", 1, err));
-	assert_null(notify_body("container/w1/x", "\x93\x01\x02\x03", 4, err));
+	assert_null(hook_body("container/w1/x", "\xc1", 1, &rev, event, err));
+	assert_null(hook_body("container/w1/x", "\x93\x01\x02\x03", 4, &rev,
+	                      event, err));
+	/* an event of another type is not delivered as a container's */
+	memset(&wl, 0, sizeof(wl));
+	wl.id = "w1";
+	memset(&ev, 0, sizeof(ev));
+	ev.type = WIRE_EV_WORKLOAD;
+	ev.rev = 78;
+	ev.op = "put";
+	ev.workload = &wl;
+	wbuf_reset(&b);
+	assert_int_equal(wire_encode_event(&b, &ev), 0);
+	assert_null(hook_body("workload/w1", b.data, b.len, &rev, event, err));
 	wbuf_free(&b);
 }
 
