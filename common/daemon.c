@@ -2,6 +2,7 @@
  * daemon.c: the start and stop every recon daemon shares (daemon.h).
  */
 #include <curl/curl.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,10 +99,22 @@ daemon_dial(const struct daemon *d, nng_socket *s, enum nngx_proto proto,
 	return nngx_dial(s, proto, buf, d->opts->max_message);
 }
 
+/* s6's readiness notification: a newline on --notify-fd, which is then
+ * closed; none asked for (-1), nothing. */
 void
 daemon_ready(const struct daemon *d)
 {
-	notify_ready((int)d->opts->notify_fd);
+	int fd = (int)d->opts->notify_fd;
+	ssize_t n;
+
+	if (fd < 0)
+		return;
+	do
+		n = write(fd, "\n", 1);
+	while (n < 0 && errno == EINTR);
+	if (n != 1)
+		log_warn("unable to write readiness to fd %d", fd);
+	close(fd);
 }
 
 void

@@ -1,5 +1,5 @@
 /*
- * util.c: clocks, the id patterns of SPEC §5 and §8, readiness, run dir.
+ * util.c: clocks, the id patterns of SPEC §5 and §8, run dir, memory.
  */
 #include <errno.h>
 #include <malloc.h>
@@ -134,21 +134,6 @@ kind_valid(const char *s)
 {
 	return s != NULL && (strcmp(s, "project") == 0 ||
 	                     strcmp(s, "site") == 0 || strcmp(s, "stack") == 0);
-}
-
-void
-notify_ready(int fd)
-{
-	ssize_t n;
-
-	if (fd < 0)
-		return;
-	do
-		n = write(fd, "\n", 1);
-	while (n < 0 && errno == EINTR);
-	if (n != 1)
-		log_warn("unable to write readiness to fd %d", fd);
-	close(fd);
 }
 
 int

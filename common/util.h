@@ -1,5 +1,5 @@
 /*
- * util.h: clocks, id validation, readiness notification, run dir creation.
+ * util.h: clocks, id validation, run dir creation, hashing, memory.
  */
 #ifndef RECON_UTIL_H
 #define RECON_UTIL_H
@@ -69,8 +69,6 @@ void *xreallocarray(void *, size_t n, size_t size);
 char *xstrdup(const char *);
 char *xstrndup(const char *, size_t);
 
-/* Writes a newline to fd and closes it (s6 notification-fd); fd < 0: no-op. */
-void notify_ready(int fd);
 /* mkdir -p with mode 0750 for the last component; 0 or -1 (logged). */
 int rundir_make(const char *path);
 /* NULL reads as "": records decoded from the wire or LMDB use both. */

@@ -87,8 +87,13 @@ changes_container(struct store *st, struct dbtx *tx, const char *op,
 		return -1;
 	if (st->jobs != NULL && !str_eq(op, "delete") &&
 	    !str_empty(row->workload_id) &&
-	    jobs_state_worthy(ev.prev_state, row->state))
+	    jobs_state_worthy(ev.prev_state, row->state)) {
+		/* owed until a state run that starts after now reports
+		 * back, whoever dies meanwhile (jobs_owed) */
+		if (db_due_put(tx, row->workload_id, ev.at) == -1)
+			return -1;
 		note_state(st, row->workload_id);
+	}
 	return 0;
 }
 

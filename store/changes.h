@@ -25,7 +25,8 @@ int changes_write(struct store *st, db_txn_fn fn, void *arg);
  * A container event (op upsert, missing or delete) for row, which went
  * from prev_state (NULL or "": a new row). A row of a workload that
  * stopped running (jobs_state_worthy) notes a state job, except on a
- * delete. 0, or -1 logged.
+ * delete, and records the run as owed (db_due_put) in the same
+ * transaction. 0, or -1 logged.
  */
 int changes_container(struct store *st, struct dbtx *tx, const char *op,
                       struct wire_row *row, const char *prev_state);

@@ -118,6 +118,93 @@ jobs_state(struct jobs *j, const char *wid)
 		pending_add(j, JOBS_STATE, wid);
 }
 
+/* What jobs_owed reads: the workloads to ask for, and those to forget. */
+struct owed {
+	struct arena *a;
+	char **ask, **forget;
+	size_t nask, nforget, cap;
+};
+
+static int
+owed_one(void *arg, const char *wid, int64_t at)
+{
+	struct owed *o = arg;
+
+	(void)at;
+	if (o->nask == o->cap || o->nforget == o->cap) {
+		o->ask =
+		    arena_realloc(o->a, o->ask, o->cap * sizeof(char *),
+		                  (o->cap ? o->cap * 2 : 16) * sizeof(char *));
+		o->forget =
+		    arena_realloc(o->a, o->forget, o->cap * sizeof(char *),
+		                  (o->cap ? o->cap * 2 : 16) * sizeof(char *));
+		o->cap = o->cap ? o->cap * 2 : 16;
+	}
+	o->ask[o->nask++] = arena_strdup(o->a, wid);
+	return 0;
+}
+
+static int
+owed_read(struct dbtx *tx, void *arg)
+{
+	struct owed *o = arg;
+	struct wire_workload w;
+	size_t i, n;
+	int r;
+
+	o->nask = o->nforget = 0;
+	if (db_due_each(tx, owed_one, o) == -1)
+		return -1;
+	for (i = n = 0; i < o->nask; i++) {
+		if ((r = db_workload_get(tx, o->ask[i], o->a, &w)) == -1)
+			return -1;
+		if (r == 1 && !str_empty(w.source_kind))
+			o->ask[n++] = o->ask[i];
+		else
+			o->forget[o->nforget++] = o->ask[i];
+	}
+	o->nask = n;
+	return 0;
+}
+
+static int
+owed_forget(struct dbtx *tx, void *arg)
+{
+	struct owed *o = arg;
+	size_t i;
+
+	for (i = 0; i < o->nforget; i++)
+		if (db_due_del(tx, o->forget[i]) == -1)
+			return -1;
+	return 0;
+}
+
+int
+jobs_owed(struct jobs *j)
+{
+	struct owed o = {arena_new(), NULL, NULL, 0, 0, 0};
+	size_t i;
+	int r = -1;
+
+	if (j == NULL)
+		goto out;
+	if (db_read(j->db, owed_read, &o) == -1 ||
+	    (o.nforget > 0 && db_write(j->db, owed_forget, &o) == -1)) {
+		log_error("unable to read the state runs owed");
+		goto out;
+	}
+	for (i = 0; i < o.nask; i++)
+		jobs_state(j, o.ask[i]);
+	j->owed_asked += o.nask;
+	if (o.nask > 0)
+		log_info("asking again for %zu state run%s owed", o.nask,
+		         o.nask == 1 ? "" : "s");
+	r = (int)o.nask;
+out:
+	arena_free(o.a);
+	return r;
+}
+
 void
 jobs_pass(struct jobs *j)
 {

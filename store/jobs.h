@@ -51,6 +51,7 @@ struct jobs {
 	uint64_t requests_void; /* no workload of theirs has a source_kind */
 	uint64_t sent;          /* job messages the dispatcher's socket took */
 	uint64_t busy;          /* sends refused as busy: the job waits */
+	uint64_t owed_asked;    /* state runs owed asked for again */
 	bool stalled;           /* the last send was refused (logged once) */
 };
 
@@ -64,6 +65,14 @@ void jobs_fini(struct jobs *j);
  * changes.c noted in a transaction that has committed.
  */
 void jobs_state(struct jobs *j, const char *wid);
+/*
+ * Asks again for every state run owed (db_due.c): at start, and whenever
+ * the dispatcher connects (it may have died with jobs queued or runs
+ * under way). What is owed to a workload that is gone or has no
+ * source_kind is forgotten. The number asked for, or -1 on a failed
+ * read or write.
+ */
+int jobs_owed(struct jobs *j);
 /* R11: a pass job is due (j NULL: no-op). */
 void jobs_pass(struct jobs *j);
 /* A manual job for wid, tried at once: 1 sent, 0 waiting for the

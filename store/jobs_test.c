@@ -363,6 +363,69 @@ test_state_job(void **state)
 	assert_int_equal(recv_job(fx, 100, &d), -1);
 }
 
+/* Drains the jobs sent: how many named wid with reason. */
+static int
+drain(struct fx *fx, const char *reason, const char *wid)
+{
+	struct wire_dispatch d;
+	int n = 0;
+
+	flush_all(fx);
+	while (recv_job(fx, 200, &d) == 0)
+		if (strcmp(d.reason, reason) == 0 && item(&d, wid) != NULL)
+			n++;
+	return n;
+}
+
+static void
+result(struct fx *fx, const char *wid, const char *reason, int64_t started)
+{
+	struct wire_plugin_result pr = {0};
+
+	pr.workload_id = (char *)wid;
+	pr.reason = (char *)reason;
+	pr.ok = true;
+	pr.started_at = started;
+	assert_int_equal(results_apply(&fx->st, &pr), 0);
+}
+
+/* A state run is owed from the change that calls for it until a state
+ * run that started after it reports back: asked for again (a dispatcher
+ * that died, a store that restarted) until then, and only then paid. */
+static void
+test_state_owed(void **state)
+{
+	struct fx *fx = *state;
+	const char *wids[] = {"w1", "w2"};
+	const char *run[] = {"running", "running"};
+	const char *exited[] = {"exited", "exited"};
+	int64_t before;
+
+	put_workload(fx, "w1", "site", "git", "one");
+	put_workload(fx, "w2", "stack", "", "two");
+	snapshot(fx, true, 2, wids, run);
+	assert_int_equal(drain(fx, "pass", "w1"), 1);
+	assert_int_equal(jobs_owed(&fx->j), 0);
+
+	before = now_ms() - 1;
+	snapshot(fx, true, 2, wids, exited);
+	assert_int_equal(drain(fx, "state", "w1"), 1);
+	/* the job went, but no run reported back: owed still (w2 has no
+	 * plugin: forgotten) */
+	assert_int_equal(jobs_owed(&fx->j), 1);
+	assert_int_equal(drain(fx, "state", "w1"), 1);
+	/* a state run that started before the change, or a pass run, pays
+	 * nothing */
+	result(fx, "w1", "state", before);
+	result(fx, "w1", "pass", now_ms());
+	assert_int_equal(jobs_owed(&fx->j), 1);
+	assert_int_equal(drain(fx, "state", "w1"), 1);
+	result(fx, "w1", "state", now_ms());
+	assert_int_equal(jobs_owed(&fx->j), 0);
+	assert_int_equal(drain(fx, "state", "w1"), 0);
+	assert_int_equal(fx->j.owed_asked, 2);
+}
+
 /* A workload without a source_kind gets no state job, and a job left
  * with no workload is not sent at all. */
 static void
@@ -472,6 +535,7 @@ main(void)
 	    cmocka_unit_test(test_state_worthy),
 	    cmocka_unit_test_setup_teardown(test_pass_job, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_state_job, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_state_owed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_state_without_source_kind,
 	                                    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_dispatch_request, setup,

@@ -4,6 +4,7 @@
  * one thread, one poll loop.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -18,10 +19,10 @@
 #include "daemon.h"
 #include "db.h"
 #include "flags.h"
+#include "ingest.h"
 #include "jobs.h"
 #include "log.h"
 #include "nngx.h"
-#include "ingest.h"
 #include "sig.h"
 #include "store.h"
 #include "util.h"
@@ -114,6 +115,23 @@ publish(void *arg, const void *msg, size_t len)
 	nngx_send_nb(*events, msg, len);
 }
 
+/* Written when the dispatcher connects to our jobs PUSH: the loop then
+ * asks again for the state runs owed (nng calls this on its own thread). */
+static int owed_wake[2] = {-1, -1};
+
+static void
+dispatcher_connected(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+	char c = 1;
+
+	(void)p;
+	(void)ev;
+	(void)arg;
+	if (write(owed_wake[1], &c, 1) == -1) {
+		/* full: a wake is already pending */
+	}
+}
+
 /* Applies a bounded batch; true when more may be waiting. */
 static bool
 serve_ingest(nng_socket sock, struct store *st)
@@ -148,7 +166,8 @@ main(int argc, char **argv)
 	struct ctlsrv *srv;
 	struct jobs jq;
 	struct db_config cfg;
-	struct pollfd pfd[3];
+	struct pollfd pfd[4];
+	char drain[64];
 	struct store st;
 	struct db *db;
 	int sig;
@@ -188,8 +207,17 @@ main(int argc, char **argv)
 	if (daemon_dial(&d, &jobs, NNGX_PUSH, jobs_url, "jobs") == -1 ||
 	    nngx_send_buffer(jobs, JOBS_SENDBUF) == -1)
 		return EXIT_TEMP;
+	/* what is owed is asked for now, and again each time the dispatcher
+	 * connects (a first connection made before the notification is set
+	 * up is covered by asking now) */
+	if (pipe2(owed_wake, O_CLOEXEC | O_NONBLOCK) == -1)
+		fatal(EXIT_TEMP, "unable to make a pipe");
+	if (nng_pipe_notify(jobs, NNG_PIPE_EV_ADD_POST, dispatcher_connected,
+	                    NULL) != 0)
+		fatalx(EXIT_TEMP, "unable to watch the jobs socket");
 	jobs_init(&jq, db, jobs);
 	st.jobs = &jq;
+	jobs_owed(&jq);
 	db_set_publish(db, publish, &events);
 
 	api_config(&st, &ccfg);
@@ -198,13 +226,14 @@ main(int argc, char **argv)
 	pfd[1].fd = ctlsrv_fd(srv);
 	if ((pfd[2].fd = nngx_recv_fd(ingest)) == -1)
 		return EXIT_TEMP;
-	pfd[0].events = pfd[1].events = pfd[2].events = POLLIN;
+	pfd[3].fd = owed_wake[0];
+	pfd[0].events = pfd[1].events = pfd[2].events = pfd[3].events = POLLIN;
 	st.ready = true;
 	daemon_ready(&d);
 	log_info("serving %s (labels %sworkload.id)", data_dir, label_prefix);
 
 	while (running) {
-		if (poll(pfd, 3, more ? 0 : (int)jobs_timeout(&jq)) == -1) {
+		if (poll(pfd, 4, more ? 0 : (int)jobs_timeout(&jq)) == -1) {
 			if (errno == EINTR)
 				continue;
 			fatal(EXIT_TEMP, "unable to poll");
@@ -222,6 +251,11 @@ main(int argc, char **argv)
 			ctlsrv_serve(srv);
 		if ((pfd[2].revents & POLLIN) || more)
 			more = serve_ingest(ingest, &st);
+		if (pfd[3].revents & POLLIN) {
+			while (read(owed_wake[0], drain, sizeof(drain)) > 0)
+				;
+			jobs_owed(&jq);
+		}
 		jobs_flush(&jq, false);
 	}
 
@@ -232,6 +266,8 @@ main(int argc, char **argv)
 	jobs_fini(&jq);
 	store_fini(&st);
 	db_close(db);
+	close(owed_wake[0]);
+	close(owed_wake[1]);
 	daemon_stop(&d);
 	return 0;
 }

@@ -43,6 +43,7 @@ const char *const store_ctr_names[STC_COUNT] = {
     [STC_JOBS_REQUESTS_VOID] = "jobs_requests_void",
     [STC_JOBS_SENT] = "jobs_sent",
     [STC_JOBS_BUSY] = "jobs_busy",
+    [STC_JOBS_OWED_ASKED] = "jobs_owed_asked",
 };
 
 static char *
@@ -117,6 +118,7 @@ store_counters(const struct store *st, struct wire_counter *out)
 		out[STC_JOBS_REQUESTS_VOID].value = st->jobs->requests_void;
 		out[STC_JOBS_SENT].value = st->jobs->sent;
 		out[STC_JOBS_BUSY].value = st->jobs->busy;
+		out[STC_JOBS_OWED_ASKED].value = st->jobs->owed_asked;
 	}
 }
 

@@ -47,6 +47,7 @@ enum store_ctr {
 	STC_JOBS_REQUESTS_VOID,
 	STC_JOBS_SENT,
 	STC_JOBS_BUSY,
+	STC_JOBS_OWED_ASKED, /* state runs owed asked for again (jobs_owed) */
 	STC_COUNT
 };
 

@@ -83,11 +83,24 @@ sub_start() {
 }
 sub_start
 
+# state_run_after WID CID MS: a state run of WID started at MS or later
+# and saw container CID not running, or no longer saw it.
+state_run_after() {
+	awk -v w="$1" -v c="$2" -v t="$3" '
+		$1 == w && $2 == "state" && $3 >= t {
+			seen = 0
+			for (i = 4; i <= NF; i++)
+				if (index($i, c ":") == 1) { seen = 1; if ($i != c ":running") ok = 1 }
+			if (!seen) ok = 1
+		}
+		END { exit !ok }' "$OUT/runs" 2>/dev/null
+}
+
 # ---- the churn: one container at a time per workload ----
 CHURN=
 churn() {
-	local n=0 w seq cid st t
-	declare -A cur
+	local n=0 w cid st t
+	declare -A cur stopped
 	while :; do
 		n=$((n + 1))
 		w=cw$((RANDOM % NW + 1))
@@ -117,10 +130,14 @@ churn() {
 					continue
 				t=$(now_ms)
 				docker stop -t 0 "$cid" >/dev/null 2>&1 &&
-					echo "stop $w $cid $t" >>"$OUT/stops"
-			else
+					echo "stop $w $cid $t" >>"$OUT/stops" &&
+					stopped[$w]=$t
+			elif [ -z "${stopped[$w]:-}" ] ||
+				state_run_after "$w" "$cid" "${stopped[$w]}"; then
+				# removed once its stop was dispatched: a later
+				# event of the workload cannot hide a lost one
 				docker rm -f "$cid" >/dev/null 2>&1
-				unset "cur[$w]"
+				unset "cur[$w]" "stopped[$w]"
 			fi
 			;;
 		esac
@@ -230,13 +247,7 @@ stops_ok() {
 		n=$((n + 1))
 		# a state run of w that started after the stop and saw the
 		# container stopped, or no longer saw it
-		if ! awk -v w="$w" -v c="$cid" -v t="$t" '
-			$1 == w && $2 == "state" && $3 >= t {
-				seen = 0
-				for (i = 4; i <= NF; i++) if (index($i, c ":") == 1) { seen = 1; if ($i != c ":running") ok = 1 }
-				if (!seen) ok = 1
-			}
-			END { exit !ok }' "$OUT/runs"; then
+		if ! state_run_after "$w" "$cid" "$t"; then
 			log "no state run of $w after the stop of ${cid:0:12} at $t"
 			bad=$((bad + 1))
 		fi
