@@ -34,53 +34,6 @@
 /* What a container element is, after its types were checked. */
 enum oracle_verdict { ORACLE_OK, ORACLE_SKIP, ORACLE_UNLABELLED, ORACLE_BAD };
 
-/*
- * Tokenises body as one JSON value with nothing but whitespace after it.
- * NULL with a reason in err.
- */
-static json_object *
-oracle_parse_json(const char *body, size_t len, char *err, size_t errlen)
-{
-	json_tokener *tok;
-	json_object *obj;
-	enum json_tokener_error jerr;
-	size_t end;
-
-	if (len > INT32_MAX) {
-		snprintf(err, errlen, "body of %zu bytes is too large", len);
-		return NULL;
-	}
-	if ((tok = json_tokener_new_ex(PARSE_DEPTH_MAX)) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	obj = json_tokener_parse_ex(tok, body, (int)len);
-	jerr = json_tokener_get_error(tok);
-	end = json_tokener_get_parse_end(tok);
-	json_tokener_free(tok);
-	if (jerr == json_tokener_continue ||
-	    (obj == NULL && jerr == json_tokener_success)) {
-		snprintf(err, errlen, "truncated JSON (%zu bytes)", len);
-		return NULL;
-	}
-	if (jerr != json_tokener_success) {
-		snprintf(err, errlen, "bad JSON at byte %zu: %s", end,
-		         json_tokener_error_desc(jerr));
-		json_object_put(obj);
-		return NULL;
-	}
-	while (end < len && isspace((unsigned char)body[end]))
-		end++;
-	if (end != len) {
-		snprintf(err, errlen, "trailing bytes after JSON at byte %zu",
-		         end);
-		json_object_put(obj);
-		return NULL;
-	}
-	return obj;
-}
-
 /* The member key of o if it has the given type, else NULL. */
 static json_object *
 oracle_member(json_object *o, const char *key, json_type type)
@@ -254,7 +207,7 @@ oracle_list(const char *body, size_t len, const char *prefix, struct arena *a,
 	const char *why = "";
 
 	memset(res, 0, sizeof(*res));
-	if ((arr = oracle_parse_json(body, len, err, errlen)) == NULL)
+	if ((arr = parse_json(body, len, err, errlen)) == NULL)
 		return -1;
 	if (!json_object_is_type(arr, json_type_array)) {
 		snprintf(err, errlen, "container list is not a JSON array");

@@ -18,11 +18,7 @@
 #include "parse.h"
 #include "util.h"
 
-/*
- * Tokenises body as one JSON value with nothing but whitespace after it.
- * NULL with a reason in err.
- */
-static json_object *
+json_object *
 parse_json(const char *body, size_t len, char *err, size_t errlen)
 {
 	json_tokener *tok;

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <json-c/json.h>
+
 #include "arena.h"
 #include "wire.h"
 
@@ -144,5 +146,12 @@ size_t parse_events_partial(const struct parse_events *);
 /* Whether Docker's state word can follow an event with this expectation
  * (false: the read predates the event). */
 bool parse_state_fits(enum parse_expect, const char *state);
+
+/*
+ * body tokenised by json-c as one JSON value with nothing but whitespace
+ * after it (inspect bodies, and the oracle jscan_test checks the scanner
+ * against). NULL with a reason in err.
+ */
+json_object *parse_json(const char *body, size_t len, char *err, size_t errlen);
 
 #endif
