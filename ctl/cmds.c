@@ -174,6 +174,21 @@ print_object(json_object *o)
 	}
 }
 
+/* The end of a read: its status, the reply shown under key, the client
+ * and the result freed. */
+static int
+ctl_read_done(struct clnt *c, struct clnt_result *r, const char *key,
+              void (*print)(json_object *))
+{
+	int rc;
+
+	if ((rc = ctl_status("store", r)) == CTL_EXIT_OK)
+		rc = ctl_show("store", r, key, print);
+	clnt_result_free(r);
+	clnt_free(c);
+	return rc;
+}
+
 int
 ctl_ps(char **args)
 {
@@ -185,16 +200,11 @@ ctl_ps(char **args)
 	struct clnt_result r = {0};
 	struct wire_rows_reply rows;
 	struct clnt *c;
-	int rc;
 
 	if ((c = ctl_clnt("store")) == NULL)
 		return CTL_EXIT_USAGE;
 	store_clnt_containers_list(c, &f, &r, &rows);
-	if ((rc = ctl_status("store", &r)) == CTL_EXIT_OK)
-		rc = ctl_show("store", &r, "containers", print_rows);
-	clnt_result_free(&r);
-	clnt_free(c);
-	return rc;
+	return ctl_read_done(c, &r, "containers", print_rows);
 }
 
 int
@@ -203,16 +213,11 @@ ctl_container_get(char **args)
 	struct clnt_result r = {0};
 	struct wire_row_reply row;
 	struct clnt *c;
-	int rc;
 
 	if ((c = ctl_clnt("store")) == NULL)
 		return CTL_EXIT_USAGE;
 	store_clnt_container_get(c, args[0], &r, &row);
-	if ((rc = ctl_status("store", &r)) == CTL_EXIT_OK)
-		rc = ctl_show("store", &r, "container", print_object);
-	clnt_result_free(&r);
-	clnt_free(c);
-	return rc;
+	return ctl_read_done(c, &r, "container", print_object);
 }
 
 /* A write's outcome: the reply for scripts, its rev for people. */
@@ -286,16 +291,11 @@ ctl_workload_ls(char **args)
 	struct clnt_result r = {0};
 	struct wire_workloads_reply ws;
 	struct clnt *c;
-	int rc;
 
 	if ((c = ctl_clnt("store")) == NULL)
 		return CTL_EXIT_USAGE;
 	store_clnt_workloads_list(c, &r, &ws);
-	if ((rc = ctl_status("store", &r)) == CTL_EXIT_OK)
-		rc = ctl_show("store", &r, "workloads", print_workloads);
-	clnt_result_free(&r);
-	clnt_free(c);
-	return rc;
+	return ctl_read_done(c, &r, "workloads", print_workloads);
 }
 
 int
@@ -304,16 +304,11 @@ ctl_workload_get(char **args)
 	struct clnt_result r = {0};
 	struct wire_workload_reply w;
 	struct clnt *c;
-	int rc;
 
 	if ((c = ctl_clnt("store")) == NULL)
 		return CTL_EXIT_USAGE;
 	store_clnt_workload_get(c, args[0], ctl_opts.show_secrets, &r, &w);
-	if ((rc = ctl_status("store", &r)) == CTL_EXIT_OK)
-		rc = ctl_show("store", &r, "workload", print_object);
-	clnt_result_free(&r);
-	clnt_free(c);
-	return rc;
+	return ctl_read_done(c, &r, "workload", print_object);
 }
 
 int
