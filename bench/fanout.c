@@ -408,9 +408,9 @@ head_rev(void)
 	char url[1024];
 	uint64_t head = 0;
 
-	if (nngx_url(url, sizeof(url), NULL, run_dir, "store.ctl") == -1 ||
-	    (c = clnt_new(url, 5000)) == NULL)
+	if (nngx_url(url, sizeof(url), NULL, run_dir, "store.ctl") == -1)
 		fatalx(EXIT_TEMP, "unable to read the store's head: no client");
+	c = clnt_new(url, 5000);
 	if (store_clnt_events_since(c, UINT64_MAX, 1, NULL, &r, &head, NULL,
 	                            NULL) != CLNT_OK)
 		fatalx(EXIT_TEMP, "unable to read the store's head: %s", r.err);

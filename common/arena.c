@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "arena.h"
+#include "util.h"
 
 #define ARENA_ALIGN 16
 #define ARENA_CHUNK 8192              /* payload of an ordinary chunk */
@@ -35,8 +36,7 @@ chunk_new(size_t size)
 	if (size > SIZE_MAX - sizeof(*c))
 		abort();
 	/* calloc: the unused tail stays zero, which in-place growth needs */
-	if ((c = calloc(1, sizeof(*c) + size)) == NULL)
-		abort();
+	c = xcalloc(1, sizeof(*c) + size);
 	c->size = size;
 	return c;
 }
@@ -46,8 +46,7 @@ arena_new(void)
 {
 	struct arena *a;
 
-	if ((a = calloc(1, sizeof(*a))) == NULL)
-		abort();
+	a = xcalloc(1, sizeof(*a));
 	return a;
 }
 

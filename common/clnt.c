@@ -75,13 +75,10 @@ static int
 clnt_take(nng_msg *m, struct wbuf *reply)
 {
 	size_t len = nng_msg_len(m);
-	char *p;
 
 	wbuf_reset(reply);
 	if (len > reply->cap) {
-		if ((p = realloc(reply->data, len)) == NULL)
-			return NNG_ENOMEM;
-		reply->data = p;
+		reply->data = xrealloc(reply->data, len);
 		reply->cap = len;
 	}
 	if (len > 0)
@@ -202,12 +199,9 @@ out:
 struct clnt *
 clnt_new(const char *url, int64_t timeout_ms)
 {
-	struct clnt *c = calloc(1, sizeof(*c));
+	struct clnt *c = xcalloc(1, sizeof(*c));
 
-	if (c == NULL || (c->url = strdup(url)) == NULL) {
-		free(c);
-		return NULL;
-	}
+	c->url = xstrdup(url);
 	atomic_store(&c->timeout_ms, timeout_ms);
 	return c;
 }
@@ -232,10 +226,6 @@ clnt_dial(const char *url, int64_t timeout_ms, void (*notify)(void *),
 	struct clnt *c = clnt_new(url, timeout_ms);
 	int rv;
 
-	if (c == NULL) {
-		xsnprintf(err, errlen, "out of memory");
-		return NULL;
-	}
 	c->notify = notify;
 	c->notify_arg = arg;
 	if ((rv = nng_req0_open(&c->sock)) != 0) {

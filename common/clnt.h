@@ -47,8 +47,8 @@ void clnt_result_free(struct clnt_result *);
  * itself) and gives each call a context of its own, so that any number of
  * threads may call through it at once; notify(arg), if set, runs on one
  * of nng's threads whenever a connection comes or goes (see
- * clnt_connected). NULL when out of memory or the url cannot be dialled
- * (err says why).
+ * clnt_connected). clnt_dial is NULL when the url cannot be dialled (err
+ * says why).
  */
 struct clnt;
 struct clnt *clnt_new(const char *url, int64_t timeout_ms);

@@ -375,12 +375,8 @@ ctlsrv_new(nng_socket sock, const struct ctlsrv_config *cfg, size_t nslots)
 	size_t i;
 	int rv;
 
-	if ((srv = calloc(1, sizeof(*srv))) == NULL ||
-	    (srv->slots = calloc(nslots, sizeof(*srv->slots))) == NULL) {
-		log_warn("unable to serve %s", cfg->name);
-		free(srv);
-		return NULL;
-	}
+	srv = xcalloc(1, sizeof(*srv));
+	srv->slots = xcalloc(nslots, sizeof(*srv->slots));
 	srv->cfg = *cfg;
 	srv->sock = sock;
 	srv->started_mono = mono_ms();

@@ -185,9 +185,7 @@ flags_parse(const char *prog, const char *synopsis, struct flag *tab, int argc,
 		    flag_set(prog, f, env, f->env) < 0)
 			return -1;
 
-	pos = calloc((size_t)argc + 1, sizeof(*pos));
-	if (pos == NULL)
-		return -1;
+	pos = xcalloc((size_t)argc + 1, sizeof(*pos));
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (strcmp(a, "--") == 0) {

@@ -198,12 +198,8 @@ peer_add(struct lsn *ls, nng_pipe p, int64_t uid)
 		return false;
 	if (ls->npeers == ls->peers_cap) {
 		size_t cap = ls->peers_cap ? ls->peers_cap * 2 : 64;
-		struct lsn_peer *np =
-		    realloc(ls->peers, cap * sizeof(*ls->peers));
 
-		if (np == NULL)
-			return false;
-		ls->peers = np;
+		ls->peers = xreallocarray(ls->peers, cap, sizeof(*ls->peers));
 		ls->peers_cap = cap;
 	}
 	ls->peers[ls->npeers++] =
@@ -748,10 +744,7 @@ nngx_listen(nng_socket *s, enum nngx_proto proto, const char *url,
 {
 	struct lsn *ls;
 
-	if ((ls = calloc(1, sizeof(*ls))) == NULL) {
-		log_warn("unable to listen on %s", url);
-		return -1;
-	}
+	ls = xcalloc(1, sizeof(*ls));
 	if (nngx_open(s, proto, url, o->max_msg) < 0) {
 		free(ls);
 		return -1;

@@ -18,7 +18,6 @@ ctl_clnt(const char *proc)
 {
 	const char *url = NULL;
 	char name[64], buf[4200];
-	struct clnt *c;
 
 	if (strcmp(proc, "store") == 0)
 		url = ctl_opts.store_url;
@@ -31,9 +30,7 @@ ctl_clnt(const char *proc)
 		fprintf(stderr, "reconctl: run dir path too long\n");
 		return NULL;
 	}
-	if ((c = clnt_new(buf, ctl_opts.timeout_ms)) == NULL)
-		fprintf(stderr, "reconctl: out of memory\n");
-	return c;
+	return clnt_new(buf, ctl_opts.timeout_ms);
 }
 
 json_object *
