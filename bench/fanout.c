@@ -397,28 +397,29 @@ raw_generate(void)
 	return seq;
 }
 
-/* Pushes snapshots of batch containers at the rate; returns the number of
- * events they make. */
-/* The store's head revision, from events.since at "now". */
+/* The store's head revision, from its stats. */
 static uint64_t
 head_rev(void)
 {
 	struct clnt_result r = {0};
+	struct wire_stats_reply st;
 	struct clnt *c;
 	char url[1024];
-	uint64_t head = 0;
+	uint64_t head;
 
 	if (nngx_url(url, sizeof(url), NULL, run_dir, "store.ctl") == -1)
 		fatalx(EXIT_TEMP, "unable to read the store's head: no client");
 	c = clnt_new(url, 5000);
-	if (store_clnt_events_since(c, UINT64_MAX, 1, NULL, &r, &head, NULL,
-	                            NULL) != CLNT_OK)
+	if (store_clnt_stats(c, &r, &st) != CLNT_OK)
 		fatalx(EXIT_TEMP, "unable to read the store's head: %s", r.err);
+	head = st.rev;
 	clnt_result_free(&r);
 	clnt_free(c);
 	return head;
 }
 
+/* Pushes snapshots of batch containers at the rate; returns the number of
+ * events they make. */
 static uint64_t
 generate(void)
 {
