@@ -456,7 +456,7 @@ mpr_body(struct mpr *r, size_t len, const char *what, const char **p)
 }
 
 int
-mpr_str(struct mpr *r, const char **s, size_t *len)
+mpr_str_any(struct mpr *r, const char **s, size_t *len)
 {
 	if (mpr_strhdr(r, false, len) == -1)
 		return -1;
@@ -464,7 +464,7 @@ mpr_str(struct mpr *r, const char **s, size_t *len)
 }
 
 int
-mpr_key(struct mpr *r, const char **s, size_t *len)
+mpr_key_any(struct mpr *r, const char **s, size_t *len)
 {
 	int b;
 
@@ -472,7 +472,7 @@ mpr_key(struct mpr *r, const char **s, size_t *len)
 		return -1;
 	if (mpr_type(b) != MPR_STR)
 		return mpr_fail(r, "map key is %s, not str", mpr_tname(b));
-	return mpr_str(r, s, len);
+	return mpr_str_any(r, s, len);
 }
 
 int

@@ -102,9 +102,35 @@ int mpr_enter(struct mpr *);
 void mpr_leave(struct mpr *);
 
 /* A str in place (not NUL-terminated; it may hold anything). */
-int mpr_str(struct mpr *, const char **s, size_t *len);
+int mpr_str_any(struct mpr *, const char **s, size_t *len);
+/* A fixstr, most of a message's strings and keys, read inline. */
+static inline bool
+mpr_fixstr(struct mpr *r, const char **s, size_t *len)
+{
+	size_t n;
+
+	if (r->p >= r->end || (*r->p & 0xe0) != 0xa0)
+		return false;
+	n = *r->p & 0x1f;
+	if ((size_t)(r->end - r->p) <= n)
+		return false; /* the slow path says what is wrong */
+	*s = (const char *)r->p + 1;
+	*len = n;
+	r->p += 1 + n;
+	return true;
+}
+static inline int
+mpr_str(struct mpr *r, const char **s, size_t *len)
+{
+	return mpr_fixstr(r, s, len) ? 0 : mpr_str_any(r, s, len);
+}
 /* A map key: a str, else -1 "map key is int, not str". */
-int mpr_key(struct mpr *, const char **s, size_t *len);
+int mpr_key_any(struct mpr *, const char **s, size_t *len);
+static inline int
+mpr_key(struct mpr *r, const char **s, size_t *len)
+{
+	return mpr_fixstr(r, s, len) ? 0 : mpr_key_any(r, s, len);
+}
 /* The header of a str (or, with bin, of a str or a bin): the length of
  * the body that follows, which is neither read nor checked yet. */
 int mpr_strhdr(struct mpr *, bool bin, size_t *len);

@@ -538,22 +538,27 @@ wire_decode_event(const void *buf, size_t len, struct arena *a,
  * an array as its count and then its elements. The stored row digest
  * depends on this: never change it.
  */
-static uint64_t
+#define FNV64_PRIME 1099511628211ull
+
+static inline uint64_t
 hash_u64(uint64_t h, uint64_t v)
 {
-	unsigned char b[8];
 	int i;
 
 	for (i = 0; i < 8; i++, v >>= 8)
-		b[i] = (unsigned char)(v & 0xff);
-	return fnv64(h, b, sizeof(b));
+		h = (h ^ (v & 0xff)) * FNV64_PRIME;
+	return h;
 }
 
-static uint64_t
+/* fnv64 over the string's bytes and then 0xff, in one pass. */
+static inline uint64_t
 hash_str(uint64_t h, const char *s)
 {
-	s = s != NULL ? s : "";
-	return fnv64(fnv64(h, s, strlen(s)), "\xff", 1);
+	const unsigned char *p = (const unsigned char *)(s != NULL ? s : "");
+
+	while (*p != '\0')
+		h = (h ^ *p++) * FNV64_PRIME;
+	return (h ^ 0xff) * FNV64_PRIME;
 }
 
 static bool
@@ -575,7 +580,7 @@ field_eq(const struct field *f, const void *a, const void *b)
 	}
 }
 
-static uint64_t
+static inline uint64_t
 field_hash(uint64_t h, const struct field *f, const void *rec)
 {
 	const struct wire_kv *kv;
