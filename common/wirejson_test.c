@@ -64,8 +64,9 @@ test_roundtrip_text(void **state)
 	    "[]",
 	    "{}",
 	    "[1,\"a\",null,true,{\"b\":[2.5]}]",
-	    "{\"t\":\"container\",\"rev\":12,\"row\":{\"id\":\"w:site\","
-	    "\"port\":8080,\"labels\":{\"a\":\"b\"}},\"ok\":false}",
+	    /* one string, cut in two */
+	    ("{\"t\":\"container\",\"rev\":12,\"row\":{\"id\":\"w:site\","
+	     "\"port\":8080,\"labels\":{\"a\":\"b\"}},\"ok\":false}"),
 	    "[[[[[[1]]]]]]",
 	};
 	struct wbuf b = {0};
