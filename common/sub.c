@@ -683,6 +683,7 @@ deliver(struct recon_sub *s, struct recon_event *ev)
 	}
 	ev->body = s->cur.data + s->cur.tlen + 1;
 	ev->len = s->cur.len;
+	ev->rec = w;
 	s->st.delivered++;
 	if (s->cur.filled)
 		s->st.filled++;
@@ -934,12 +935,12 @@ recon_sub_close(struct recon_sub *s)
 char *
 recon_event_json(const struct recon_event *ev)
 {
-	char err[WIRE_ERR_LEN], *out;
 	json_object *o;
+	char *out;
 
-	if ((o = wire_to_json(ev->body, ev->len, err)) == NULL) {
-		log_warnx("unable to convert event %llu to JSON: %s",
-		          (unsigned long long)ev->rev, err);
+	if (ev->rec == NULL || (o = wire_event_json(ev->rec)) == NULL) {
+		log_warnx("unable to write event %llu as JSON",
+		          (unsigned long long)ev->rev);
 		return NULL;
 	}
 	json_object_object_add(o, "topic", json_object_new_string(ev->topic));

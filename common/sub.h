@@ -72,6 +72,7 @@ struct recon_event {
 	uint64_t gen, seen, changed, missing; /* pass */
 	const void *body; /* the msgpack body exactly as the store logged it */
 	size_t len;
+	const void *rec; /* private: the decoded body, for recon_event_json */
 };
 
 /* Counters of one subscriber, for tests and benchmarks. */
@@ -125,8 +126,9 @@ const char *recon_sub_error(const struct recon_sub *);
 void recon_sub_stats(const struct recon_sub *, struct recon_sub_stats *);
 void recon_sub_close(struct recon_sub *);
 
-/* The event as one line of JSON: the body's fields plus "topic". A
- * malloc'ed string (free it), NULL on failure. */
+/* The event as one line of JSON: the body's fields plus "topic", written
+ * from the event as decoded (the body is not read again). A malloc'ed
+ * string (free it), NULL for an event recon_sub_next did not fill. */
 char *recon_event_json(const struct recon_event *);
 
 #endif

@@ -212,6 +212,13 @@ static const struct schema event_schemas[] = {
 };
 #undef S
 
+const struct schema *
+wire_event_schema(enum wire_event_type type)
+{
+	return (size_t)type < NELEM(event_schemas) ? &event_schemas[type]
+	                                           : NULL;
+}
+
 #define S struct wire_request
 static const struct field request_fields[] = {
     FSTR("t", S, t, ID, F_REQ),

@@ -1,7 +1,8 @@
 /*
  * wire_enc.c: the generic encoder: a record, as its schema table says,
  * written with the msgpack writer (mpack.h). Secrets and sparse fields
- * are left out here, and URL passwords redacted.
+ * are left out here, and URL passwords redacted: rules the JSON writer
+ * (wirejson.c) shares.
  */
 #include <stdio.h>
 #include <string.h>
@@ -34,9 +35,9 @@ field_set(const struct field *f, const void *rec)
 	return true;
 }
 
-static bool
-field_written(const struct schema *s, const struct field *f, const void *rec,
-              unsigned opts)
+bool
+wire_field_written(const struct schema *s, const struct field *f,
+                   const void *rec, unsigned opts)
 {
 	if ((f->flags & F_SECRET) && !(opts & ENC_SECRETS))
 		return false;
@@ -44,13 +45,11 @@ field_written(const struct schema *s, const struct field *f, const void *rec,
 }
 
 /*
- * url with the password of its user information written as "***" (a
- * secret, SPEC §2), in buf; url itself when it has none. Reads the
- * authority as RFC 3986 does: after "://", up to the first / ? or #, the
- * user information before its last @.
+ * Reads the authority as RFC 3986 does: after "://", up to the first / ?
+ * or #, the user information before its last @.
  */
-static const char *
-url_redacted(const char *url, char *buf, size_t len)
+const char *
+wire_url_redacted(const char *url, char *buf, size_t len)
 {
 	const char *auth, *at = NULL, *colon, *p;
 	int n;
@@ -87,9 +86,9 @@ enc_field(struct mpw *pk, const struct field *f, const void *rec, unsigned opts)
 	switch (f->type) {
 	case FT_STR:
 		if ((f->flags & F_URLPASS) && !(opts & ENC_SECRETS)) {
-			char buf[WIRE_LABEL_MAX + 8];
-			mpw_str(pk, url_redacted(*CAT(rec, f->off, char *), buf,
-			                         sizeof(buf)));
+			char buf[WIRE_URL_REDACTED];
+			mpw_str(pk, wire_url_redacted(*CAT(rec, f->off, char *),
+			                              buf, sizeof(buf)));
 			return 0;
 		}
 		mpw_str(pk, *CAT(rec, f->off, char *));
@@ -154,7 +153,7 @@ wire_enc_record(struct mpw *pk, const struct schema *s, const void *rec,
 	if (rec == NULL)
 		return -1;
 	for (i = 0; i < s->nfields; i++)
-		if (field_written(s, &s->fields[i], rec, opts))
+		if (wire_field_written(s, &s->fields[i], rec, opts))
 			n++;
 	mpw_map(pk, n);
 	if (s->t) {
@@ -163,7 +162,7 @@ wire_enc_record(struct mpw *pk, const struct schema *s, const void *rec,
 	}
 	for (i = 0; i < s->nfields; i++) {
 		f = &s->fields[i];
-		if (!field_written(s, f, rec, opts))
+		if (!wire_field_written(s, f, rec, opts))
 			continue;
 		mpw_str(pk, f->key);
 		if (enc_field(pk, f, rec, opts) == -1)

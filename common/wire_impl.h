@@ -3,7 +3,7 @@
  * (wire.h is the API). The schema's field descriptions (wire.c holds the
  * tables), the generic record encoder (wire_enc.c) and the decoder's
  * cursor with its error path (wire_dec.c), used by wire.c, wire_reply.c
- * and wire_topic.c.
+ * and wire_topic.c; wirejson.c writes records as JSON by the same tables.
  */
 #ifndef RECON_WIRE_IMPL_H
 #define RECON_WIRE_IMPL_H
@@ -89,10 +89,24 @@ extern const struct schema wire_write_reply_schema;
 extern const struct schema wire_stats_reply_schema;
 extern const struct schema wire_health_schema;
 
+/* Indexed by enum wire_event_type; NULL for a type out of range. */
+const struct schema *wire_event_schema(enum wire_event_type);
+
 /* ---- encoder (wire_enc.c) ---- */
 
 /* opts: write the secret fields too (F_SECRET; URL passwords) */
 #define ENC_SECRETS 0x1
+
+/* Whether field f of rec is written (secrets only when asked for, sparse
+ * fields only when set): the encoder's rule, and the JSON writer's
+ * (wirejson.c). */
+bool wire_field_written(const struct schema *, const struct field *,
+                        const void *rec, unsigned opts);
+/* url with the password of its user information written as "***" (a
+ * secret, SPEC §2), in buf; url itself when it has none, "***" when buf
+ * (WIRE_URL_REDACTED bytes will do) is too small. */
+#define WIRE_URL_REDACTED (WIRE_LABEL_MAX + 8)
+const char *wire_url_redacted(const char *url, char *buf, size_t len);
 
 /* A record's map, its fields as the schema says; -1 on a NULL required
  * pointer (a programming error). */
@@ -104,6 +118,14 @@ int wire_enc_top(struct wbuf *, const struct schema *, const void *,
                  unsigned opts);
 /* A map of counter names to values. */
 void wire_enc_counters(struct mpw *, const struct wire_counter *, size_t);
+
+/* ---- JSON writer (wirejson.c) ---- */
+
+/* A record as the JSON wire_to_json makes of wire_enc_record's map; NULL
+ * where either fails. */
+struct json_object;
+struct json_object *wire_json_record(const struct schema *, const void *rec,
+                                     unsigned opts);
 
 /* ---- decoder (wire_dec.c) ---- */
 

@@ -1,7 +1,9 @@
 /*
- * wirejson.c: any msgpack value to json-c and back, for reconctl --json,
- * plugin stdin and webhook bodies. Both directions go through the one
- * msgpack codec (mpack.h): its bounded reader, its writer.
+ * wirejson.c: any msgpack value to json-c and back, for reconctl --json
+ * and its file input, through the one msgpack codec (mpack.h): its
+ * bounded reader, its writer. And a decoded record straight to the JSON
+ * that reading its encoded form would give, by the schema's tables, for
+ * plugin stdin, webhook bodies and `reconctl watch --json`.
  */
 #include <math.h>
 #include <stdbool.h>
@@ -12,6 +14,7 @@
 
 #include "mpack.h"
 #include "util.h"
+#include "wire_impl.h"
 #include "wirejson.h"
 
 /* Replies nest a little deeper than messages (a list of event bodies). */
@@ -261,4 +264,229 @@ wire_from_json(struct wbuf *b, json_object *o)
 		return -1;
 	}
 	return 0;
+}
+
+/* ---- records to JSON ---- */
+
+/*
+ * What wire_to_json makes of wire_enc_record's map, without the map: the
+ * same keys in the same order, the same fields written (wire_field_written),
+ * the same number types (a u64 above INT64_MAX is json-c's uint64, any
+ * other integer its int64), and NULL where the encoder fails (a NULL
+ * required record) or wire_to_json would (a string over WIRE_TEXT_MAX, a
+ * map key over WIRE_LABEL_MAX, a duplicate key).
+ */
+
+/* NULL encodes as "". */
+static json_object *
+str_json(const char *s)
+{
+	size_t n = s != NULL ? strlen(s) : 0;
+
+	if (n > WIRE_TEXT_MAX)
+		return NULL;
+	return json_object_new_string_len(s != NULL ? s : "", (int)n);
+}
+
+static json_object *
+u64_json(uint64_t v)
+{
+	return v > INT64_MAX ? json_object_new_uint64(v)
+	                     : json_object_new_int64((int64_t)v);
+}
+
+/* m[key] = v, taking v; -1 (v freed) where j_map would refuse the key. */
+static int
+map_add(json_object *m, const char *key, json_object *v)
+{
+	key = key != NULL ? key : "";
+	if (v == NULL || strlen(key) > WIRE_LABEL_MAX ||
+	    json_object_object_get_ex(m, key, NULL)) {
+		json_object_put(v);
+		return -1;
+	}
+	json_object_object_add(m, key, v);
+	return 0;
+}
+
+/* An array of n values made by one(arr, i, aux); NULL if one fails. */
+static json_object *
+arr_json(const void *arr, size_t n, const void *aux,
+         json_object *(*one)(const void *, size_t, const void *))
+{
+	json_object *a = json_object_new_array_ext((int)n), *v;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if ((v = one(arr, i, aux)) == NULL) {
+			json_object_put(a);
+			return NULL;
+		}
+		json_object_array_add(a, v);
+	}
+	return a;
+}
+
+static json_object *
+i64_at(const void *arr, size_t i, const void *aux)
+{
+	(void)aux;
+	return json_object_new_int64(((const int64_t *)arr)[i]);
+}
+
+static json_object *
+str_at(const void *arr, size_t i, const void *aux)
+{
+	(void)aux;
+	return str_json(((char *const *)arr)[i]);
+}
+
+struct rec_aux {
+	const struct schema *s;
+	unsigned opts;
+};
+
+static json_object *
+rec_at(const void *arr, size_t i, const void *aux)
+{
+	const struct rec_aux *ra = aux;
+
+	return wire_json_record(ra->s, (const char *)arr + i * ra->s->size,
+	                        ra->opts);
+}
+
+static json_object *
+labels_json(const struct wire_kv *kv, size_t n)
+{
+	json_object *m = json_object_new_object();
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (map_add(m, kv[i].key, str_json(kv[i].val)) == -1) {
+			json_object_put(m);
+			return NULL;
+		}
+	return m;
+}
+
+static json_object *
+counters_json(const struct wire_counter *c, size_t n)
+{
+	json_object *m = json_object_new_object();
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (map_add(m, c[i].name, u64_json(c[i].value)) == -1) {
+			json_object_put(m);
+			return NULL;
+		}
+	return m;
+}
+
+/* One field's value, as enc_field (wire_enc.c) writes it. */
+static json_object *
+field_json(const struct field *f, const void *rec, unsigned opts)
+{
+	char buf[WIRE_URL_REDACTED];
+	struct rec_aux ra;
+	const char *s;
+	const void *arr = NULL;
+	size_t n = 0;
+
+	if (f->type == FT_LABELS || f->type == FT_I64ARR ||
+	    f->type == FT_STRARR || f->type == FT_RECARR ||
+	    f->type == FT_COUNTERS) {
+		n = *CAT(rec, f->noff, size_t);
+		arr = *CAT(rec, f->off, void *);
+		if (n > 0 && arr == NULL)
+			return NULL;
+	}
+	if (f->flags & F_NOSECRETS)
+		opts &= ~ENC_SECRETS;
+	switch (f->type) {
+	case FT_STR:
+		s = *CAT(rec, f->off, char *);
+		if ((f->flags & F_URLPASS) && !(opts & ENC_SECRETS))
+			s = wire_url_redacted(s, buf, sizeof(buf));
+		return str_json(s);
+	case FT_I64:
+		return json_object_new_int64(*CAT(rec, f->off, int64_t));
+	case FT_U64:
+		return u64_json(*CAT(rec, f->off, uint64_t));
+	case FT_BOOL:
+		return json_object_new_boolean(*CAT(rec, f->off, bool));
+	case FT_LABELS:
+		return labels_json(arr, n);
+	case FT_I64ARR:
+		return arr_json(arr, n, NULL, i64_at);
+	case FT_STRARR:
+		return arr_json(arr, n, NULL, str_at);
+	case FT_REC:
+		return wire_json_record(f->sub, CAT(rec, f->off, void), opts);
+	case FT_RECPTR:
+		return wire_json_record(f->sub, *CAT(rec, f->off, void *),
+		                        opts);
+	case FT_RECARR:
+		ra.s = f->sub;
+		ra.opts = opts;
+		return arr_json(arr, n, &ra, rec_at);
+	case FT_COUNTERS:
+		return counters_json(arr, n);
+	}
+	return NULL;
+}
+
+/* A record's map, as wire_enc_record writes it: `t` first, then the
+ * fields written in the table's order. */
+json_object *
+wire_json_record(const struct schema *s, const void *rec, unsigned opts)
+{
+	json_object *o, *v;
+	const struct field *f;
+	size_t i;
+
+	if (rec == NULL)
+		return NULL;
+	o = json_object_new_object();
+	if (s->t != NULL)
+		json_object_object_add_ex(o, "t", json_object_new_string(s->t),
+		                          JSON_C_OBJECT_ADD_KEY_IS_NEW |
+		                              JSON_C_OBJECT_KEY_IS_CONSTANT);
+	for (i = 0; i < s->nfields; i++) {
+		f = &s->fields[i];
+		if (!wire_field_written(s, f, rec, opts))
+			continue;
+		if ((v = field_json(f, rec, opts)) == NULL) {
+			json_object_put(o);
+			return NULL;
+		}
+		/* the tables' keys are constants, and unique */
+		json_object_object_add_ex(o, f->key, v,
+		                          JSON_C_OBJECT_ADD_KEY_IS_NEW |
+		                              JSON_C_OBJECT_KEY_IS_CONSTANT);
+	}
+	return o;
+}
+
+json_object *
+wire_event_json(const struct wire_event *ev)
+{
+	const struct schema *s;
+
+	if (ev == NULL || (s = wire_event_schema(ev->type)) == NULL)
+		return NULL;
+	return wire_json_record(s, ev, ENC_SECRETS);
+}
+
+json_object *
+wire_workload_json(const struct wire_workload *wl, bool secrets)
+{
+	return wire_json_record(&wire_workload_schema, wl,
+	                        secrets ? ENC_SECRETS : 0);
+}
+
+json_object *
+wire_row_json(const struct wire_row *row)
+{
+	return wire_json_record(&wire_row_schema, row, ENC_SECRETS);
 }

@@ -1,11 +1,13 @@
 /*
  * wirejson.h: generic msgpack <-> json-c conversion, for reconctl's --json
- * and file input, plugin stdin and webhook bodies. Bounded like the strict
- * decoders: depth, counts against bytes left, string sizes.
+ * and file input, bounded like the strict decoders: depth, counts against
+ * bytes left, string sizes. And decoded records written as JSON directly,
+ * for plugin stdin, webhook bodies and `reconctl watch --json`.
  */
 #ifndef RECON_WIREJSON_H
 #define RECON_WIREJSON_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <json-c/json.h>
@@ -19,5 +21,16 @@ json_object *wire_to_json(const void *buf, size_t len, char *err);
 /* Appends the msgpack form of a JSON value; integers stay integers,
  * doubles stay doubles. -1 on a value nested deeper than WIRE_DEPTH_MAX. */
 int wire_from_json(struct wbuf *, json_object *);
+
+/*
+ * A record as a new json-c object: exactly what wire_to_json makes of its
+ * encoding (wire_encode_event, _workload, _row), without encoding it. NULL
+ * where the encoder fails (a NULL required record) or wire_to_json would
+ * (a string over WIRE_TEXT_MAX).
+ */
+json_object *wire_event_json(const struct wire_event *);
+/* secrets: as wire_encode_workload's. */
+json_object *wire_workload_json(const struct wire_workload *, bool secrets);
+json_object *wire_row_json(const struct wire_row *);
 
 #endif

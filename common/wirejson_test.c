@@ -1,6 +1,7 @@
 /*
  * wirejson_test.c: msgpack <-> json-c conversion: round trips of JSON
- * text, exact msgpack bytes both ways, and the bounds on hostile input.
+ * text, exact msgpack bytes both ways, and the bounds on hostile input;
+ * and the record writer against wire_to_json of the encoded record.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,9 +15,8 @@
 
 #include "arena.h"
 #include "wire.h"
+#include "wire_impl.h"
 #include "wirejson.h"
-
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 static size_t
 unhex(const char *hex, unsigned char *out, size_t cap)
@@ -64,8 +64,9 @@ test_roundtrip_text(void **state)
 	    "[]",
 	    "{}",
 	    "[1,\"a\",null,true,{\"b\":[2.5]}]",
-	    "{\"t\":\"container\",\"rev\":12,\"row\":{\"id\":\"w:site\","
-	    "\"port\":8080,\"labels\":{\"a\":\"b\"}},\"ok\":false}",
+	    /* one string, cut in two */
+	    ("{\"t\":\"container\",\"rev\":12,\"row\":{\"id\":\"w:site\","
+	     "\"port\":8080,\"labels\":{\"a\":\"b\"}},\"ok\":false}"),
 	    "[[[[[[1]]]]]]",
 	};
 	struct wbuf b = {0};
@@ -394,6 +395,387 @@ test_sizes(void **state)
 	free(s);
 }
 
+/* ---- the record writer: the same JSON text as encode, then read ---- */
+
+/* got, the writer's object (taken), against want, wire_to_json of the
+ * encoding (taken; NULL when encoding or reading failed). */
+static void
+same_json(const char *what, json_object *got, json_object *want)
+{
+	if (want == NULL && got != NULL)
+		fail_msg("%s: written as %s, encoding refused", what,
+		         plain(got));
+	if (want != NULL && got == NULL)
+		fail_msg("%s: refused, encoded as %s", what, plain(want));
+	if (want != NULL && strcmp(plain(got), plain(want)) != 0)
+		fail_msg("%s:\n written %s\n encoded %s", what, plain(got),
+		         plain(want));
+	json_object_put(got);
+	json_object_put(want);
+}
+
+static json_object *
+read_back(int rc, struct wbuf *b)
+{
+	char err[WIRE_ERR_LEN];
+	json_object *o = rc == 0 ? wire_to_json(b->data, b->len, err) : NULL;
+
+	wbuf_free(b);
+	return o;
+}
+
+static void
+same_event(const char *what, const struct wire_event *ev)
+{
+	struct wbuf b = {0};
+	int rc = wire_encode_event(&b, ev);
+
+	same_json(what, wire_event_json(ev), read_back(rc, &b));
+}
+
+static void
+same_row(const char *what, const struct wire_row *row)
+{
+	struct wbuf b = {0};
+	int rc = wire_encode_row(&b, row);
+
+	same_json(what, wire_row_json(row), read_back(rc, &b));
+}
+
+static void
+same_workload(const char *what, const struct wire_workload *wl)
+{
+	struct wbuf b = {0};
+	int rc, secrets;
+
+	for (secrets = 0; secrets < 2; secrets++) {
+		rc = wire_encode_workload(&b, wl, secrets);
+		same_json(what, wire_workload_json(wl, secrets),
+		          read_back(rc, &b));
+	}
+}
+
+static void
+full_row(struct wire_row *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->id = "shop:web";
+	r->workload_id = "shop";
+	r->workload_kind = "app";
+	r->role = "web";
+	r->container_id = "0123456789abcdef";
+	r->image_ref = "registry.example/shop:1.2 \"quoted\" / \\ h\xc3\xa9";
+	r->host = "h1";
+	r->state = "running";
+	r->port = 8080;
+	r->last_seen_at = 1700000000123;
+	r->subdomain = "shop";
+	r->proxy_route_id = "r/1";
+	r->npm_proxy_id = "7";
+	r->image_tag = "1.2";
+	r->stage_id = "\t\n\x01";
+	r->created_at = -1;
+}
+
+static void
+full_workload(struct wire_workload *w)
+{
+	memset(w, 0, sizeof(*w));
+	w->id = "shop";
+	w->name = "The shop";
+	w->kind = "app";
+	w->app_id = "a1";
+	w->parent_workload_id = "";
+	w->source_kind = "git";
+	w->source_config = "{\"url\":\"https://x/y\"}";
+	w->trigger_kind = "push";
+	w->trigger_config = "{}";
+	w->public_faces = "[]";
+	w->notification_url = "https://user:pass@hooks.example/in?a=b";
+	w->notification_secret = "n-secret";
+	w->webhook_secret = "w-secret";
+	w->webhook_signing_secret = "s-secret";
+	w->webhook_require_signature = true;
+	w->created_at = 1;
+	w->updated_at = INT64_MAX;
+	w->plugin.last_run_at = 5;
+	w->plugin.last_ok_at = 4;
+	w->plugin.last_ok = false;
+	w->plugin.last_reason = "state";
+	w->plugin.last_error = "exit 1\nline two";
+	w->plugin.duration_ms = 250;
+	w->plugin.runs = UINT64_MAX;
+	w->plugin.failures = (uint64_t)INT64_MAX + 1;
+}
+
+static void
+test_record_events(void **state)
+{
+	struct wire_row row, empty = {.id = "w:r"};
+	struct wire_workload wl, bare = {.id = "w"};
+	struct wire_event ev;
+
+	full_row(&row);
+	full_workload(&wl);
+	memset(&ev, 0, sizeof(ev));
+	ev.type = WIRE_EV_CONTAINER;
+	ev.rev = 12;
+	ev.op = "upsert";
+	ev.row = &row;
+	ev.prev_state = "stopped";
+	ev.at = 1700000000999;
+	same_event("container event", &ev);
+	ev.rev = UINT64_MAX;
+	ev.op = NULL;
+	ev.row = &empty;
+	ev.prev_state = NULL;
+	ev.at = INT64_MIN;
+	same_event("container event, NULL strings", &ev);
+	ev.row = NULL;
+	same_event("container event without its row", &ev);
+
+	memset(&ev, 0, sizeof(ev));
+	ev.type = WIRE_EV_WORKLOAD;
+	ev.rev = (uint64_t)INT64_MAX;
+	ev.op = "plugin";
+	ev.workload = &wl; /* its secrets are never published */
+	same_event("workload event", &ev);
+	ev.rev = (uint64_t)INT64_MAX + 1;
+	ev.op = "put";
+	ev.workload = &bare;
+	same_event("workload event, bare workload", &ev);
+	ev.workload = NULL;
+	same_event("workload event without its workload", &ev);
+
+	memset(&ev, 0, sizeof(ev));
+	ev.type = WIRE_EV_PASS;
+	ev.rev = 1;
+	ev.host = "h1";
+	ev.gen = 3;
+	ev.seen = 100;
+	ev.changed = 2;
+	ev.missing = 1;
+	ev.ignored_unknown = UINT64_MAX;
+	ev.ignored_kind = 0;
+	ev.duration_us = 123456;
+	same_event("pass event", &ev);
+	ev.type = (enum wire_event_type)7;
+	same_event("an event of no type", &ev);
+	same_event("no event", NULL);
+}
+
+static void
+test_record_rows_workloads(void **state)
+{
+	static const char *const urls[] = {
+	    "https://u:p@h/x",
+	    "https://u@h/x",      /* no password */
+	    "https://h/p:q@r",    /* @ after the authority */
+	    "http://a:b@c@d:8/x", /* the last @ of the authority */
+	    "http://u:p@h?x=y@z", /* ? ends the authority */
+	    "http://u:p@h#f@g",   /* and # */
+	    "u:p@h",              /* no scheme */
+	    "",
+	    NULL,
+	};
+	struct wire_row row, empty = {0};
+	struct wire_workload wl, bare = {0};
+	char *big, *text;
+	size_t i;
+
+	full_row(&row);
+	same_row("row", &row);
+	same_row("row of NULL strings", &empty);
+	row.port = INT64_MIN;
+	row.last_seen_at = INT64_MAX;
+	same_row("row at the limits", &row);
+	same_row("no row", NULL);
+
+	full_workload(&wl);
+	same_workload("workload", &wl);
+	same_workload("workload of NULL strings", &bare);
+	for (i = 0; i < NELEM(urls); i++) {
+		wl.notification_url = (char *)urls[i];
+		same_workload(urls[i] != NULL ? urls[i] : "NULL url", &wl);
+	}
+	/* a password in a URL too long for the redaction buffer */
+	big = malloc(WIRE_LABEL_MAX + 1);
+	assert_non_null(big);
+	memset(big, 'x', WIRE_LABEL_MAX);
+	memcpy(big, "https://u:p@", 12);
+	big[WIRE_LABEL_MAX] = '\0';
+	wl.notification_url = big;
+	same_workload("long URL", &wl);
+	wl.notification_url = "https://u:p@h/";
+	free(big);
+	/* a string wire_to_json refuses */
+	text = malloc(WIRE_TEXT_MAX + 2);
+	assert_non_null(text);
+	memset(text, 'y', WIRE_TEXT_MAX + 1);
+	text[WIRE_TEXT_MAX + 1] = '\0';
+	wl.source_config = text;
+	same_workload("text over WIRE_TEXT_MAX", &wl);
+	text[WIRE_TEXT_MAX] = '\0';
+	same_workload("text of WIRE_TEXT_MAX", &wl);
+	free(text);
+	same_workload("no workload", NULL);
+}
+
+/*
+ * Every field type and flag, on a schema of the test's own: the events,
+ * rows and workloads above have no labels, arrays, counters, sparse or
+ * secret-less nested fields of their own.
+ */
+struct every {
+	char *s, *secret, *url, *opt;
+	int64_t i;
+	uint64_t u;
+	bool b;
+	struct wire_kv *labels;
+	size_t nlabels;
+	int64_t *ports;
+	size_t nports;
+	char **names;
+	size_t nnames;
+	struct wire_row row;
+	struct wire_workload *wl; /* never its secrets */
+	struct wire_workload *wls;
+	size_t nwls;
+	struct wire_counter *ctr;
+	size_t nctr;
+};
+
+#define OFF(m) offsetof(struct every, m)
+static const struct field every_fields[] = {
+    {.key = "s", .type = FT_STR, .off = OFF(s)},
+    {.key = "secret", .type = FT_STR, .off = OFF(secret), .flags = F_SECRET},
+    {.key = "url", .type = FT_STR, .off = OFF(url), .flags = F_URLPASS},
+    {.key = "opt", .type = FT_STR, .off = OFF(opt), .flags = F_SPARSE},
+    {.key = "i", .type = FT_I64, .off = OFF(i)},
+    {.key = "u", .type = FT_U64, .off = OFF(u)},
+    {.key = "b", .type = FT_BOOL, .off = OFF(b)},
+    {.key = "labels",
+     .type = FT_LABELS,
+     .off = OFF(labels),
+     .noff = OFF(nlabels)},
+    {.key = "ports", .type = FT_I64ARR, .off = OFF(ports), .noff = OFF(nports)},
+    {.key = "names", .type = FT_STRARR, .off = OFF(names), .noff = OFF(nnames)},
+    {.key = "row", .type = FT_REC, .off = OFF(row), .sub = &wire_row_schema},
+    {.key = "wl",
+     .type = FT_RECPTR,
+     .off = OFF(wl),
+     .sub = &wire_workload_schema,
+     .flags = F_NOSECRETS},
+    {.key = "wls",
+     .type = FT_RECARR,
+     .off = OFF(wls),
+     .noff = OFF(nwls),
+     .sub = &wire_workload_schema},
+    {.key = "counters",
+     .type = FT_COUNTERS,
+     .off = OFF(ctr),
+     .noff = OFF(nctr)},
+};
+#undef OFF
+static const struct schema every_schema = {
+    .name = "every",
+    .t = "every",
+    .size = sizeof(struct every),
+    .fields = every_fields,
+    .nfields = NELEM(every_fields),
+};
+/* the same fields as a request: only those set are written */
+static const struct schema every_sparse = {
+    .name = "every",
+    .size = sizeof(struct every),
+    .sparse = true,
+    .fields = every_fields,
+    .nfields = NELEM(every_fields),
+};
+
+static void
+same_every(const char *what, const struct every *e)
+{
+	static const struct schema *const schemas[] = {&every_schema,
+	                                               &every_sparse};
+	struct wbuf b = {0};
+	unsigned opts;
+	size_t k;
+	int rc;
+
+	for (k = 0; k < NELEM(schemas); k++)
+		for (opts = 0; opts <= ENC_SECRETS; opts += ENC_SECRETS) {
+			rc = wire_enc_top(&b, schemas[k], e, opts);
+			same_json(what, wire_json_record(schemas[k], e, opts),
+			          read_back(rc, &b));
+		}
+}
+
+static void
+test_record_every_type(void **state)
+{
+	struct wire_kv labels[] = {
+	    {"tinyforge.role", "web"}, {"", ""}, {"k", NULL}, {"a/b", "\"v\""}};
+	int64_t ports[] = {80, -1, INT64_MAX, INT64_MIN};
+	char *names[] = {"a", "", NULL, "z\xc3\xa9"};
+	struct wire_counter ctr[] = {
+	    {"runs", 1}, {"big", UINT64_MAX}, {"edge", (uint64_t)INT64_MAX}};
+	struct wire_workload wls[2], one;
+	struct every e = {0}, none = {0};
+	char *key;
+
+	full_workload(&wls[0]);
+	full_workload(&one);
+	memset(&wls[1], 0, sizeof(wls[1]));
+	e.s = "s";
+	e.secret = "hush";
+	e.url = "https://u:p@h/";
+	e.opt = "set";
+	e.i = -5;
+	e.u = (uint64_t)INT64_MAX + 2;
+	e.b = true;
+	e.labels = labels;
+	e.nlabels = NELEM(labels);
+	e.ports = ports;
+	e.nports = NELEM(ports);
+	e.names = names;
+	e.nnames = NELEM(names);
+	full_row(&e.row);
+	e.wl = &one;
+	e.wls = wls;
+	e.nwls = NELEM(wls);
+	e.ctr = ctr;
+	e.nctr = NELEM(ctr);
+	same_every("every field set", &e);
+	none.wl = &one; /* required by the encoder */
+	same_every("nothing set", &none);
+	none.wl = NULL;
+	same_every("a NULL record pointer", &none);
+
+	/* what the encoder or wire_to_json refuses */
+	e.nlabels = 2;
+	labels[1].key = "tinyforge.role";
+	same_every("a duplicate label", &e);
+	labels[1].key = "";
+	ctr[1].name = "runs";
+	same_every("a duplicate counter", &e);
+	ctr[1].name = "big";
+	key = malloc(WIRE_LABEL_MAX + 2);
+	assert_non_null(key);
+	memset(key, 'k', WIRE_LABEL_MAX + 1);
+	key[WIRE_LABEL_MAX + 1] = '\0';
+	labels[0].key = key;
+	same_every("a label key over WIRE_LABEL_MAX", &e);
+	key[WIRE_LABEL_MAX] = '\0';
+	same_every("a label key of WIRE_LABEL_MAX", &e);
+	labels[0].key = "tinyforge.role";
+	free(key);
+	e.ports = NULL;
+	same_every("a counted array that is NULL", &e);
+	e.nports = 0;
+	same_every("an empty array that is NULL", &e);
+}
+
 int
 main(void)
 {
@@ -405,6 +787,9 @@ main(void)
 	    cmocka_unit_test(test_depth),
 	    cmocka_unit_test(test_truncation),
 	    cmocka_unit_test(test_sizes),
+	    cmocka_unit_test(test_record_events),
+	    cmocka_unit_test(test_record_rows_workloads),
+	    cmocka_unit_test(test_record_every_type),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

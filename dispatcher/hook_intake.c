@@ -2,7 +2,8 @@
  * hook_intake.c: the webhooks' side of the store. Per workload, what the
  * store last told us of its notification_url and secret (from dispatch
  * jobs, or asked for with workload.get) and a queue of container events
- * as signed-to-be JSON bodies; each event is read once, into its body.
+ * as signed-to-be JSON bodies; each event is decoded once, strictly, and
+ * its body written from the record.
  * hook_tick walks the workloads and hands each queue's head to
  * hook_http.c when its settings are known.
  */
@@ -236,49 +237,43 @@ op_valid(const char *op)
 }
 
 /*
- * A webhook forwards the event whole, as JSON, and reads nothing of it but
- * its type, rev and op: so the body is read once, into JSON, and those
- * three are taken from there. NULL (err set) when it is no container
- * event.
+ * A container event, decoded strictly once into a: its record, and its
+ * X-Recon-Event (container.<op>). -1 (err set) when the body is malformed
+ * or no container event.
  */
-static json_object *
-event_read(const void *body, size_t len, uint64_t *rev,
+static int
+event_read(const void *body, size_t len, struct arena *a, struct wire_event *ev,
            char event[HOOK_EVENT_MAX], char *err)
 {
-	json_object *o, *v;
-	const char *why = NULL, *op = "";
+	const char *why = NULL;
 
-	if ((o = wire_to_json(body, len, err)) == NULL)
-		return NULL;
-	if (!json_object_is_type(o, json_type_object))
-		why = "not a map";
-	else if (!json_object_object_get_ex(o, "t", &v) ||
-	         !json_object_is_type(v, json_type_string) ||
-	         strcmp(json_object_get_string(v), "container") != 0)
+	if (wire_decode_event(body, len, a, ev, err) == -1)
+		return -1;
+	if (ev->type != WIRE_EV_CONTAINER)
 		why = "not a container event";
-	else if (!json_object_object_get_ex(o, "rev", &v) ||
-	         !json_object_is_type(v, json_type_int) ||
-	         (*rev = json_object_get_uint64(v)) == 0)
+	else if (ev->rev == 0)
 		why = "no rev";
-	else if (!json_object_object_get_ex(o, "op", &v) ||
-	         !json_object_is_type(v, json_type_string) ||
-	         !op_valid(op = json_object_get_string(v)))
-		why = "no op";
+	else if (!op_valid(ev->op))
+		why = "bad op";
 	if (why != NULL) {
 		snprintf(err, WIRE_ERR_LEN, "%s", why);
-		json_object_put(o);
-		return NULL;
+		return -1;
 	}
-	snprintf(event, HOOK_EVENT_MAX, "container.%s", op);
-	return o;
+	snprintf(event, HOOK_EVENT_MAX, "container.%s", ev->op);
+	return 0;
 }
 
-/* The event plus its topic, as one line of JSON (o is freed). */
+/* The webhook body: the event, as JSON written from its record, plus its
+ * topic, as one line. */
 static char *
-body_of(json_object *o, const char *topic)
+body_of(const struct wire_event *ev, const char *topic)
 {
+	json_object *o;
 	char *s;
 
+	/* a decoded event is within every bound the writer checks */
+	if ((o = wire_event_json(ev)) == NULL)
+		abort();
 	json_object_object_add(o, "topic", json_object_new_string(topic));
 	s = xstrdup(json_object_to_json_string_ext(
 	    o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
@@ -290,11 +285,16 @@ char *
 hook_body(const char *topic, const void *body, size_t len, uint64_t *rev,
           char event[HOOK_EVENT_MAX], char *err)
 {
-	json_object *o;
+	struct arena *a = arena_new();
+	struct wire_event ev;
+	char *s = NULL;
 
-	if ((o = event_read(body, len, rev, event, err)) == NULL)
-		return NULL;
-	return body_of(o, topic);
+	if (event_read(body, len, a, &ev, event, err) == 0) {
+		*rev = ev.rev;
+		s = body_of(&ev, topic);
+	}
+	arena_free(a);
+	return s;
 }
 
 static void
@@ -302,26 +302,24 @@ container_event(struct hook *h, const char *topic, const char *wid,
                 const void *body, size_t len)
 {
 	char err[WIRE_ERR_LEN], event[HOOK_EVENT_MAX];
+	struct arena *a = arena_new();
+	struct wire_event ev;
 	struct hook_wl *w;
 	struct hook_dlv *d;
-	json_object *o;
-	uint64_t rev;
 
-	if ((o = event_read(body, len, &rev, event, err)) == NULL) {
+	if (event_read(body, len, a, &ev, event, err) == -1) {
 		h->ctr[HC_BAD_EVENTS]++;
 		log_warnx("dropped an event on %.200s: %s", topic, err);
-		return;
+		goto out;
 	}
 	h->ctr[HC_EVENTS]++;
 	w = wl_get(h, wid);
-	if (w->state == HW_KNOWN && (w->url == NULL || *w->url == '\0')) {
-		json_object_put(o);
-		return; /* no webhook for this workload */
-	}
+	if (w->state == HW_KNOWN && (w->url == NULL || *w->url == '\0'))
+		goto out; /* no webhook for this workload */
 	d = xcalloc(1, sizeof(*d));
-	d->body = body_of(o, topic);
+	d->body = body_of(&ev, topic);
 	d->len = strlen(d->body);
-	d->rev = rev;
+	d->rev = ev.rev;
 	memcpy(d->event, event, sizeof(d->event));
 	if (w->n >= h->conf.queue_max) {
 		/* keep the newest; the one under way stays */
@@ -348,6 +346,8 @@ container_event(struct hook *h, const char *topic, const char *wid,
 	w->tail = d;
 	w->n++;
 	h->queued++;
+out:
+	arena_free(a);
 }
 
 static void
@@ -357,13 +357,16 @@ workload_event(struct hook *h, const char *wid, const void *body, size_t len)
 	struct wire_event ev;
 	struct arena *a = arena_new();
 	struct hook_wl *w;
+	int rc = wire_decode_event(body, len, a, &ev, err);
 
-	if (wire_decode_event(body, len, a, &ev, err) == -1 ||
-	    ev.type != WIRE_EV_WORKLOAD) {
+	/* ev's type means something only once it decoded */
+	if (rc == 0 && ev.type != WIRE_EV_WORKLOAD) {
+		snprintf(err, sizeof(err), "not a workload event");
+		rc = -1;
+	}
+	if (rc == -1) {
 		h->ctr[HC_BAD_EVENTS]++;
-		log_warnx("dropped an event on workload/%s: %s", wid,
-		          ev.type != WIRE_EV_WORKLOAD ? "not a workload event"
-		                                      : err);
+		log_warnx("dropped an event on workload/%s: %s", wid, err);
 	} else if ((w = wltab_get(&h->wls, wid)) == NULL) {
 		/* not tracked: the next container event asks the store */
 	} else if (strcmp(ev.op, "put") == 0) {

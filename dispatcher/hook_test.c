@@ -1,8 +1,9 @@
 /*
  * hook_test.c: the webhook's pieces that need no receiver: the
  * signature against RFC 4231's vectors, the retry verdicts, and the JSON
- * body built from a published event. Deliveries themselves are tested
- * end to end (tests/integration/test_dispatcher.sh).
+ * body built from a published event (and refused for a malformed one).
+ * Deliveries themselves are tested end to end
+ * (tests/integration/test_dispatcher.sh).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +18,7 @@
 
 #include "hook.h"
 #include "wire.h"
+#include "wirejson.h"
 
 static void
 test_sign_rfc4231(void **state)
@@ -81,6 +83,20 @@ test_body(void **state)
 	char err[WIRE_ERR_LEN], event[HOOK_EVENT_MAX], *s;
 	json_object *o, *v;
 	uint64_t rev = 0;
+	size_t i;
+	static const char *const bad[] = {
+	    "{\"t\":\"container\",\"rev\":5,\"op\":\"upsert\"}",
+	    "{\"t\":\"container\",\"rev\":5,\"op\":\"upsert\","
+	    "\"row\":{\"id\":\"w1:x\",\"port\":\"eighty\"}}",
+	    "{\"t\":\"container\",\"rev\":5,\"op\":\"upsert\","
+	    "\"row\":{\"workload_id\":\"w1\"}}",
+	    "{\"t\":\"container\",\"rev\":5,\"op\":\"upsert\","
+	    "\"row\":{\"id\":\"w1:x\"},\"at\":true}",
+	    "{\"t\":\"container\",\"rev\":0,\"op\":\"upsert\","
+	    "\"row\":{\"id\":\"w1:x\"}}",
+	    "{\"t\":\"container\",\"rev\":5,\"op\":\"Up sert\","
+	    "\"row\":{\"id\":\"w1:x\"}}",
+	};
 
 	memset(&row, 0, sizeof(row));
 	row.id = "w1:site";
@@ -111,7 +127,25 @@ test_body(void **state)
 	assert_true(json_object_object_get_ex(v, "state", &v));
 	assert_string_equal(json_object_get_string(v), "missing");
 	json_object_put(o);
+	/* byte for byte what the encoded event reads as, plus its topic */
+	assert_non_null(o = wire_to_json(b.data, b.len, err));
+	json_object_object_add(o, "topic",
+	                       json_object_new_string("container/w1/w1:site"));
+	assert_string_equal(
+	    s, json_object_to_json_string_ext(
+	           o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
 	free(s);
+	/* a row of the wrong shape is refused, as the strict decoder says */
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_non_null(o = json_tokener_parse(bad[i]));
+		wbuf_reset(&b);
+		assert_int_equal(wire_from_json(&b, o), 0);
+		json_object_put(o);
+		if (hook_body("container/w1/x", b.data, b.len, &rev, event,
+		              err) != NULL)
+			fail_msg("accepted: %s", bad[i]);
+	}
 	/* garbage is refused, not delivered */
 	assert_null(hook_body("container/w1/x", "\xc1", 1, &rev, event, err));
 	assert_null(hook_body("container/w1/x", "\x93\x01\x02\x03", 4, &rev,

@@ -155,9 +155,7 @@ finish(struct runner *r, struct q_wl *wl, bool ok, const char *error,
 static struct q_req *
 req_new(const struct wire_job_item *it, enum q_reason reason, uint64_t rev)
 {
-	struct wbuf b = {0};
-	char err[WIRE_ERR_LEN];
-	json_object *w = NULL, *rows, *row;
+	json_object *w, *rows, *row;
 	struct q_req *req;
 	size_t i;
 
@@ -171,23 +169,19 @@ req_new(const struct wire_job_item *it, enum q_reason reason, uint64_t rev)
 	if (req->doc == NULL || rows == NULL)
 		goto fail;
 	json_object_object_add(req->doc, "containers", rows);
-	/* through the wire's own encoder, so plugins see the wire's names */
-	if (wire_encode_workload(&b, &it->workload, true) == -1 ||
-	    (w = wire_to_json(b.data, b.len, err)) == NULL)
+	/* as the wire's encoder would write them, so plugins see the
+	 * wire's names */
+	if ((w = wire_workload_json(&it->workload, true)) == NULL)
 		goto fail;
 	json_object_object_add(req->doc, "workload", w);
 	for (i = 0; i < it->nrows; i++) {
-		wbuf_reset(&b);
-		if (wire_encode_row(&b, &it->rows[i]) == -1 ||
-		    (row = wire_to_json(b.data, b.len, err)) == NULL)
+		if ((row = wire_row_json(&it->rows[i])) == NULL)
 			goto fail;
 		json_object_array_add(rows, row);
 	}
 	json_object_object_add(req->doc, "rev", json_object_new_uint64(rev));
-	wbuf_free(&b);
 	return req;
 fail:
-	wbuf_free(&b);
 	q_req_free(req);
 	return NULL;
 }
