@@ -152,7 +152,14 @@ rundir_make(const char *path)
 		if (buf[i] != '/' && buf[i] != '\0')
 			continue;
 		buf[i] = '\0';
-		if (mkdir(buf, 0750) < 0 && errno != EEXIST) {
+		if (mkdir(buf, 0750) == 0) {
+			/* 0750 whatever the umask (a supervisor's may be
+			 * 077): the daemons' group reads through it */
+			if (chmod(buf, 0750) < 0) {
+				log_warn("unable to chmod %s", buf);
+				return -1;
+			}
+		} else if (errno != EEXIST) {
 			log_warn("unable to create %s", buf);
 			return -1;
 		}

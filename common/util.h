@@ -69,7 +69,8 @@ void *xreallocarray(void *, size_t n, size_t size);
 char *xstrdup(const char *);
 char *xstrndup(const char *, size_t);
 
-/* mkdir -p with mode 0750 for the last component; 0 or -1 (logged). */
+/* mkdir -p, each directory it creates 0750 whatever the umask (one that
+ * exists is left as it is); 0 or -1 (logged). */
 int rundir_make(const char *path);
 /* NULL reads as "": records decoded from the wire or LMDB use both. */
 static inline bool
