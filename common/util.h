@@ -85,6 +85,16 @@ str_empty(const char *s)
 	return s == NULL || *s == '\0';
 }
 
+/*
+ * The password in the user information of the URL at url
+ * ("scheme://user:PASSWORD@host..."), as its offset and length: true, or
+ * false when there is none. The authority is read as RFC 3986 does, from
+ * "://" up to the first / ? # or byte no authority holds (space, quote,
+ * control), so a URL inside a line of text is read as far as it goes; the
+ * user information is what comes before its last @.
+ */
+bool url_password(const char *url, size_t *off, size_t *len);
+
 /* snprintf that reports truncation: 0 fits, -1 truncated. */
 int xsnprintf(char *, size_t, const char *, ...)
     __attribute__((format(printf, 3, 4)));
