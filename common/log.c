@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "util.h"
 
 static const char *log_proc = "recon";
 static bool log_json;
@@ -78,6 +79,46 @@ text_escape(char *out, size_t len, const char *msg)
 	out[n] = '\0';
 }
 
+/* Appends k bytes of s to out (n used of len), as many as fit. */
+static void
+put(char *out, size_t len, size_t *n, const char *s, size_t k)
+{
+	if (k > len - 1 - *n)
+		k = len - 1 - *n;
+	memcpy(out + *n, s, k);
+	*n += k;
+}
+
+/*
+ * msg with the password of every URL in it written as "***", cut to len:
+ * a URL's user information is a secret (SPEC 2), and a line may carry a
+ * webhook's address or a message that quotes one.
+ */
+static void
+hide_passwords(char *msg, size_t len)
+{
+	char out[2048];
+	const char *p = msg, *s;
+	size_t n = 0, off, plen;
+
+	if (strstr(msg, "://") == NULL || len > sizeof(out))
+		return;
+	/* each "://" begins one URL for url_password */
+	while ((s = strstr(p, "://")) != NULL) {
+		if (url_password(s, &off, &plen)) {
+			put(out, len, &n, p, (size_t)(s + off - p));
+			put(out, len, &n, "***", 3);
+			p = s + off + plen;
+		} else {
+			put(out, len, &n, p, (size_t)(s + 3 - p));
+			p = s + 3;
+		}
+	}
+	put(out, len, &n, p, strlen(p));
+	out[n] = '\0';
+	memcpy(msg, out, n + 1);
+}
+
 static void
 log_emit(enum log_level lvl, const char *fmt, va_list ap, int err)
 {
@@ -93,6 +134,7 @@ log_emit(enum log_level lvl, const char *fmt, va_list ap, int err)
 		n = strlen(msg);
 		snprintf(msg + n, sizeof(msg) - n, ": %s", strerror(err));
 	}
+	hide_passwords(msg, sizeof(msg));
 	clock_gettime(CLOCK_REALTIME, &now);
 	gmtime_r(&now.tv_sec, &tm);
 	n = strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);

@@ -56,11 +56,32 @@ control_bytes_escaped(void **state)
 	assert_non_null(strstr(buf, "url caf\xc3\xa9 ok\n"));
 }
 
+static void
+url_passwords_hidden(void **state)
+{
+	char buf[512];
+
+	(void)state;
+	capture("text", "to http://hook:pw-1@127.0.0.1:80/x: HTTP 5xx", buf,
+	        sizeof(buf));
+	assert_non_null(strstr(buf, "to http://hook:***@127.0.0.1:80/x: HTTP"));
+	assert_null(strstr(buf, "pw-1"));
+	/* every URL of the line; the last @ ends the user information */
+	capture("json", "\"https://a:b@c@h/\" and ftp://u:v@w end", buf,
+	        sizeof(buf));
+	assert_non_null(strstr(buf, "https://a:***@h/"));
+	assert_non_null(strstr(buf, "ftp://u:***@w end"));
+	/* no password, no @ in the authority, an @ in the path: as they are */
+	capture("text", "http://u@h/ http://h:80/a@b x://", buf, sizeof(buf));
+	assert_non_null(strstr(buf, "url http://u@h/ http://h:80/a@b x://\n"));
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(control_bytes_escaped),
+	    cmocka_unit_test(url_passwords_hidden),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

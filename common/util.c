@@ -152,7 +152,14 @@ rundir_make(const char *path)
 		if (buf[i] != '/' && buf[i] != '\0')
 			continue;
 		buf[i] = '\0';
-		if (mkdir(buf, 0750) < 0 && errno != EEXIST) {
+		if (mkdir(buf, 0750) == 0) {
+			/* 0750 whatever the umask (a supervisor's may be
+			 * 077): the daemons' group reads through it */
+			if (chmod(buf, 0750) < 0) {
+				log_warn("unable to chmod %s", buf);
+				return -1;
+			}
+		} else if (errno != EEXIST) {
 			log_warn("unable to create %s", buf);
 			return -1;
 		}
@@ -164,6 +171,33 @@ rundir_make(const char *path)
 		return -1;
 	}
 	return 0;
+}
+
+/* Ends an authority: a delimiter after it or a byte it cannot hold. */
+static bool
+authority_end(unsigned char c)
+{
+	return c <= 0x20 || c == 0x7f || strchr("/?#\"<>\\^`{|}", c) != NULL;
+}
+
+bool
+url_password(const char *url, size_t *off, size_t *len)
+{
+	const char *auth, *at = NULL, *colon, *p;
+
+	if (url == NULL || (auth = strstr(url, "://")) == NULL)
+		return false;
+	auth += 3;
+	for (p = auth; !authority_end((unsigned char)*p); p++)
+		if (*p == '@')
+			at = p;
+	if (at == NULL ||
+	    (colon = memchr(auth, ':', (size_t)(at - auth))) == NULL ||
+	    colon + 1 == at)
+		return false;
+	*off = (size_t)(colon + 1 - url);
+	*len = (size_t)(at - colon - 1);
+	return true;
 }
 
 int

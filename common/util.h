@@ -69,7 +69,8 @@ void *xreallocarray(void *, size_t n, size_t size);
 char *xstrdup(const char *);
 char *xstrndup(const char *, size_t);
 
-/* mkdir -p with mode 0750 for the last component; 0 or -1 (logged). */
+/* mkdir -p, each directory it creates 0750 whatever the umask (one that
+ * exists is left as it is); 0 or -1 (logged). */
 int rundir_make(const char *path);
 /* NULL reads as "": records decoded from the wire or LMDB use both. */
 static inline bool
@@ -83,6 +84,16 @@ str_empty(const char *s)
 {
 	return s == NULL || *s == '\0';
 }
+
+/*
+ * The password in the user information of the URL at url
+ * ("scheme://user:PASSWORD@host..."), as its offset and length: true, or
+ * false when there is none. The authority is read as RFC 3986 does, from
+ * "://" up to the first / ? # or byte no authority holds (space, quote,
+ * control), so a URL inside a line of text is read as far as it goes; the
+ * user information is what comes before its last @.
+ */
+bool url_password(const char *url, size_t *off, size_t *len);
 
 /* snprintf that reports truncation: 0 fits, -1 truncated. */
 int xsnprintf(char *, size_t, const char *, ...)

@@ -285,6 +285,69 @@ run_start(struct runner *r, struct q_wl *wl)
 	         args.reason, (int)run->p.pid);
 }
 
+/* text with secret as "[redacted]", cut to cap bytes. */
+static void
+redact_one(char *text, size_t cap, const char *secret)
+{
+	static const char mark[] = "[redacted]";
+	const char *p = text, *hit;
+	size_t n = 0, k, slen;
+	char *out;
+
+	if (str_empty(secret) || strstr(text, secret) == NULL)
+		return;
+	slen = strlen(secret);
+	out = xmalloc(cap);
+	for (;;) {
+		hit = strstr(p, secret);
+		k = hit != NULL ? (size_t)(hit - p) : strlen(p);
+		k = k < cap - 1 - n ? k : cap - 1 - n;
+		memcpy(out + n, p, k);
+		n += k;
+		if (hit == NULL)
+			break;
+		k = sizeof(mark) - 1 < cap - 1 - n ? sizeof(mark) - 1
+		                                   : cap - 1 - n;
+		memcpy(out + n, mark, k);
+		n += k;
+		p = hit + slen;
+	}
+	out[n] = '\0';
+	memcpy(text, out, n + 1);
+	free(out);
+}
+
+/*
+ * The run's error text with the workload's secret values, its
+ * notification_url's password among them, as "[redacted]": the plugin had
+ * them on stdin and may echo them (a failed clone prints its URL), and
+ * the text goes to our log and, as the result, into a workload event.
+ */
+static void
+run_redact(const struct run *run, char *text, size_t cap)
+{
+	static const char *const secrets[] = {
+	    "notification_secret", "webhook_secret", "webhook_signing_secret"};
+	json_object *w, *v;
+	const char *url;
+	char *pass;
+	size_t i, off, len;
+
+	if (!json_object_object_get_ex(run->wl->current->doc, "workload", &w))
+		return;
+	for (i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++)
+		if (json_object_object_get_ex(w, secrets[i], &v))
+			redact_one(text, cap, json_object_get_string(v));
+	if (json_object_object_get_ex(w, "notification_url", &v) &&
+	    (url = json_object_get_string(v)) != NULL &&
+	    url_password(url, &off, &len)) {
+		pass = xstrndup(url + off, len);
+		redact_one(text, cap, pass);
+		explicit_bzero(pass, len);
+		free(pass);
+	}
+}
+
 /* The run's outcome from its exit and stderr. */
 static void
 run_result(struct runner *r, struct run *run)
@@ -309,6 +372,7 @@ run_result(struct runner *r, struct run *run)
 	else
 		snprintf(error, sizeof(error), "exit status %d",
 		         run->p.exit_code);
+	run_redact(run, error, sizeof(error));
 	finish(r, run->wl, ok, error, run->started_at, dur);
 	run->wl = NULL;
 }

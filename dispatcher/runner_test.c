@@ -1,8 +1,8 @@
 /*
  * runner_test.c: jobs to results with real shell plugins and a real nng
  * ingest socket (inproc): refusals become error results, stdin carries
- * the workload with its secrets, stderr becomes the error, the timeout
- * ends a run, requests fold into one follow-up run.
+ * the workload with its secrets, stderr becomes the error (less the
+ * secrets), the timeout ends a run, requests fold into one follow-up run.
  */
 #include <poll.h>
 #include <setjmp.h>
@@ -237,6 +237,35 @@ test_success_and_failure(void **state)
 	json_object_put(doc);
 }
 
+/* A plugin that echoes its secrets: the error the store gets has none. */
+static void
+test_secrets_redacted(void **state)
+{
+	struct fx *fx = *state;
+	const struct wire_plugin_result *r;
+	struct wire_job_item it;
+
+	start(fx, 5000, 1);
+	plugin(fx, "echo",
+	       "echo 'fatal: https://git:tok3n@example.org/r.git s3cret "
+	       "h00k'\"$(cat >/dev/null)\" >&2\nexit 1\n");
+	memset(&it, 0, sizeof(it));
+	it.workload.id = "w-echo";
+	it.workload.kind = "stack";
+	it.workload.source_kind = "echo";
+	it.workload.notification_url = "https://git:tok3n@example.org/hook";
+	it.workload.notification_secret = "s3cret";
+	it.workload.webhook_secret = "h00k";
+	assert_int_equal(runner_submit(&fx->r, &it, Q_MANUAL, 42), 0);
+	drive(fx, 1, 5000);
+	assert_int_equal(fx->nres, 1);
+	r = result(fx, "w-echo");
+	assert_false(r->ok);
+	assert_string_equal(r->error,
+	                    "fatal: https://git:[redacted]@example.org/r.git "
+	                    "[redacted] [redacted]");
+}
+
 static void
 test_timeout(void **state)
 {
@@ -346,6 +375,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_success_and_failure, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_secrets_redacted, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_timeout, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_leftovers, setup, teardown),
