@@ -49,11 +49,12 @@ KILLS=${RECON_FAULT_KILLS:-200}
 N=${RECON_FAULT_CONTAINERS:-2000}
 SPID= # the store of the moment
 MNT=  # the tmpfs of part 3
-HOLD= # readers of part 4 still alive
+HOLD= # readers of part 2 still alive
+WPID= # a watch of part 1
 
 faults_cleanup() {
 	local p
-	for p in $SPID $HOLD; do
+	for p in $SPID $HOLD $WPID; do
 		kill -KILL "$p" 2>/dev/null
 		wait "$p" 2>/dev/null
 	done
@@ -206,11 +207,12 @@ for ((j = 1; j <= KILLS; j++)); do
 	if [ -z "$why" ] && [ "$H1" -gt "$H0" ]; then
 		"$BUILD/reconctl" watch --since "$H0" --json >"$T/watch.out" \
 			2>>"$T/watch.err" &
-		wpid=$!
+		WPID=$!
 		wait_for 10 lines_ge "$T/watch.out" $((H1 - H0)) ||
 			why="watch --since $H0 gave $(wc -l <"$T/watch.out") of $((H1 - H0))"
-		kill -TERM $wpid
-		wait $wpid 2>/dev/null
+		kill -TERM $WPID
+		wait $WPID 2>/dev/null
+		WPID=
 		[ -z "$why" ] && ! revs_are "$T/watch.out" "$H0" "$H1" &&
 			why="revisions $H0..$H1 not contiguous"
 		if [ -z "$why" ]; then
