@@ -25,7 +25,8 @@ api_health(void *arg, struct ctlsrv_req *req, bool live, struct wire_health *h)
 	struct wire_counter *ctr;
 	struct wire_check *chk;
 	struct db_stats s;
-	char detail[160];
+	const char *why;
+	char detail[512];
 
 	ctr = arena_alloc(req->a, STC_COUNT * sizeof(*ctr));
 	store_counters(st, ctr);
@@ -41,10 +42,14 @@ api_health(void *arg, struct ctlsrv_req *req, bool live, struct wire_health *h)
 	if (!chk->ok)
 		snprintf(detail, sizeof(detail), "unable to read the database");
 	else {
-		chk->ok = s.map_used < s.map_max / 10 * 9;
+		/* writes refused (map or disk full) until one commits */
+		why = db_trouble(st->db);
+		chk->ok = s.map_used < s.map_max / 10 * 9 && why == NULL;
 		snprintf(detail, sizeof(detail),
-		         "%llu rows, %llu workloads, map %llu of %llu "
+		         "%s%s%s%llu rows, %llu workloads, map %llu of %llu "
 		         "bytes used (max %llu)",
+		         why != NULL ? "writes refused: " : "",
+		         why != NULL ? why : "", why != NULL ? "; " : "",
 		         (unsigned long long)s.rows,
 		         (unsigned long long)s.workloads,
 		         (unsigned long long)s.map_used,

@@ -43,7 +43,7 @@ count_pub(void *arg, const void *msg, size_t len)
 }
 
 static struct fx *
-fx_open(uint64_t retain)
+fx_open_map(uint64_t retain, uint64_t map, uint64_t max)
 {
 	struct db_config cfg;
 	struct fx *fx = calloc(1, sizeof(*fx));
@@ -53,14 +53,20 @@ fx_open(uint64_t retain)
 	assert_non_null(mkdtemp(fx->dir));
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.dir = fx->dir;
-	cfg.map_size = 1 << 20;
-	cfg.max_map_size = 1 << 28;
+	cfg.map_size = map;
+	cfg.max_map_size = max;
 	cfg.retain = retain;
 	assert_non_null(fx->db = db_open(&cfg));
 	assert_int_equal(store_init(&fx->st, fx->db, "tinyforge.", 4242), 0);
 	fx->a = arena_new();
 	db_set_publish(fx->db, count_pub, fx);
 	return fx;
+}
+
+static struct fx *
+fx_open(uint64_t retain)
+{
+	return fx_open_map(retain, 1 << 20, 1 << 28);
 }
 
 static void
@@ -668,6 +674,62 @@ health_reply(void **state)
 	assert_int_equal(json_object_array_length(get(fx, "checks")), 0);
 }
 
+/*
+ * A map full at --max-map-size: the write is refused as unavailable,
+ * naming the flag; health fails naming the map; what was acknowledged
+ * reads back.
+ */
+static void
+map_full_refuses_writes(void **state)
+{
+	struct fx *fx = fx_open_map(100000, DB_MAP_MIN, 4 * DB_MAP_MIN);
+	static char big[40000];
+	struct db_config cfg;
+	struct wire_workload w;
+	char id[32];
+	int i, acked = 0;
+
+	*state = fx;
+	memset(big, 'a', sizeof(big) - 3);
+	big[0] = big[sizeof(big) - 3] = '"';
+	for (i = 0; i < 20; i++) {
+		snprintf(id, sizeof(id), "w%d", i);
+		w = wl(id, "stack");
+		w.source_config = big;
+		if (!put_workload(fx, &w))
+			break;
+		acked++;
+	}
+	assert_true(acked > 0 && acked < 20);
+	assert_string_equal(gets(fx, "error.code"), "unavailable");
+	assert_non_null(strstr(gets(fx, "error.message"), "map is full"));
+	assert_non_null(strstr(gets(fx, "error.message"), "--max-map-size"));
+	assert_int_equal(fx->st.ctr[STC_WRITE_ERRORS], 1);
+	assert_true(simple(fx, "health", NULL));
+	assert_false(json_object_get_boolean(get(fx, "checks.0.ok")));
+	assert_non_null(strstr(gets(fx, "checks.0.detail"), "map is full"));
+	for (i = 0; i < acked; i++) {
+		snprintf(id, sizeof(id), "w%d", i);
+		assert_true(simple(fx, "workload.get", id));
+		assert_int_equal(strlen(gets(fx, "workload.source_config")),
+		                 strlen(big));
+	}
+	/* opened again with a larger --max-map-size: writes commit */
+	store_fini(&fx->st);
+	db_close(fx->db);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.dir = fx->dir;
+	cfg.map_size = DB_MAP_MIN;
+	cfg.max_map_size = 64 * DB_MAP_MIN;
+	cfg.retain = 100000;
+	assert_non_null(fx->db = db_open(&cfg));
+	assert_int_equal(store_init(&fx->st, fx->db, "tinyforge.", 4242), 0);
+	assert_true(put_workload(fx, &w));
+	assert_true(simple(fx, "health", NULL));
+	assert_true(json_object_get_boolean(get(fx, "checks.0.ok")));
+	assert_true(simple(fx, "workload.get", "w0"));
+}
+
 int
 main(void)
 {
@@ -687,6 +749,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(events_since_and_compaction, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(health_reply, setup, teardown),
+	    cmocka_unit_test_teardown(map_full_refuses_writes, teardown),
 	};
 
 	log_init("api_test", "text", 0);

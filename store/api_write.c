@@ -17,11 +17,16 @@ static int
 api_run_write(struct api_call *c, db_txn_fn fn, const char *what)
 {
 	int r = changes_write(c->st, fn, c);
+	const char *why;
 
 	if (r == 1)
 		return api_reply_error(c, c->code, "%s", c->msg);
 	if (r != 0) {
 		c->st->ctr[STC_WRITE_ERRORS]++;
+		/* a full map or disk: the operator's to fix, reads go on */
+		if ((why = db_trouble(c->st->db)) != NULL)
+			return api_reply_error(c, "unavailable",
+			                       "unable to write: %s", why);
 		return api_reply_error(c, "internal",
 		                       "unable to write the database");
 	}

@@ -4,7 +4,8 @@
  * commit only what they wrote, publish their events after the commit and
  * grow the map when it fills up, and the database's figures. One thread:
  * one write transaction at a time, commits synced to disk (LMDB's
- * default).
+ * default). A write refused because the map or the disk is full is
+ * noted for health and the API's reply (db_trouble) until one commits.
  */
 #include <errno.h>
 #include <limits.h>
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "db_impl.h"
@@ -36,9 +38,12 @@ db_grow(struct db *db)
 	int rc;
 
 	if (db->map_size >= db->max_map_size) {
-		log_error("unable to grow the database map: already at "
-		          "--max-map-size (%llu bytes)",
-		          (unsigned long long)db->max_map_size);
+		snprintf(db->trouble, sizeof(db->trouble),
+		         "the database map is full: %llu bytes, its "
+		         "--max-map-size; restart the store with a larger "
+		         "--max-map-size",
+		         (unsigned long long)db->max_map_size);
+		log_error("unable to write: %s", db->trouble);
 		return -1;
 	}
 	n = db->map_size * 2;
@@ -73,6 +78,52 @@ grow_early(struct db *db)
 		return;
 	if (((uint64_t)info.me_last_pgno + 1) * st.ms_psize > db->map_size / 2)
 		db_grow(db);
+}
+
+/*
+ * The map filled up. Readers that died inside a read transaction (a
+ * killed `reconctl dump`) pin the pages a write would reuse: clear them
+ * and run the write again before growing. 0 to rerun, -1 to give up.
+ */
+static int
+map_full(struct db *db)
+{
+	int dead = 0;
+
+	if (mdb_reader_check(db->env, &dead) == 0 && dead > 0) {
+		log_info("cleared %d stale database readers", dead);
+		return 0;
+	}
+	return db_grow(db);
+}
+
+/*
+ * A commit failed. LMDB reports a full disk as ENOSPC, or as EIO when a
+ * write of its pages came back short; either way the database is left as
+ * the last commit made it. Below this much free space the disk is taken
+ * as full.
+ */
+#define DISK_LOW (1024 * 1024)
+
+static void
+commit_failed(struct db *db, int rc)
+{
+	unsigned long long avail = 0;
+	struct statvfs vfs;
+	bool known;
+
+	known = statvfs(db->dir, &vfs) == 0;
+	if (known)
+		avail = (unsigned long long)vfs.f_bavail * vfs.f_frsize;
+	if (rc == ENOSPC || rc == EDQUOT || (known && avail < DISK_LOW))
+		snprintf(db->trouble, sizeof(db->trouble),
+		         "the disk is full: %s, %llu bytes free in %s; free "
+		         "space there",
+		         mdb_strerror(rc), avail, db->dir);
+	else
+		snprintf(db->trouble, sizeof(db->trouble),
+		         "unable to commit: %s", mdb_strerror(rc));
+	log_error("unable to commit a transaction: %s", db->trouble);
 }
 
 static uint64_t
@@ -151,6 +202,7 @@ db_open(const struct db_config *cfg)
 	}
 	db = xcalloc(1, sizeof(*db));
 	db->readonly = cfg->readonly;
+	db->dir = xstrdup(cfg->dir);
 	db->map_size = round_page(cfg->map_size);
 	db->max_map_size = round_page(cfg->max_map_size);
 	if (db->max_map_size < db->map_size)
@@ -159,6 +211,7 @@ db_open(const struct db_config *cfg)
 	if ((rc = mdb_env_create(&db->env)) != 0) {
 		log_error("unable to create the database environment: %s",
 		          mdb_strerror(rc));
+		free(db->dir);
 		free(db);
 		return NULL;
 	}
@@ -200,6 +253,7 @@ db_open(const struct db_config *cfg)
 	return db;
 fail:
 	mdb_env_close(db->env);
+	free(db->dir);
 	free(db);
 	return NULL;
 }
@@ -211,6 +265,7 @@ db_close(struct db *db)
 		return;
 	mdb_env_close(db->env);
 	wbuf_free(&db->scratch);
+	free(db->dir);
 	free(db);
 }
 
@@ -237,6 +292,12 @@ uint64_t
 db_commits(const struct db *db)
 {
 	return db->commits;
+}
+
+const char *
+db_trouble(const struct db *db)
+{
+	return db->trouble[0] != '\0' ? db->trouble : NULL;
 }
 
 static void
@@ -313,7 +374,7 @@ db_write(struct db *db, db_txn_fn fn, void *arg)
 			mdb_txn_abort(tx.txn);
 			tx_clear_out(&tx);
 			if (r < 0 && tx.map_full) {
-				if (db_grow(db) == -1)
+				if (map_full(db) == -1)
 					return -1;
 				continue;
 			}
@@ -322,16 +383,16 @@ db_write(struct db *db, db_txn_fn fn, void *arg)
 		rc = mdb_txn_commit(tx.txn);
 		if (rc == MDB_MAP_FULL) {
 			tx_clear_out(&tx);
-			if (db_grow(db) == -1)
+			if (map_full(db) == -1)
 				return -1;
 			continue;
 		}
 		if (rc != 0) {
-			log_error("unable to commit a transaction: %s",
-			          mdb_strerror(rc));
+			commit_failed(db, rc);
 			tx_clear_out(&tx);
 			return -1;
 		}
+		db->trouble[0] = '\0';
 		db->commits++;
 		db->committed += tx.nout;
 		for (i = 0; i < tx.nout && db->publish != NULL; i++)

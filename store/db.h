@@ -52,6 +52,12 @@ uint64_t db_map_resizes(const struct db *);
 uint64_t db_events_committed(const struct db *);
 /* Write transactions committed (each a durable sync) since db_open. */
 uint64_t db_commits(const struct db *);
+/*
+ * Why writes fail, for the operator: the map is full at --max-map-size,
+ * or the data dir's disk refused the commit (full). NULL when the last
+ * such write committed, or none failed so. Reads go on either way.
+ */
+const char *db_trouble(const struct db *);
 
 /*
  * A transaction body. Returns 0 to commit, a positive value to abort

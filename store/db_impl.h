@@ -28,6 +28,8 @@ struct db {
 	uint64_t committed;  /* events committed since open */
 	uint64_t commits;    /* write transactions committed since open */
 	bool readonly;       /* opened MDB_RDONLY (reconctl dump) */
+	char *dir;           /* --data-dir, for the disk's free space */
+	char trouble[256];   /* why writes fail, "" since one committed */
 	struct wbuf scratch; /* encoding buffer for puts */
 	db_publish_fn publish;
 	void *publish_arg;
