@@ -52,6 +52,29 @@ api_refuse(struct api_call *c, const char *code, const char *fmt, ...)
 }
 
 int
+api_row_named(struct api_call *c, struct dbtx *tx, struct wire_row *row)
+{
+	int r;
+
+	if ((r = db_row_get(tx, c->rq->id, c->a, row)) == -1)
+		return -1;
+	return r == 1 ? 0
+	              : api_refuse(c, "not_found", "no container row %s",
+	                           c->rq->id);
+}
+
+int
+api_workload_named(struct api_call *c, struct dbtx *tx, struct wire_workload *w)
+{
+	int r;
+
+	if ((r = db_workload_get(tx, c->rq->id, c->a, w)) == -1)
+		return -1;
+	return r == 1 ? 0
+	              : api_refuse(c, "not_found", "no workload %s", c->rq->id);
+}
+
+int
 api_read_failed(struct api_call *c)
 {
 	return api_reply_error(c, "internal", "unable to read the database");

@@ -40,6 +40,11 @@ int api_reply_error(struct api_call *c, const char *code, const char *fmt, ...)
  * returns 1 for the body to return. */
 int api_refuse(struct api_call *c, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* The record the request's id names, in a body: 0 found, 1 refused
+ * not_found (the body returns it), -1 on a failed read. */
+int api_row_named(struct api_call *, struct dbtx *, struct wire_row *);
+int api_workload_named(struct api_call *, struct dbtx *,
+                       struct wire_workload *);
 /* "unable to read the database". */
 int api_read_failed(struct api_call *c);
 /* Runs a read body that may refuse (returns 1 with c->code set). */

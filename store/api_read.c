@@ -120,11 +120,8 @@ container_get_body(struct dbtx *tx, void *arg)
 	struct wire_row row;
 	int r;
 
-	if ((r = db_row_get(tx, c->rq->id, c->a, &row)) == -1)
-		return -1;
-	if (r == 0)
-		return api_refuse(c, "not_found", "no container row %s",
-		                  c->rq->id);
+	if ((r = api_row_named(c, tx, &row)) != 0)
+		return r;
 	if (wire_reply_begin(c->out, 2) == -1 ||
 	    wire_reply_u64(c->out, "rev", db_head(tx)) == -1 ||
 	    wire_reply_row(c->out, "container", &row) == -1)
@@ -193,10 +190,8 @@ workload_get_body(struct dbtx *tx, void *arg)
 	struct wire_workload w;
 	int r;
 
-	if ((r = db_workload_get(tx, c->rq->id, c->a, &w)) == -1)
-		return -1;
-	if (r == 0)
-		return api_refuse(c, "not_found", "no workload %s", c->rq->id);
+	if ((r = api_workload_named(c, tx, &w)) != 0)
+		return r;
 	if (wire_reply_begin(c->out, 2) == -1 ||
 	    wire_reply_u64(c->out, "rev", db_head(tx)) == -1 ||
 	    wire_reply_workload(c->out, "workload", &w, c->rq->secrets) == -1)

@@ -118,11 +118,8 @@ container_delete_body(struct dbtx *tx, void *arg)
 	struct wire_row old;
 	int r;
 
-	if ((r = db_row_get(tx, c->rq->id, c->a, &old)) == -1)
-		return -1;
-	if (r == 0)
-		return api_refuse(c, "not_found", "no container row %s",
-		                  c->rq->id);
+	if ((r = api_row_named(c, tx, &old)) != 0)
+		return r;
 	if (db_row_del(tx, old.id) == -1 ||
 	    db_docker_rebind(tx, old.id, old.container_id, NULL) == -1 ||
 	    changes_container(c->st, tx, "delete", &old, old.state) == -1)
@@ -209,10 +206,8 @@ workload_delete_body(struct dbtx *tx, void *arg)
 	size_t i;
 	int r;
 
-	if ((r = db_workload_get(tx, c->rq->id, c->a, &old)) == -1)
-		return -1;
-	if (r == 0)
-		return api_refuse(c, "not_found", "no workload %s", c->rq->id);
+	if ((r = api_workload_named(c, tx, &old)) != 0)
+		return r;
 	if (db_rows_each(tx, c->a, doomed_add, &d) == -1)
 		return -1;
 	for (i = 0; i < d.n; i++)
@@ -245,10 +240,8 @@ dispatch_body(struct dbtx *tx, void *arg)
 	struct wire_workload w;
 	int r;
 
-	if ((r = db_workload_get(tx, c->rq->id, c->a, &w)) == -1)
-		return -1;
-	if (r == 0)
-		return api_refuse(c, "not_found", "no workload %s", c->rq->id);
+	if ((r = api_workload_named(c, tx, &w)) != 0)
+		return r;
 	if (str_empty(w.source_kind))
 		return api_refuse(c, "invalid",
 		                  "workload %s has no source_kind", c->rq->id);
