@@ -32,7 +32,8 @@ svpid() { cat "$SV/$1/supervise/pid" 2>/dev/null; }
 is_up() { sv status "$SV/$1" 2>/dev/null | grep -q '^run:'; }
 
 for s in recon-store recon-lister recon-dispatcher; do
-	wait_for 5 test -p "$SV/$s/supervise/control"
+	# runsv makes supervise/control before supervise/ok, which sv reads
+	wait_for 5 test -p "$SV/$s/supervise/control" -a -p "$SV/$s/supervise/ok"
 	check "runit: sv check $s succeeds" sv -w 15 check "$SV/$s"
 done
 check "reconctl ps works under runit" reconctl ps
