@@ -91,6 +91,7 @@ static const struct field plugin_result_fields[] = {
     FSTR("error", S, error, TEXT, 0),
     FNUM("started_at", FT_I64, S, started_at, 0),
     FNUM("duration_ms", FT_I64, S, duration_ms, 0),
+    FNUM("rev", FT_U64, S, rev, F_SPARSE),
 };
 static const struct schema plugin_result_schema =
     SCHEMA("plugin_result", "plugin_result", S, false, plugin_result_fields);

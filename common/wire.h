@@ -74,6 +74,9 @@ struct wire_plugin_result {
 	char *error;
 	int64_t started_at; /* ms */
 	int64_t duration_ms;
+	/* the store revision of the records the plugin was given; 0 when it
+	 * did not run to its end (refused, not started, cut at shutdown) */
+	uint64_t rev;
 };
 
 /* The store's own record of a workload's plugin runs. */

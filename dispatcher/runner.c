@@ -117,9 +117,11 @@ outbox_put(struct runner *r, const struct wire_plugin_result *pr)
 		outbox_flush(r);
 }
 
-/* The run of wl is over: its result goes out, the queue moves on. */
+/* The run of wl is over: its result goes out, the queue moves on. ran:
+ * the plugin ran to its end, so the result names the revision of the
+ * records it was given (what pays a state run owed, store/db_due.c). */
 static void
-finish(struct runner *r, struct q_wl *wl, bool ok, const char *error,
+finish(struct runner *r, struct q_wl *wl, bool ran, bool ok, const char *error,
        int64_t started_at, int64_t duration_ms)
 {
 	struct wire_plugin_result pr;
@@ -133,6 +135,7 @@ finish(struct runner *r, struct q_wl *wl, bool ok, const char *error,
 	pr.error = (char *)error;
 	pr.started_at = started_at;
 	pr.duration_ms = duration_ms;
+	pr.rev = ran ? wl->current->rev : 0;
 	r->ctr[RC_RUNS]++;
 	if (ok)
 		log_info("plugin of %s (%s) succeeded in %lld ms", wl->id,
@@ -245,7 +248,7 @@ run_start(struct runner *r, struct q_wl *wl)
 	if (plugin_check(r->conf.plugin_dir, req->source_kind, path,
 	                 sizeof(path), err, sizeof(err)) == -1) {
 		r->ctr[RC_REFUSED]++;
-		finish(r, wl, false, err, started, 0);
+		finish(r, wl, false, false, err, started, 0);
 		return;
 	}
 	run = xcalloc(1, sizeof(*run));
@@ -271,7 +274,7 @@ run_start(struct runner *r, struct q_wl *wl)
 		free(in);
 		free(run->wid);
 		free(run);
-		finish(r, wl, false, err, started, 0);
+		finish(r, wl, false, false, err, started, 0);
 		return;
 	}
 	explicit_bzero(in, len + 1);
@@ -373,7 +376,7 @@ run_result(struct runner *r, struct run *run)
 		snprintf(error, sizeof(error), "exit status %d",
 		         run->p.exit_code);
 	run_redact(run, error, sizeof(error));
-	finish(r, run->wl, ok, error, run->started_at, dur);
+	finish(r, run->wl, true, ok, error, run->started_at, dur);
 	run->wl = NULL;
 }
 
@@ -530,8 +533,9 @@ runner_fini(struct runner *r, int64_t wait_ms)
 		r->runs = run->next;
 		plugin_kill(&run->p, SIGKILL);
 		plugin_reap(&run->p);
-		finish(r, run->wl, false, "ended: recon-dispatcher stopped",
-		       run->started_at, mono_ms() - run->t0);
+		finish(r, run->wl, false, false,
+		       "ended: recon-dispatcher stopped", run->started_at,
+		       mono_ms() - run->t0);
 		run_free(run);
 	}
 	while ((run = r->lingers) != NULL) {

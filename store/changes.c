@@ -90,7 +90,7 @@ changes_container(struct store *st, struct dbtx *tx, const char *op,
 	    jobs_state_worthy(ev.prev_state, row->state)) {
 		/* owed until a state run that starts after now reports
 		 * back, whoever dies meanwhile (jobs_owed) */
-		if (db_due_put(tx, row->workload_id, ev.at) == -1)
+		if (db_due_put(tx, row->workload_id, ev.rev) == -1)
 			return -1;
 		note_state(st, row->workload_id);
 	}

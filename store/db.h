@@ -140,14 +140,15 @@ int db_host_seen_set(struct dbtx *, const char *host, int64_t at);
 
 /*
  * The state runs owed (db_due.c, SPEC §8): workload wid is owed a plugin
- * run with reason state that starts at `at` or later. put replaces what
- * was owed; get is 1 with *at, 0 when nothing is; each calls fn(arg, wid,
- * at) in wid order (0 go on, 1 stop, -1 error). Do not write from fn.
+ * run with reason state given the records of revision rev or later. put
+ * replaces what was owed; get is 1 with *rev, 0 when nothing is; each
+ * calls fn(arg, wid, rev) in wid order (0 go on, 1 stop, -1 error). Do
+ * not write from fn.
  */
-int db_due_put(struct dbtx *, const char *wid, int64_t at);
-int db_due_get(struct dbtx *, const char *wid, int64_t *at);
+int db_due_put(struct dbtx *, const char *wid, uint64_t rev);
+int db_due_get(struct dbtx *, const char *wid, uint64_t *rev);
 int db_due_del(struct dbtx *, const char *wid);
-typedef int (*db_due_fn)(void *arg, const char *wid, int64_t at);
+typedef int (*db_due_fn)(void *arg, const char *wid, uint64_t rev);
 int db_due_each(struct dbtx *, db_due_fn, void *arg);
 
 /*

@@ -1,10 +1,11 @@
 /*
  * db_due.c: the state runs owed (SPEC §8). A workload whose container
- * stopped running is owed a plugin run with reason state that starts
- * after the change; the debt is written in the transaction that makes the
- * change and paid in the one that records such a run's result, so that no
- * process's death loses it. meta keys "due/<workload id>", values the
- * 8-byte big-endian time of the latest change that called for the run.
+ * stopped running is owed a plugin run with reason state that is given
+ * the records of that change or later ones; the debt is written in the
+ * transaction that makes the change and paid in the one that records such
+ * a run's result (its rev at least the change's), so that no process's
+ * death loses it. meta keys "due/<workload id>", values the 8-byte
+ * big-endian revision of the latest change that called for the run.
  */
 #include <stdio.h>
 #include <string.h>
@@ -23,7 +24,7 @@ due_key(char *buf, size_t len, const char *wid)
 }
 
 int
-db_due_put(struct dbtx *tx, const char *wid, int64_t at)
+db_due_put(struct dbtx *tx, const char *wid, uint64_t rev)
 {
 	char kb[WIRE_ID_MAX + sizeof(DUE_PREFIX)];
 	unsigned char b[8];
@@ -35,20 +36,20 @@ db_due_put(struct dbtx *tx, const char *wid, int64_t at)
 		return -1;
 	}
 	k = key_of(kb);
-	be64_put(b, (uint64_t)at);
+	be64_put(b, rev);
 	if ((rc = tx_put(tx, tx->db->meta, &k, &v, 0)) != 0)
 		return db_tx_fail(tx, rc, "write", "a state run owed");
 	return 0;
 }
 
 int
-db_due_get(struct dbtx *tx, const char *wid, int64_t *at)
+db_due_get(struct dbtx *tx, const char *wid, uint64_t *rev)
 {
 	char kb[WIRE_ID_MAX + sizeof(DUE_PREFIX)];
 	MDB_val k, v;
 	int rc;
 
-	*at = 0;
+	*rev = 0;
 	if (due_key(kb, sizeof(kb), wid) == -1)
 		return 0;
 	k = key_of(kb);
@@ -61,7 +62,7 @@ db_due_get(struct dbtx *tx, const char *wid, int64_t *at)
 		          wid);
 		return 0;
 	}
-	*at = (int64_t)be64_get(v.mv_data);
+	*rev = be64_get(v.mv_data);
 	return 1;
 }
 
@@ -105,7 +106,7 @@ db_due_each(struct dbtx *tx, db_due_fn fn, void *arg)
 			continue;
 		memcpy(wid, (char *)k.mv_data + sizeof(DUE_PREFIX) - 1, n);
 		wid[n] = '\0';
-		if ((r = fn(arg, wid, (int64_t)be64_get(v.mv_data))) != 0)
+		if ((r = fn(arg, wid, be64_get(v.mv_data))) != 0)
 			break;
 	}
 	mdb_cursor_close(c);

@@ -126,11 +126,11 @@ struct owed {
 };
 
 static int
-owed_one(void *arg, const char *wid, int64_t at)
+owed_one(void *arg, const char *wid, uint64_t rev)
 {
 	struct owed *o = arg;
 
-	(void)at;
+	(void)rev;
 	if (o->nask == o->cap || o->nforget == o->cap) {
 		o->ask =
 		    arena_realloc(o->a, o->ask, o->cap * sizeof(char *),

@@ -363,6 +363,20 @@ test_state_job(void **state)
 	assert_int_equal(recv_job(fx, 100, &d), -1);
 }
 
+/* The store's head revision. */
+static uint64_t
+head(struct fx *fx)
+{
+	struct wire_request rq = {.t = "stats"};
+	json_object *o = call_as(fx, &rq, 0), *v;
+	uint64_t rev;
+
+	assert_true(json_object_object_get_ex(o, "rev", &v));
+	rev = (uint64_t)json_object_get_int64(v);
+	json_object_put(o);
+	return rev;
+}
+
 /* Drains the jobs sent: how many named wid with reason. */
 static int
 drain(struct fx *fx, const char *reason, const char *wid)
@@ -377,21 +391,24 @@ drain(struct fx *fx, const char *reason, const char *wid)
 	return n;
 }
 
+/* A plugin result of wid, given the records of rev (0: it did not run). */
 static void
-result(struct fx *fx, const char *wid, const char *reason, int64_t started)
+result(struct fx *fx, const char *wid, const char *reason, uint64_t rev)
 {
 	struct wire_plugin_result pr = {0};
 
 	pr.workload_id = (char *)wid;
 	pr.reason = (char *)reason;
 	pr.ok = true;
-	pr.started_at = started;
+	pr.started_at = now_ms();
+	pr.rev = rev;
 	assert_int_equal(results_apply(&fx->st, &pr), 0);
 }
 
 /* A state run is owed from the change that calls for it until a state
- * run that started after it reports back: asked for again (a dispatcher
- * that died, a store that restarted) until then, and only then paid. */
+ * run given that change's records reports back: asked for again (a
+ * dispatcher that died, a store that restarted) until then, and only
+ * then paid. */
 static void
 test_state_owed(void **state)
 {
@@ -399,7 +416,7 @@ test_state_owed(void **state)
 	const char *wids[] = {"w1", "w2"};
 	const char *run[] = {"running", "running"};
 	const char *exited[] = {"exited", "exited"};
-	int64_t before;
+	uint64_t before, after;
 
 	put_workload(fx, "w1", "site", "git", "one");
 	put_workload(fx, "w2", "stack", "", "two");
@@ -407,20 +424,22 @@ test_state_owed(void **state)
 	assert_int_equal(drain(fx, "pass", "w1"), 1);
 	assert_int_equal(jobs_owed(&fx->j), 0);
 
-	before = now_ms() - 1;
+	before = head(fx);
 	snapshot(fx, true, 2, wids, exited);
+	after = head(fx);
 	assert_int_equal(drain(fx, "state", "w1"), 1);
 	/* the job went, but no run reported back: owed still (w2 has no
 	 * plugin: forgotten) */
 	assert_int_equal(jobs_owed(&fx->j), 1);
 	assert_int_equal(drain(fx, "state", "w1"), 1);
-	/* a state run that started before the change, or a pass run, pays
-	 * nothing */
+	/* a state run given records from before the change, one that did
+	 * not run (rev 0) or a pass run pays nothing */
 	result(fx, "w1", "state", before);
-	result(fx, "w1", "pass", now_ms());
+	result(fx, "w1", "state", 0);
+	result(fx, "w1", "pass", after);
 	assert_int_equal(jobs_owed(&fx->j), 1);
 	assert_int_equal(drain(fx, "state", "w1"), 1);
-	result(fx, "w1", "state", now_ms());
+	result(fx, "w1", "state", after);
 	assert_int_equal(jobs_owed(&fx->j), 0);
 	assert_int_equal(drain(fx, "state", "w1"), 0);
 	assert_int_equal(fx->j.owed_asked, 2);

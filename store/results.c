@@ -60,7 +60,7 @@ plugin_run(struct dbtx *tx, void *arg)
 	struct plugin_apply *pa = arg;
 	const struct wire_plugin_result *pr = pa->pr;
 	struct wire_workload w;
-	int64_t due;
+	uint64_t due;
 	int r;
 
 	arena_free(pa->a);
@@ -84,12 +84,11 @@ plugin_run(struct dbtx *tx, void *arg)
 	w.plugin.duration_ms = pr->duration_ms;
 	if (db_workload_put(tx, &w) == -1)
 		return -1;
-	/* a state run that started after the change that called for it
-	 * pays what was owed (db_due.c) */
+	/* a state run given the records of the change that called for it,
+	 * or later ones, pays what was owed (db_due.c) */
 	if (str_eq(pr->reason, "state") &&
 	    (r = db_due_get(tx, w.id, &due)) != 0) {
-		if (r == -1 ||
-		    (pr->started_at >= due && db_due_del(tx, w.id) == -1))
+		if (r == -1 || (pr->rev >= due && db_due_del(tx, w.id) == -1))
 			return -1;
 	}
 	return changes_workload(tx, "plugin", &w);
