@@ -245,10 +245,12 @@ err_append(struct plugin_proc *p, const char *buf, size_t n)
 
 	if (n >= PLUGIN_ERR_MAX) {
 		memcpy(p->err, buf + n - PLUGIN_ERR_MAX, PLUGIN_ERR_MAX);
+		p->errcut = p->errcut || p->errlen > 0 || n > PLUGIN_ERR_MAX;
 		p->errlen = PLUGIN_ERR_MAX;
 		return;
 	}
 	if (p->errlen + n > sizeof(p->err)) {
+		p->errcut = true;
 		keep = PLUGIN_ERR_MAX - n;
 		memmove(p->err, p->err + p->errlen - keep, keep);
 		p->errlen = keep;
@@ -359,6 +361,12 @@ utf8_len(const unsigned char *s, size_t n)
 	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
 		return 0;
 	return len;
+}
+
+bool
+plugin_err_cut(const struct plugin_proc *p)
+{
+	return p->errcut || p->errlen > PLUGIN_ERR_MAX;
 }
 
 void

@@ -32,6 +32,7 @@ struct plugin_proc {
 	int errfd; /* read end of its stderr, -1 once closed */
 	char err[2 * PLUGIN_ERR_MAX];
 	size_t errlen;
+	bool errcut; /* stderr before err was dropped */
 	bool exited; /* seen by plugin_exited (maybe not yet reaped) */
 	bool reaped;
 	int exit_code; /* once exited: its exit status, or */
@@ -78,5 +79,8 @@ void plugin_reap(struct plugin_proc *p);
  * control bytes but newline and tab, no broken UTF-8 sequence at its
  * start, trailing white space trimmed). */
 void plugin_err_text(const struct plugin_proc *p, char *buf, size_t len);
+/* Whether that text starts after the start of stderr (a cut, which may
+ * have split an echoed secret). */
+bool plugin_err_cut(const struct plugin_proc *p);
 
 #endif

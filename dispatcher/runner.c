@@ -320,6 +320,24 @@ redact_one(char *text, size_t cap, const char *secret)
 	free(out);
 }
 
+/* A text cut from the end of a longer one may start with the end of an
+ * echoed secret, which strstr cannot find: the longest such start goes. */
+static void
+redact_head(char *text, size_t cap, const char *secret)
+{
+	static const char mark[] = "[redacted]";
+	size_t k, slen = str_empty(secret) ? 0 : strlen(secret);
+	size_t tlen = strlen(text);
+
+	for (k = slen > 0 ? slen - 1 : 0; k > 0; k--)
+		if (k <= tlen && memcmp(text, secret + slen - k, k) == 0)
+			break;
+	if (k == 0 || tlen - k + sizeof(mark) > cap)
+		return;
+	memmove(text + sizeof(mark) - 1, text + k, tlen - k + 1);
+	memcpy(text, mark, sizeof(mark) - 1);
+}
+
 /*
  * The run's error text with the workload's secret values, its
  * notification_url's password among them, as "[redacted]": the plugin had
@@ -327,7 +345,7 @@ redact_one(char *text, size_t cap, const char *secret)
  * the text goes to our log and, as the result, into a workload event.
  */
 static void
-run_redact(const struct run *run, char *text, size_t cap)
+run_redact(const struct run *run, char *text, size_t cap, bool cut)
 {
 	static const char *const secrets[] = {
 	    "notification_secret", "webhook_secret", "webhook_signing_secret"};
@@ -339,12 +357,18 @@ run_redact(const struct run *run, char *text, size_t cap)
 	if (!json_object_object_get_ex(run->wl->current->doc, "workload", &w))
 		return;
 	for (i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++)
-		if (json_object_object_get_ex(w, secrets[i], &v))
+		if (json_object_object_get_ex(w, secrets[i], &v)) {
+			if (cut)
+				redact_head(text, cap,
+				            json_object_get_string(v));
 			redact_one(text, cap, json_object_get_string(v));
+		}
 	if (json_object_object_get_ex(w, "notification_url", &v) &&
 	    (url = json_object_get_string(v)) != NULL &&
 	    url_password(url, &off, &len)) {
 		pass = xstrndup(url + off, len);
+		if (cut)
+			redact_head(text, cap, pass);
 		redact_one(text, cap, pass);
 		explicit_bzero(pass, len);
 		free(pass);
@@ -360,6 +384,7 @@ run_result(struct runner *r, struct run *run)
 	bool ok;
 
 	plugin_err_text(&run->p, tail, sizeof(tail));
+	run_redact(run, tail, sizeof(tail), plugin_err_cut(&run->p));
 	ok = !run->termed && run->p.signo == 0 && run->p.exit_code == 0;
 	if (run->termed)
 		snprintf(error, sizeof(error), "timed out after %lld ms%s%s",
@@ -375,7 +400,7 @@ run_result(struct runner *r, struct run *run)
 	else
 		snprintf(error, sizeof(error), "exit status %d",
 		         run->p.exit_code);
-	run_redact(run, error, sizeof(error));
+	run_redact(run, error, sizeof(error), false);
 	finish(r, run->wl, true, ok, error, run->started_at, dur);
 	run->wl = NULL;
 }

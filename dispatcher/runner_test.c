@@ -264,6 +264,35 @@ test_secrets_redacted(void **state)
 	assert_string_equal(r->error,
 	                    "fatal: https://git:[redacted]@example.org/r.git "
 	                    "[redacted] [redacted]");
+	/* it ran to its end: the result names the job's revision */
+	assert_int_equal(r->rev, 42);
+}
+
+/* The kept tail of stderr may begin inside an echoed secret: that piece
+ * goes too. */
+static void
+test_secret_cut(void **state)
+{
+	struct fx *fx = *state;
+	const struct wire_plugin_result *r;
+	struct wire_job_item it;
+
+	start(fx, 5000, 1);
+	/* the last 4096 bytes start with "value", the end of the secret */
+	plugin(fx, "cut",
+	       "cat >/dev/null\nprintf 'zz-secretvalue' >&2\n"
+	       "head -c 4091 /dev/zero | tr '\\0' a >&2\nexit 1\n");
+	memset(&it, 0, sizeof(it));
+	it.workload.id = "w-cut";
+	it.workload.kind = "stack";
+	it.workload.source_kind = "cut";
+	it.workload.webhook_secret = "zz-secretvalue";
+	assert_int_equal(runner_submit(&fx->r, &it, Q_MANUAL, 7), 0);
+	drive(fx, 1, 5000);
+	r = result(fx, "w-cut");
+	assert_false(r->ok);
+	assert_int_equal(strncmp(r->error, "[redacted]aaa", 13), 0);
+	assert_null(strstr(r->error, "value"));
 }
 
 static void
@@ -378,6 +407,7 @@ main(void)
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_secrets_redacted, setup,
 	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_secret_cut, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_timeout, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_leftovers, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_fold, setup, teardown),
