@@ -13,6 +13,10 @@
 #include "log.h"
 #include "util.h"
 
+/* A message is formatted into this much before its passwords are hidden
+ * and it is cut to a line. */
+#define LOG_MSG_FMT 8192
+
 static const char *log_proc = "recon";
 static bool log_json;
 static enum log_level log_min = LOG_LVL_INFO;
@@ -97,7 +101,7 @@ put(char *out, size_t len, size_t *n, const char *s, size_t k)
 static void
 hide_passwords(char *msg, size_t len)
 {
-	char out[2048];
+	char out[LOG_MSG_FMT];
 	const char *p = msg, *s;
 	size_t n = 0, off, plen;
 
@@ -122,19 +126,23 @@ hide_passwords(char *msg, size_t len)
 static void
 log_emit(enum log_level lvl, const char *fmt, va_list ap, int err)
 {
-	char msg[2048], line[4608], ts[40];
+	char full[LOG_MSG_FMT], msg[2048], line[4608], ts[40];
 	struct timespec now;
 	struct tm tm;
 	size_t n;
 
 	if (lvl < log_min)
 		return;
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	/* formatted long and masked whole, then cut to a line's length, so
+	 * that the cut cannot split a password from its URL (one past
+	 * LOG_MSG_FMT is past the line's end too) */
+	vsnprintf(full, sizeof(full), fmt, ap);
 	if (err != 0) {
-		n = strlen(msg);
-		snprintf(msg + n, sizeof(msg) - n, ": %s", strerror(err));
+		n = strlen(full);
+		snprintf(full + n, sizeof(full) - n, ": %s", strerror(err));
 	}
-	hide_passwords(msg, sizeof(msg));
+	hide_passwords(full, sizeof(full));
+	snprintf(msg, sizeof(msg), "%s", full);
 	clock_gettime(CLOCK_REALTIME, &now);
 	gmtime_r(&now.tv_sec, &tm);
 	n = strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);

@@ -76,12 +76,32 @@ url_passwords_hidden(void **state)
 	assert_non_null(strstr(buf, "url http://u@h/ http://h:80/a@b x://\n"));
 }
 
+/* A line is cut to its length after its passwords are hidden: no cut
+ * splits a password from the @ that shows it. */
+static void
+url_passwords_hidden_when_cut(void **state)
+{
+	static char msg[12000], buf[16384];
+
+	(void)state;
+	/* past a line's length: hidden, then cut */
+	memset(msg, 'a', 2040);
+	strcpy(msg + 2040, " https://u:pass-0123456789@h/x");
+	capture("text", msg, buf, sizeof(buf));
+	assert_null(strstr(buf, "pass-"));
+	memset(msg, 'a', 2000);
+	strcpy(msg + 2000, " https://u:pass-0123456789@h/x");
+	capture("text", msg, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "https://u:***@h/x"));
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(control_bytes_escaped),
 	    cmocka_unit_test(url_passwords_hidden),
+	    cmocka_unit_test(url_passwords_hidden_when_cut),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
