@@ -50,8 +50,10 @@ db_grow(struct db *db)
 	if (n > db->max_map_size)
 		n = db->max_map_size;
 	if ((rc = mdb_env_set_mapsize(db->env, (size_t)n)) != 0) {
-		log_error("unable to grow the database map to %llu bytes: %s",
-		          (unsigned long long)n, mdb_strerror(rc));
+		snprintf(db->trouble, sizeof(db->trouble),
+		         "unable to grow the database map to %llu bytes: %s",
+		         (unsigned long long)n, mdb_strerror(rc));
+		log_error("%s", db->trouble);
 		return -1;
 	}
 	db->map_size = n;
