@@ -142,7 +142,10 @@ log_emit(enum log_level lvl, const char *fmt, va_list ap, int err)
 		snprintf(full + n, sizeof(full) - n, ": %s", strerror(err));
 	}
 	hide_passwords(full, sizeof(full));
-	snprintf(msg, sizeof(msg), "%s", full);
+	n = strlen(full);
+	n = n < sizeof(msg) - 1 ? n : sizeof(msg) - 1;
+	memcpy(msg, full, n);
+	msg[n] = '\0';
 	clock_gettime(CLOCK_REALTIME, &now);
 	gmtime_r(&now.tv_sec, &tm);
 	n = strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
