@@ -1,86 +1,20 @@
 /*
  * stats.c: `reconctl stats`: every process's health counters and the
  * store's revisions, for people, as JSON, or in the Prometheus text format
- * (ready for node_exporter's textfile collector). A process that does not
- * answer is reported as down, not as an error, so one dead daemon does not
- * blank the metrics of the others.
+ * (common/metrics.c; ready for node_exporter's textfile collector). A
+ * process that does not answer is reported as down, not as an error, so
+ * one dead daemon does not blank the metrics of the others.
  */
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "clnt.h"
 #include "ctl.h"
+#include "metrics.h"
 #include "store_clnt.h"
 
-static const char *const procs[] = {"store", "lister", "dispatcher"};
-#define NPROCS (sizeof(procs) / sizeof(procs[0]))
-
-/* Prometheus metric names allow [a-zA-Z0-9_:]; map anything else to _. */
-static void
-prom_name(char *out, size_t len, const char *proc, const char *name)
-{
-	size_t i;
-
-	snprintf(out, len, "recon_%s_%s", proc, name);
-	for (i = 0; out[i] != '\0'; i++)
-		if (!isalnum((unsigned char)out[i]) && out[i] != '_')
-			out[i] = '_';
-}
-
-static void
-prom_value(const char *proc, const char *name, json_object *v)
-{
-	char metric[256];
-
-	if (!json_object_is_type(v, json_type_int) &&
-	    !json_object_is_type(v, json_type_double) &&
-	    !json_object_is_type(v, json_type_boolean))
-		return;
-	prom_name(metric, sizeof(metric), proc, name);
-	printf("# TYPE %s untyped\n%s %s\n", metric, metric,
-	       json_object_is_type(v, json_type_boolean)
-	           ? (json_object_get_boolean(v) ? "1" : "0")
-	           : json_object_get_string(v));
-}
-
-static void
-print_prometheus(json_object *all)
-{
-	json_object *p, *v, *counters;
-	size_t i;
-
-	printf("# HELP recon_up Whether the process answered its health "
-	       "request.\n# TYPE recon_up gauge\n");
-	for (i = 0; i < NPROCS; i++) {
-		p = json_object_object_get(all, procs[i]);
-		printf("recon_up{process=\"%s\"} %d\n", procs[i],
-		       p != NULL && !json_object_is_type(p, json_type_null));
-	}
-	for (i = 0; i < NPROCS; i++) {
-		p = json_object_object_get(all, procs[i]);
-		if (p == NULL || json_object_is_type(p, json_type_null))
-			continue;
-		if (json_object_object_get_ex(p, "uptime_s", &v))
-			prom_value(procs[i], "uptime_seconds", v);
-		if (json_object_object_get_ex(p, "ready", &v))
-			prom_value(procs[i], "ready", v);
-		if (json_object_object_get_ex(p, "counters", &counters)) {
-			json_object_object_foreach(counters, k, cv)
-			    prom_value(procs[i], k, cv);
-		}
-		/* the store's numbers get a db_ prefix: `events` is both a
-		 * counter (published) and a number (kept in the log) */
-		if (json_object_object_get_ex(p, "stats", &v)) {
-			json_object_object_foreach(v, k, sv)
-			{
-				char name[128];
-				snprintf(name, sizeof(name), "db_%s", k);
-				prom_value(procs[i], name, sv);
-			}
-		}
-	}
-}
+static const char *const *const procs = metrics_procs;
+#define NPROCS METRICS_NPROCS
 
 static void
 print_human(json_object *all)
@@ -186,7 +120,7 @@ ctl_stats(char **args)
 		json_object_object_add(all, procs[i], reply);
 	}
 	if (ctl_opts.prometheus)
-		print_prometheus(all);
+		metrics_write(stdout, all);
 	else if (ctl_opts.json)
 		ctl_print_json(all);
 	else

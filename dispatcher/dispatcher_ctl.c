@@ -16,18 +16,14 @@
 #include "nngx.h"
 #include "util.h"
 
-/* The dispatcher's part of health: plugin_dir and store checks, counters. */
-static void
-dispatcher_ctl_health(void *arg, struct ctlsrv_req *req, bool live,
-                      struct wire_health *h)
+size_t
+dispatcher_ctl_counters(const struct dispatcher_ctl *c,
+                        struct wire_counter *out)
 {
-	struct dispatcher_ctl *c = arg;
+	static const uint64_t none[HC_COUNT];
 	const struct runner *r = c->runner;
-	const uint64_t *hc = hook_counters(c->hooks);
-	struct wire_check *checks;
-	struct wire_counter *ctr;
-	char d0[600], d1[128];
-	struct stat sb;
+	const uint64_t *hc = c->hooks != NULL ? hook_counters(c->hooks) : none;
+	uint64_t queued = c->hooks != NULL ? hook_queued(c->hooks) : 0;
 	const struct wire_counter counters[] = {
 	    {"runs", r->ctr[RC_RUNS]},
 	    {"failures", r->ctr[RC_FAILURES]},
@@ -48,7 +44,7 @@ dispatcher_ctl_health(void *arg, struct ctlsrv_req *req, bool live,
 	    {"notifications_failed", hc[HC_FAILED]},
 	    {"notifications_retried", hc[HC_RETRIED]},
 	    {"notifications_dropped", hc[HC_DROPPED]},
-	    {"notifications_queued", hook_queued(c->hooks)},
+	    {"notifications_queued", queued},
 	    {"events", hc[HC_EVENTS]},
 	    {"bad_events", hc[HC_BAD_EVENTS]},
 	    {"workload_fetches", hc[HC_FETCHES]},
@@ -57,11 +53,29 @@ dispatcher_ctl_health(void *arg, struct ctlsrv_req *req, bool live,
 	    {"dispatches_failed", c->forward_failures},
 	};
 
-	ctr = arena_alloc(req->a, sizeof(counters));
-	memcpy(ctr, counters, sizeof(counters));
+	_Static_assert(sizeof(counters) / sizeof(counters[0]) ==
+	                   DISPATCHER_CTL_NCOUNTERS,
+	               "DISPATCHER_CTL_NCOUNTERS is the count of counters");
+	memcpy(out, counters, sizeof(counters));
+	return DISPATCHER_CTL_NCOUNTERS;
+}
+
+/* The dispatcher's part of health: plugin_dir and store checks, counters. */
+static void
+dispatcher_ctl_health(void *arg, struct ctlsrv_req *req, bool live,
+                      struct wire_health *h)
+{
+	struct dispatcher_ctl *c = arg;
+	const struct runner *r = c->runner;
+	struct wire_check *checks;
+	struct wire_counter *ctr;
+	char d0[600], d1[128];
+	struct stat sb;
+
+	ctr = arena_alloc(req->a, DISPATCHER_CTL_NCOUNTERS * sizeof(*ctr));
 	h->ready = true;
 	h->counters = ctr;
-	h->ncounters = sizeof(counters) / sizeof(counters[0]);
+	h->ncounters = dispatcher_ctl_counters(c, ctr);
 	if (!live) {
 		checks = arena_alloc(req->a, 2 * sizeof(*checks));
 		/* an insecure plugin dir is the operator's to fix; a missing

@@ -23,6 +23,12 @@ struct dispatcher_ctl {
 	uint64_t forward_failures; /* of them or before: no answer */
 };
 
+/* The dispatcher's counters (health reports them, reconctl stats exports
+ * them); c's hooks may be NULL (zeros): fills
+ * out[DISPATCHER_CTL_NCOUNTERS], returns the count. */
+#define DISPATCHER_CTL_NCOUNTERS 26
+size_t dispatcher_ctl_counters(const struct dispatcher_ctl *,
+                               struct wire_counter *out);
 /* The dispatcher.ctl server's table, health and trust, around c; a
  * dispatch is answered later, by dispatcher_ctl_forwarded. */
 void dispatcher_ctl_config(struct dispatcher_ctl *, struct ctlsrv_config *);

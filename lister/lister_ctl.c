@@ -43,6 +43,51 @@ events_detail(const struct docker_events_status *es, int64_t now, char *buf,
 		         (long long)es->retry_ms);
 }
 
+size_t
+lister_ctl_counters(const struct worker_status *st,
+                    const struct docker_events_status *es,
+                    struct wire_counter *out)
+{
+	const struct wire_counter counters[] = {
+	    {"passes", st->passes},
+	    {"list_failures", st->list_failures},
+	    {"snapshots_sent", st->snapshots_sent},
+	    {"send_failures", st->send_failures},
+	    {"containers_last", st->containers_last},
+	    {"list_ms_last", st->list_ms_last},
+	    {"list_us_last", st->list_us_last},
+	    {"containers_skipped", st->skipped},
+	    {"containers_unlabelled", st->unlabelled},
+	    {"resyncs", st->resyncs},
+	    {"relists", st->relists},
+	    {"gen", st->gen},
+	    {"events", es->events},
+	    {"events_ignored", es->ignored},
+	    {"events_bad", es->bad},
+	    {"events_connected", es->connected ? 1 : 0},
+	    {"events_attempts", es->attempts},
+	    {"events_opens", es->opens},
+	    {"events_broken", es->broken},
+	    {"daemon_restarts", es->daemon_restarts},
+	    {"hints", st->hints},
+	    {"hint_overflows", st->hint_overflows},
+	    {"rereads", st->rereads},
+	    {"stale_reads", st->stale_reads},
+	    {"event_applied", st->event_applied},
+	    {"event_overruled", st->event_overruled},
+	    {"reread_failures", st->reread_failures},
+	    {"deltas_sent", st->deltas_sent},
+	    {"heartbeats", st->heartbeats},
+	    {"missed_events", st->missed_events},
+	};
+
+	_Static_assert(sizeof(counters) / sizeof(counters[0]) ==
+	                   LISTER_CTL_NCOUNTERS,
+	               "LISTER_CTL_NCOUNTERS is the count of counters");
+	memcpy(out, counters, sizeof(counters));
+	return LISTER_CTL_NCOUNTERS;
+}
+
 /* The lister's part of health: the docker and events checks, counters. */
 static void
 lister_ctl_health(void *arg, struct ctlsrv_req *req, bool live,
@@ -58,43 +103,10 @@ lister_ctl_health(void *arg, struct ctlsrv_req *req, bool live,
 
 	worker_status(c->worker, &st);
 	docker_events_status(c->events, &es);
-	const struct wire_counter counters[] = {
-	    {"passes", st.passes},
-	    {"list_failures", st.list_failures},
-	    {"snapshots_sent", st.snapshots_sent},
-	    {"send_failures", st.send_failures},
-	    {"containers_last", st.containers_last},
-	    {"list_ms_last", st.list_ms_last},
-	    {"list_us_last", st.list_us_last},
-	    {"containers_skipped", st.skipped},
-	    {"containers_unlabelled", st.unlabelled},
-	    {"resyncs", st.resyncs},
-	    {"relists", st.relists},
-	    {"gen", st.gen},
-	    {"events", es.events},
-	    {"events_ignored", es.ignored},
-	    {"events_bad", es.bad},
-	    {"events_connected", es.connected ? 1 : 0},
-	    {"events_attempts", es.attempts},
-	    {"events_opens", es.opens},
-	    {"events_broken", es.broken},
-	    {"daemon_restarts", es.daemon_restarts},
-	    {"hints", st.hints},
-	    {"hint_overflows", st.hint_overflows},
-	    {"rereads", st.rereads},
-	    {"stale_reads", st.stale_reads},
-	    {"event_applied", st.event_applied},
-	    {"event_overruled", st.event_overruled},
-	    {"reread_failures", st.reread_failures},
-	    {"deltas_sent", st.deltas_sent},
-	    {"heartbeats", st.heartbeats},
-	    {"missed_events", st.missed_events},
-	};
 
-	ctr = arena_alloc(req->a, sizeof(counters));
-	memcpy(ctr, counters, sizeof(counters));
+	ctr = arena_alloc(req->a, LISTER_CTL_NCOUNTERS * sizeof(*ctr));
 	h->counters = ctr;
-	h->ncounters = sizeof(counters) / sizeof(counters[0]);
+	h->ncounters = lister_ctl_counters(&st, &es, ctr);
 	if (live) {
 		h->ready = true;
 		return;

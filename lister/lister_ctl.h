@@ -21,6 +21,12 @@ struct lister_ctl {
 	int64_t admin_uid; /* -1: none */
 };
 
+/* The lister's counters (health reports them, reconctl stats exports
+ * them): fills out[LISTER_CTL_NCOUNTERS], returns the count. */
+#define LISTER_CTL_NCOUNTERS 30
+size_t lister_ctl_counters(const struct worker_status *,
+                           const struct docker_events_status *,
+                           struct wire_counter *out);
 /* The lister.ctl server's table, health and trust, around c. */
 void lister_ctl_config(struct lister_ctl *, struct ctlsrv_config *);
 
