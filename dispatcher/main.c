@@ -285,7 +285,9 @@ main(int argc, char **argv)
 	hook_free(hooks);
 	ctlsrv_free(srv);
 	nng_close(jobs);
-	nng_close(events);
+	/* events is not closed: it has nothing to flush, and nng 1.5.2 was
+	 * seen waiting for ever in the close of this SUB socket after its
+	 * receive queue had overflowed; the exit closes it */
 	nng_close(ingest);
 	free(pfd);
 	daemon_stop(&d);
