@@ -23,6 +23,7 @@
 #include "lister_ctl.h"
 #include "store.h"
 #include "wire.h"
+#include "test_vectors.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -354,78 +355,6 @@ path_in(const char *dir, const char *rel)
 	return path;
 }
 
-static char *
-slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "r");
-	char *buf = NULL;
-	size_t cap = 0, n = 0, r;
-
-	if (f == NULL)
-		fail_msg("unable to read %s: %s", path, strerror(errno));
-	do {
-		if (cap - n < 4096)
-			buf = realloc(buf, cap = cap * 2 + 4096);
-		assert_non_null(buf);
-		r = fread(buf + n, 1, cap - n - 1, f);
-		n += r;
-	} while (r > 0);
-	fclose(f);
-	buf[n] = '\0';
-	*len = n;
-	return buf;
-}
-
-/* Hex digits, whitespace ignored, into out (grown); -1 on anything else. */
-static int
-unhex(const char *s, size_t len, struct wbuf *out)
-{
-	size_t i;
-	int hi = -1, v;
-	unsigned char byte;
-
-	for (i = 0; i < len; i++) {
-		if (isspace((unsigned char)s[i]))
-			continue;
-		if (!isxdigit((unsigned char)s[i]))
-			return -1;
-		v = isdigit((unsigned char)s[i])
-		        ? s[i] - '0'
-		        : tolower((unsigned char)s[i]) - 'a' + 10;
-		if (hi < 0) {
-			hi = v;
-			continue;
-		}
-		byte = (unsigned char)(hi << 4 | v);
-		wbuf_append(out, &byte, 1);
-		hi = -1;
-	}
-	return hi == -1 ? 0 : -1;
-}
-
-static char *
-vector_path(const char *dir, const char *name)
-{
-	static char path[4096];
-
-	snprintf(path, sizeof(path), "%.3000s/%.900s.hex", dir, name);
-	return path;
-}
-
-static void
-write_hex(const char *path, const struct wbuf *b)
-{
-	FILE *f = fopen(path, "w");
-	size_t i;
-
-	if (f == NULL)
-		fail_msg("unable to write %s: %s", path, strerror(errno));
-	for (i = 0; i < b->len; i++)
-		fprintf(f, "%02x%s", (unsigned char)b->data[i],
-		        (i % 32 == 31 || i + 1 == b->len) ? "\n" : "");
-	fclose(f);
-}
-
 /* ---- decoding and encoding back, by the example's type ---- */
 
 /* The `t` of the request examples seen, for the command check. */
@@ -639,7 +568,7 @@ read_examples(const char *doc, struct example *ex, size_t max)
 		line++;
 		end = strstr(p, "\n```");
 		if (end == NULL ||
-		    unhex(p, (size_t)(end - p), &ex[n].hex) == -1)
+		    tv_unhex(p, (size_t)(end - p), &ex[n].hex) == -1)
 			fail_msg("PROTOCOL.md:%zu: the hex block is not hex "
 			         "or not closed",
 			         ex[n].line);
@@ -675,10 +604,8 @@ static void
 test_write_vectors(void **state)
 {
 	const char *dir = getenv("RECON_TEST_VECTORS");
-	const char *wr = getenv("RECON_WRITE_VECTORS");
 	struct wbuf b = {0}, file = {0};
-	char *text;
-	size_t i, len;
+	size_t i;
 
 	(void)state;
 	if (dir == NULL)
@@ -686,19 +613,8 @@ test_write_vectors(void **state)
 	for (i = 0; i < NELEM(vectors); i++) {
 		wbuf_reset(&b);
 		assert_int_equal(vectors[i].enc(&b), 0);
-		if (wr != NULL && strcmp(wr, "1") == 0) {
-			write_hex(vector_path(dir, vectors[i].name), &b);
-			continue;
-		}
 		/* the files are what the encoders write today */
-		text = slurp(vector_path(dir, vectors[i].name), &len);
-		wbuf_reset(&file);
-		assert_int_equal(unhex(text, len, &file), 0);
-		free(text);
-		if (file.len != b.len || memcmp(file.data, b.data, b.len) != 0)
-			fail_msg("tests/vectors/%s: not what the encoder "
-			         "writes (run with RECON_WRITE_VECTORS=1)",
-			         vectors[i].name);
+		tv_check(dir, vectors[i].name, &b, &file);
 	}
 	wbuf_free(&b);
 	wbuf_free(&file);
@@ -711,12 +627,12 @@ test_examples(void **state)
 	const char *root = source_dir();
 	struct arena *a;
 	struct wbuf file = {0}, out = {0};
-	char err[WIRE_ERR_LEN], *doc, *text;
+	char err[WIRE_ERR_LEN], *doc;
 	size_t i, n, len, k;
 
 	(void)state;
 	assert_non_null(root);
-	doc = slurp(path_in(root, "docs/PROTOCOL.md"), &len);
+	doc = tv_slurp(path_in(root, "docs/PROTOCOL.md"), &len);
 	n = read_examples(doc, ex, NELEM(ex));
 	free(doc);
 	assert_true(n >= 20);
@@ -727,10 +643,7 @@ test_examples(void **state)
 			fail_msg("PROTOCOL.md:%zu: %s is not in tests/vectors/",
 			         ex[i].line, ex[i].path);
 		/* the document shows the vector's bytes */
-		text = slurp(path_in(root, ex[i].path), &len);
-		wbuf_reset(&file);
-		assert_int_equal(unhex(text, len, &file), 0);
-		free(text);
+		tv_read(path_in(root, ex[i].path), &file);
 		for (k = 0; k < file.len && k < ex[i].hex.len; k++)
 			if (file.data[k] != ex[i].hex.data[k])
 				break;

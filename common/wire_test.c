@@ -22,6 +22,7 @@
 #include "mpack.h"
 #include "wire.h"
 #include "wirejson.h"
+#include "test_vectors.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -903,88 +904,23 @@ test_reencode(void **state)
 
 /* ---- golden vectors ---- */
 
-static char *
-vector_path(const char *dir, const char *name)
-{
-	static char path[4096];
-
-	snprintf(path, sizeof(path), "%s/%s.hex", dir, name);
-	return path;
-}
-
-static void
-write_hex(const char *path, const struct wbuf *b)
-{
-	FILE *f = fopen(path, "w");
-	size_t i;
-
-	if (f == NULL)
-		fail_msg("unable to write %s: %s", path, strerror(errno));
-	for (i = 0; i < b->len; i++)
-		fprintf(f, "%02x%s", (unsigned char)b->data[i],
-		        (i % 32 == 31 || i + 1 == b->len) ? "\n" : "");
-	fclose(f);
-}
-
-/* Hex digits of the file, whitespace ignored. */
-static size_t
-read_hex(const char *path, unsigned char *out, size_t cap)
-{
-	FILE *f = fopen(path, "r");
-	size_t n = 0;
-	int c, hi = -1, v;
-
-	if (f == NULL)
-		fail_msg("unable to read %s: %s", path, strerror(errno));
-	while ((c = fgetc(f)) != EOF) {
-		if (isspace(c))
-			continue;
-		if (!isxdigit(c))
-			fail_msg("%s: not hex: %c", path, c);
-		v = isdigit(c) ? c - '0' : tolower(c) - 'a' + 10;
-		if (hi < 0) {
-			hi = v;
-			continue;
-		}
-		assert_true(n < cap);
-		out[n++] = (unsigned char)(hi << 4 | v);
-		hi = -1;
-	}
-	fclose(f);
-	assert_int_equal(hi, -1);
-	return n;
-}
-
 static void
 test_vectors(void **state)
 {
 	const char *dir = getenv("RECON_TEST_VECTORS");
-	const char *wr = getenv("RECON_WRITE_VECTORS");
-	static unsigned char file[1 << 16];
-	struct wbuf b = {0};
-	size_t i, n, k;
+	struct wbuf b = {0}, file = {0};
+	size_t i;
 
 	if (dir == NULL)
 		skip();
 	for (i = 0; i < NELEM(codecs); i++) {
 		wbuf_reset(&b);
 		assert_int_equal(codecs[i].enc(&b), 0);
-		if (wr != NULL && strcmp(wr, "1") == 0) {
-			write_hex(vector_path(dir, codecs[i].name), &b);
-			continue;
-		}
-		n = read_hex(vector_path(dir, codecs[i].name), file,
-		             sizeof(file));
-		for (k = 0; k < n && k < b.len; k++)
-			if (file[k] != (unsigned char)b.data[k])
-				break;
-		if (n != b.len || k < n)
-			fail_msg("%s: encoding differs from the vector at "
-			         "byte %zu (lengths %zu, %zu)",
-			         codecs[i].name, k, b.len, n);
-		codecs[i].chk(file, n);
+		if (tv_check(dir, codecs[i].name, &b, &file))
+			codecs[i].chk(file.data, file.len);
 	}
 	wbuf_free(&b);
+	wbuf_free(&file);
 }
 
 /* ---- a tiny msgpack writer for hand-made (bad) input ----
