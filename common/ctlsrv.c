@@ -11,8 +11,6 @@
  * client that asks while every slot is busy waits in nng, unread: nothing
  * is dropped, whatever the number of clients.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +21,7 @@
 #include "log.h"
 #include "nngx.h"
 #include "util.h"
+#include "wake.h"
 
 /* How long a reply may wait for its asker to read it. */
 #define SEND_TIMEOUT_MS 10000
@@ -54,7 +53,7 @@ struct ctlsrv {
 	pthread_mutex_t mu; /* the ready list and closing */
 	struct slot *ready_head, *ready_tail;
 	bool closing;
-	int wake[2];
+	struct wake wake; /* a slot done: serve */
 	int64_t started_mono;
 	struct ctlsrv_stats st; /* updated with atomics: nng's threads too */
 };
@@ -247,7 +246,6 @@ slot_done(void *arg)
 	struct ctlsrv *srv = s->srv;
 	int rv = nng_aio_result(s->aio);
 	bool closing;
-	char b = 1;
 
 	pthread_mutex_lock(&srv->mu);
 	closing = srv->closing;
@@ -272,8 +270,7 @@ slot_done(void *arg)
 			srv->ready_head = s;
 		srv->ready_tail = s;
 		pthread_mutex_unlock(&srv->mu);
-		if (write(srv->wake[1], &b, 1) == -1 && errno != EAGAIN)
-			log_warn("unable to wake the %s loop", srv->cfg.name);
+		wake_poke(&srv->wake);
 		return;
 	} else if (rv != NNG_ECLOSED && rv != NNG_ECANCELED)
 		log_warnx("unable to receive on %s: %s", srv->cfg.name,
@@ -321,11 +318,9 @@ ctlsrv_serve(struct ctlsrv *srv)
 {
 	struct ctlsrv_req *req;
 	struct slot *s;
-	char buf[64];
 	int r;
 
-	while (read(srv->wake[0], buf, sizeof(buf)) > 0)
-		;
+	wake_drain(&srv->wake);
 	for (;;) {
 		pthread_mutex_lock(&srv->mu);
 		if ((s = srv->ready_head) != NULL) {
@@ -380,7 +375,7 @@ ctlsrv_new(nng_socket sock, const struct ctlsrv_config *cfg, size_t nslots)
 	srv->cfg = *cfg;
 	srv->sock = sock;
 	srv->started_mono = mono_ms();
-	if (pipe2(srv->wake, O_CLOEXEC | O_NONBLOCK) == -1) {
+	if (wake_open(&srv->wake) == -1) {
 		log_warn("unable to serve %s", cfg->name);
 		free(srv->slots);
 		free(srv);
@@ -433,8 +428,7 @@ ctlsrv_free(struct ctlsrv *srv)
 		nng_aio_free(s->aio);
 	}
 	pthread_mutex_destroy(&srv->mu);
-	close(srv->wake[0]);
-	close(srv->wake[1]);
+	wake_close(&srv->wake);
 	free(srv->slots);
 	free(srv);
 }
@@ -442,7 +436,7 @@ ctlsrv_free(struct ctlsrv *srv)
 int
 ctlsrv_fd(const struct ctlsrv *srv)
 {
-	return srv->wake[0];
+	return wake_fd(&srv->wake);
 }
 
 void

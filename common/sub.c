@@ -6,7 +6,6 @@
  * quiet stream) that does not split without exposing its state.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -28,6 +27,7 @@
 #include "store_clnt.h"
 #include "sub.h"
 #include "util.h"
+#include "wake.h"
 #include "wire.h"
 #include "wirejson.h"
 
@@ -63,7 +63,7 @@ struct recon_sub {
 	int recv_fd;
 	/* nng's pipe callbacks run on its threads: counters, and a byte in
 	 * the wake pipe to wake the poll */
-	int wake[2];
+	struct wake wake;        /* an event or a pipe change for the poll */
 	atomic_uint events_adds; /* connections made on `events` */
 	unsigned events_seen;    /* of them, already acted upon */
 
@@ -185,31 +185,22 @@ entry_make(struct recon_sub *s, struct entry *e, const char *topic,
 }
 
 static void
-wake_up(struct recon_sub *s)
-{
-	char c = 0;
-	ssize_t r;
-
-	/* when the pipe is full the poll wakes anyway */
-	r = write(s->wake[1], &c, 1);
-	(void)r;
-}
-
-static void
 events_pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
 {
 	struct recon_sub *s = arg;
 
 	if (ev == NNG_PIPE_EV_ADD_POST)
 		atomic_fetch_add(&s->events_adds, 1);
-	wake_up(s);
+	wake_poke(&s->wake);
 }
 
 /* store.ctl's connections come and go (counted by the client). */
 static void
 ctl_pipe_cb(void *arg)
 {
-	wake_up(arg);
+	struct recon_sub *s = arg;
+
+	wake_poke(&s->wake);
 }
 
 static int
@@ -236,11 +227,11 @@ recon_sub_open_url(const char *events_url, const char *ctl_url)
 
 	s = xcalloc(1, sizeof(*s));
 	s->recv_fd = -1;
-	s->wake[0] = s->wake[1] = -1;
+	s->wake = (struct wake)WAKE_CLOSED;
 	s->timeout_ms = 5000;
 	s->events_url = xstrdup(events_url);
 	s->ctl_url = xstrdup(ctl_url);
-	if (pipe2(s->wake, O_NONBLOCK | O_CLOEXEC) == -1) {
+	if (wake_open(&s->wake) == -1) {
 		log_warn("unable to open a subscriber");
 		recon_sub_close(s);
 		return NULL;
@@ -363,15 +354,6 @@ sockets_open(struct recon_sub *s)
 		return -1;
 	}
 	return 0;
-}
-
-static void
-wake_drain(struct recon_sub *s)
-{
-	char buf[64];
-
-	while (read(s->wake[0], buf, sizeof(buf)) > 0)
-		;
 }
 
 /*
@@ -500,7 +482,7 @@ recon_sub_start(struct recon_sub *s, uint64_t since)
 	/* both connections first: then nothing published after the head
 	 * we read below can slip past us unseen */
 	deadline = mono_ms() + s->timeout_ms;
-	pfd.fd = s->wake[0];
+	pfd.fd = wake_fd(&s->wake);
 	pfd.events = POLLIN;
 	while (clnt_connected(s->ctl) <= 0 ||
 	       atomic_load(&s->events_adds) == 0) {
@@ -512,7 +494,7 @@ recon_sub_start(struct recon_sub *s, uint64_t since)
 			return RECON_SUB_UNREACHABLE;
 		}
 		if (poll(&pfd, 1, (int)left) > 0)
-			wake_drain(s);
+			wake_drain(&s->wake);
 	}
 	s->events_seen = atomic_load(&s->events_adds);
 	if (since == RECON_SUB_NOW)
@@ -782,7 +764,7 @@ recon_sub_next(struct recon_sub *s, int64_t timeout_ms, struct recon_event *ev)
 		if (wait < 0)
 			wait = 0;
 		pfd[0].fd = s->recv_fd;
-		pfd[1].fd = s->wake[0];
+		pfd[1].fd = wake_fd(&s->wake);
 		pfd[0].events = pfd[1].events = POLLIN;
 		if (poll(pfd, 2, wait > INT32_MAX ? INT32_MAX : (int)wait) ==
 		        -1 &&
@@ -791,7 +773,7 @@ recon_sub_next(struct recon_sub *s, int64_t timeout_ms, struct recon_event *ev)
 			return RECON_SUB_ERROR;
 		}
 		if (pfd[1].revents & POLLIN)
-			wake_drain(s);
+			wake_drain(&s->wake);
 	}
 }
 
@@ -921,10 +903,7 @@ recon_sub_close(struct recon_sub *s)
 	for (i = 0; i < s->nfollow; i++)
 		free(s->follow[i]);
 	free(s->follow);
-	if (s->wake[0] != -1)
-		close(s->wake[0]);
-	if (s->wake[1] != -1)
-		close(s->wake[1]);
+	wake_close(&s->wake);
 	clnt_free(s->ctl);
 	clnt_result_free(&s->res);
 	free(s->events_url);

@@ -4,8 +4,6 @@
  * connection (common/clnt.c gives each call a context of its own, bounded
  * by the timeout); results go back to the loop through a list and a pipe.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +14,7 @@
 #include "clnt.h"
 #include "log.h"
 #include "util.h"
+#include "wake.h"
 #include "store_clnt.h"
 #include "upstream.h"
 
@@ -29,7 +28,7 @@ struct upstream {
 	struct up_call *out_head, *out_tail; /* done */
 	size_t nin, running;
 	bool stop;
-	int wake[2];
+	struct wake wake; /* a call done */
 };
 
 static void
@@ -85,7 +84,6 @@ upstream_main(void *arg)
 {
 	struct upstream *u = arg;
 	struct up_call *c;
-	char b = 1;
 
 	pthread_mutex_lock(&u->mu);
 	for (;;) {
@@ -99,8 +97,7 @@ upstream_main(void *arg)
 		call_one(u, c);
 		pthread_mutex_lock(&u->mu);
 		push(&u->out_head, &u->out_tail, c);
-		if (write(u->wake[1], &b, 1) == -1 && errno != EAGAIN)
-			log_warn("unable to wake the loop");
+		wake_poke(&u->wake);
 	}
 	u->running--;
 	pthread_cond_broadcast(&u->cv);
@@ -115,7 +112,7 @@ upstream_new(const char *url, int64_t timeout_ms)
 	char err[256];
 	size_t i;
 
-	if (pipe2(u->wake, O_CLOEXEC | O_NONBLOCK) == -1) {
+	if (wake_open(&u->wake) == -1) {
 		log_warn("unable to set up store.ctl calls");
 		free(u);
 		return NULL;
@@ -125,8 +122,7 @@ upstream_new(const char *url, int64_t timeout_ms)
 	if ((u->clnt = clnt_dial(url, timeout_ms, NULL, NULL, err,
 	                         sizeof(err))) == NULL) {
 		log_warnx("unable to set up store.ctl calls: %s", err);
-		close(u->wake[0]);
-		close(u->wake[1]);
+		wake_close(&u->wake);
 		free(u);
 		return NULL;
 	}
@@ -142,8 +138,7 @@ upstream_new(const char *url, int64_t timeout_ms)
 	}
 	if (u->nthr == 0) {
 		clnt_free(u->clnt);
-		close(u->wake[0]);
-		close(u->wake[1]);
+		wake_close(&u->wake);
 		free(u);
 		return NULL;
 	}
@@ -196,14 +191,13 @@ upstream_free(struct upstream *u, int64_t wait_ms,
 	clnt_free(u->clnt);
 	pthread_mutex_destroy(&u->mu);
 	pthread_cond_destroy(&u->cv);
-	close(u->wake[0]);
-	close(u->wake[1]);
+	wake_close(&u->wake);
 	free(u);
 }
 int
 upstream_fd(const struct upstream *u)
 {
-	return u->wake[0];
+	return wake_fd(&u->wake);
 }
 
 int
@@ -227,13 +221,11 @@ struct up_call *
 upstream_done(struct upstream *u)
 {
 	struct up_call *c;
-	char buf[64];
 
 	pthread_mutex_lock(&u->mu);
 	c = pop(&u->out_head, &u->out_tail);
 	if (c == NULL)
-		while (read(u->wake[0], buf, sizeof(buf)) > 0)
-			;
+		wake_drain(&u->wake);
 	pthread_mutex_unlock(&u->mu);
 	return c;
 }

@@ -4,7 +4,6 @@
  * one thread, one poll loop.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -26,6 +25,7 @@
 #include "sig.h"
 #include "store.h"
 #include "util.h"
+#include "wake.h"
 #include "wire.h"
 
 /* Each wake applies at most this many ingest messages, or stops after
@@ -115,21 +115,17 @@ publish(void *arg, const void *msg, size_t len)
 	nngx_send_nb(*events, msg, len);
 }
 
-/* Written when the dispatcher connects to our jobs PUSH: the loop then
- * asks again for the state runs owed (nng calls this on its own thread). */
-static int owed_wake[2] = {-1, -1};
+/* Poked when the dispatcher connects to our jobs PUSH: the loop then asks
+ * again for the state runs owed (nng calls this on its own thread). */
+static struct wake owed_wake = WAKE_CLOSED;
 
 static void
 dispatcher_connected(nng_pipe p, nng_pipe_ev ev, void *arg)
 {
-	char c = 1;
-
 	(void)p;
 	(void)ev;
 	(void)arg;
-	if (write(owed_wake[1], &c, 1) == -1) {
-		/* full: a wake is already pending */
-	}
+	wake_poke(&owed_wake);
 }
 
 /* Applies a bounded batch; true when more may be waiting. */
@@ -167,7 +163,6 @@ main(int argc, char **argv)
 	struct jobs jq;
 	struct db_config cfg;
 	struct pollfd pfd[4];
-	char drain[64];
 	struct store st;
 	struct db *db;
 	int sig;
@@ -210,7 +205,7 @@ main(int argc, char **argv)
 	/* what is owed is asked for now, and again each time the dispatcher
 	 * connects (a first connection made before the notification is set
 	 * up is covered by asking now) */
-	if (pipe2(owed_wake, O_CLOEXEC | O_NONBLOCK) == -1)
+	if (wake_open(&owed_wake) == -1)
 		fatal(EXIT_TEMP, "unable to make a pipe");
 	if (nng_pipe_notify(jobs, NNG_PIPE_EV_ADD_POST, dispatcher_connected,
 	                    NULL) != 0)
@@ -226,7 +221,7 @@ main(int argc, char **argv)
 	pfd[1].fd = ctlsrv_fd(srv);
 	if ((pfd[2].fd = nngx_recv_fd(ingest)) == -1)
 		return EXIT_TEMP;
-	pfd[3].fd = owed_wake[0];
+	pfd[3].fd = wake_fd(&owed_wake);
 	pfd[0].events = pfd[1].events = pfd[2].events = pfd[3].events = POLLIN;
 	st.ready = true;
 	daemon_ready(&d);
@@ -252,8 +247,7 @@ main(int argc, char **argv)
 		if ((pfd[2].revents & POLLIN) || more)
 			more = serve_ingest(ingest, &st);
 		if (pfd[3].revents & POLLIN) {
-			while (read(owed_wake[0], drain, sizeof(drain)) > 0)
-				;
+			wake_drain(&owed_wake);
 			jobs_owed(&jq);
 		}
 		jobs_flush(&jq, false);
@@ -266,8 +260,7 @@ main(int argc, char **argv)
 	jobs_fini(&jq);
 	store_fini(&st);
 	db_close(db);
-	close(owed_wake[0]);
-	close(owed_wake[1]);
+	wake_close(&owed_wake);
 	daemon_stop(&d);
 	return 0;
 }
