@@ -7,6 +7,7 @@
  * (feed.c); this one waits for a signal.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <netdb.h>
 #include <poll.h>
 #include <signal.h>
@@ -29,6 +30,7 @@
 #define THREAD_STACK     (256 * 1024)
 #define CONN_MEMORY      (64 * 1024) /* libmicrohttpd's buffers, each */
 #define FEED_STOP_MS     600
+#define MALLOC_ARENAS    2
 #define CLIENTS_MAX      10000
 #define EVENT_BUFFER_MAX 1000000
 
@@ -146,6 +148,9 @@ main(int argc, char **argv)
 	opts.max_message = opts.max_request = 1;
 	daemon_start(&d, "recon-http", flagtab, &opts, check_options, 0, argc,
 	             argv);
+	/* a thread per connection: without a bound glibc gives each of the
+	 * first 8 per core an arena of its own, each keeping what it freed */
+	mallopt(M_ARENA_MAX, MALLOC_ARENAS);
 
 	memset(&h, 0, sizeof(h));
 	h.keepalive_ms = keepalive_ms;

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "http.h"
 #include "log.h"
@@ -24,6 +25,10 @@
 #define SSE_BLOCK      (32 * 1024) /* bytes libmicrohttpd asks for at most */
 #define SSE_FILL_LIMIT 256         /* events per read of the store's log */
 #define SSE_RETRY_MS   1000        /* a store that did not answer, again */
+/* The kernel's send buffer of a stream (Linux doubles it): a client that
+ * does not read holds this much, not megabytes; what it has not taken
+ * stays in the store's log. */
+#define SSE_SNDBUF (64 * 1024)
 
 struct sse {
 	struct http *h;
@@ -334,6 +339,18 @@ sse_begin(struct sse *s, struct MHD_Connection *conn, const char *resume,
 	return MHD_YES;
 }
 
+static void
+sse_sndbuf(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci;
+	int n = SSE_SNDBUF;
+
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (ci != NULL && setsockopt(ci->connect_fd, SOL_SOCKET, SO_SNDBUF, &n,
+	                             sizeof(n)) == -1)
+		log_warn("unable to bound a stream's send buffer");
+}
+
 enum MHD_Result
 sse_answer(struct http *h, struct MHD_Connection *conn)
 {
@@ -398,6 +415,7 @@ sse_answer(struct http *h, struct MHD_Connection *conn)
 	MHD_add_response_header(rs, "X-Accel-Buffering", "no");
 	MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT,
 	                          h->stream_timeout_s);
+	sse_sndbuf(conn);
 	r = MHD_queue_response(conn, MHD_HTTP_OK, rs);
 	MHD_destroy_response(rs);
 	return r;

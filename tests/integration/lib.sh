@@ -139,6 +139,19 @@ start() {
 	eval "PID_${name//-/_}=$!"
 }
 
+# http_up ARGS...: recon-http on a free loopback port (it picks it: port
+# 0, and logs the address); sets HTTP to its base URL.
+http_up() {
+	start recon-http --http-listen 127.0.0.1:0 "$@"
+	wait_for 10 grep -q 'serving http://' "$T/recon-http.log" ||
+		{ bad "recon-http came up"; return 1; }
+	HTTP=$(grep -o 'serving http://[0-9.:]*' "$T/recon-http.log" |
+		tail -1 | cut -d' ' -f2)
+}
+
+# rss_kb PID: the process's resident memory, KiB.
+rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+
 # stop_pid PID: SIGTERM, then wait.
 stop_pid() {
 	kill -TERM "$1" 2>/dev/null
