@@ -229,4 +229,12 @@ deploy_copy() {
 	echo "$DATA" >"$T/env/RECON_DATA_DIR"
 	echo "$PREFIX" >"$T/env/RECON_LABEL_PREFIX"
 	echo 1s >"$T/env/RECON_INTERVAL"
+	# recon-http on a loopback port nobody holds now
+	HTTP_PORT=$(python3 -c 'import socket; s = socket.socket()
+s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	HTTP=http://127.0.0.1:$HTTP_PORT
+	echo "127.0.0.1:$HTTP_PORT" >"$T/env/RECON_HTTP_LISTEN"
 }
+
+# http_ok PATH: recon-http answers PATH with 200.
+http_ok() { curl -fsS -m 2 -o /dev/null "$HTTP$1"; }

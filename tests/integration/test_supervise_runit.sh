@@ -62,6 +62,20 @@ for s in recon-store recon-lister recon-dispatcher; do
 		wait_for 5 index_intact
 done
 
+# recon-http, the optional fourth: checked through /livez, back after
+# kill -9
+check "runit: sv check recon-http succeeds" sv -w 15 check "$SV/recon-http"
+check "runit: ... and it serves the index" sh -c "curl -fsS '$HTTP/v1/containers' |
+	jq -e '.items | map(.id) | index(\"sup2:site\") != null' >/dev/null"
+old=$(svpid recon-http)
+kill -9 "$old"
+http_back() {
+	local p
+	p=$(svpid recon-http)
+	[ -n "$p" ] && [ "$p" != "$old" ] && sv -w 1 check "$SV/recon-http"
+}
+check "runit: recon-http back and checked after kill -9" wait_for 10 http_back
+
 # sv check fails while the process's probe fails (a stopped process does
 # not answer), and succeeds again once it answers.
 pid=$(svpid recon-store)

@@ -58,6 +58,22 @@ for s in recon-store recon-lister recon-dispatcher; do
 	check "s6: the index is intact after $s was killed" \
 		wait_for 5 index_intact
 done
+# recon-http, the optional fourth: ready once it serves, back after kill -9
+check "s6: recon-http reaches ready (s6-svwait -U)" \
+	s6-svwait -U -t 15000 "$SCAN/recon-http"
+check "s6: ... and serves /livez" http_ok /livez
+check "s6: ... and the index" sh -c "curl -fsS '$HTTP/v1/containers' |
+	jq -e '.items | map(.id) | index(\"sup1:site\") != null' >/dev/null"
+old=$(svpid recon-http)
+kill -9 "$old"
+http_back() {
+	local p
+	p=$(svpid recon-http)
+	[ "$p" != "$old" ] && [ "$p" != 0 ] &&
+		[ "$(s6-svstat -o ready "$SCAN/recon-http")" = true ] &&
+		http_ok /livez
+}
+check "s6: recon-http restarted and serving after kill -9" wait_for 10 http_back
 check "s6: logs went through s6-log" \
 	grep -q "recon-store" "$SCAN/recon-store/log/main/current"
 
