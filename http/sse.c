@@ -158,6 +158,10 @@ sse_fill(struct sse *s)
 	s->fill_upto = s->nev == SSE_FILL_LIMIT ? last
 	               : head > last            ? head
 	                                        : last;
+	/* none (a workload's events are sparse): past them at once, or the
+	 * stream would ask again and again */
+	if (s->nev == 0 && s->fill_upto > s->cursor)
+		s->cursor = s->fill_upto;
 	return 0;
 }
 

@@ -80,6 +80,19 @@ check "recon-http's RSS did not grow with what the stalled one missed" \
 	test $((RSS2 - RSS1)) -lt 2048
 check "no stream left open" wait_for 10 streams_open_is 0
 
+# a workload with no events, from a revision the memory no longer holds:
+# one read of the log takes the stream to the head (not a read per turn)
+reads0=$(metric recon_http_log_reads_total)
+curl -s -N "$HTTP/v1/events?workload_id=quiet&since=$R" >"$T/quiet.sse" &
+QUIET=$!
+check "a quiet workload's stream opened" wait_for 10 streams_open_is 1
+workload_put quiet stack
+check "... gets its one event" wait_for 10 grep -q '^event: workload' "$T/quiet.sse"
+kill $QUIET
+wait $QUIET 2>/dev/null
+check "... after one or two reads of the log" \
+	test $(($(metric recon_http_log_reads_total) - reads0)) -le 2
+
 # ---- behind the log: compacted ----
 stop_pid "$PID_recon_store"
 start recon-store --retain-events 1000
