@@ -914,17 +914,13 @@ recon_sub_close(struct recon_sub *s)
 char *
 recon_event_json(const struct recon_event *ev)
 {
-	json_object *o;
 	char *out;
 
-	if (ev->rec == NULL || (o = wire_event_json(ev->rec)) == NULL) {
+	if (ev->rec == NULL ||
+	    (out = wire_event_json_line(ev->rec, ev->topic)) == NULL) {
 		log_warnx("unable to write event %llu as JSON",
 		          (unsigned long long)ev->rev);
 		return NULL;
 	}
-	json_object_object_add(o, "topic", json_object_new_string(ev->topic));
-	out = xstrdup(json_object_to_json_string_ext(
-	    o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(o);
 	return out;
 }
