@@ -1,7 +1,8 @@
 /*
- * sub.c: the subscriber client of sub.h: a SUB socket on `events`, the
- * store client (store_clnt.h) for events.since, and the bookkeeping that turns
- * a lossy stream plus the store's change log into every event once, in order.
+ * sub.c: the subscriber client of include/recon-client.h: a SUB socket on
+ * `events`, the store client (store_clnt.h) for events.since, and the
+ * bookkeeping that turns a lossy stream plus the store's change log into
+ * every event once, in order.
  * Over 600 lines as one state machine (position, queue, fills, probes of a
  * quiet stream) that does not split without exposing its state.
  */
@@ -24,8 +25,8 @@
 #include "clnt.h"
 #include "log.h"
 #include "nngx.h"
+#include "recon-client.h"
 #include "store_clnt.h"
-#include "sub.h"
 #include "util.h"
 #include "wake.h"
 #include "wire.h"

@@ -1,6 +1,6 @@
 /*
  * watch.c: `reconctl watch [-w WID] [--since REV | --list] [--json]`: one
- * line per change, through the subscriber client (common/sub.h), so every
+ * line per change, through the subscriber client (recon-client.h), so every
  * change comes once, in revision order, across store restarts; exit 3 when
  * the store no longer keeps what was missed and the caller must list again.
  * With --list the current rows come first, then a "synced" line with the
@@ -13,8 +13,8 @@
 
 #include "ctl.h"
 #include "nngx.h"
+#include "recon-client.h"
 #include "store_clnt.h"
-#include "sub.h"
 #include "util.h"
 #include "wirejson.h"
 
