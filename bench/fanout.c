@@ -1,6 +1,6 @@
 /*
  * fanout.c: recon-fanout, the pub/sub benchmark: N subscribers (threads,
- * each its own common/sub.h client) follow everything while a generator
+ * each its own recon-client.h client) follow everything while a generator
  * pushes snapshots on ingest at a set rate; prints one table row: the
  * delivery rate per subscriber, the delay from an event's commit to its
  * receipt (p50/p99/max), and any loss or duplicate after gap fill.
@@ -31,7 +31,7 @@
 
 #include <nng/protocol/pubsub0/pub.h>
 #include <nng/protocol/pubsub0/sub.h>
-#include "sub.h"
+#include "recon-client.h"
 #include "util.h"
 #include "wire.h"
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# bench/fanout.sh: event delivery through common/sub.h with 1, 10 and 100
-# subscribers (recon-fanout, bench/fanout.c) against a real recon-store in
-# a temporary run and data dir; prints one table. Nothing is asserted: the
-# numbers go into README.md by hand.
+# bench/fanout.sh: event delivery through the subscriber client
+# (include/recon-client.h) with 1, 10 and 100 subscribers (recon-fanout,
+# bench/fanout.c) against a real recon-store in a temporary run and data
+# dir; prints one table. Nothing is asserted: the numbers go into README.md
+# by hand.
 #   bench/fanout.sh [BUILD_DIR] [SECONDS]   (default: build, 10)
 set -uo pipefail
 cd "$(dirname "$0")/.."

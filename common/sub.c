@@ -1,7 +1,8 @@
 /*
- * sub.c: the subscriber client of sub.h: a SUB socket on `events`, the
- * store client (store_clnt.h) for events.since, and the bookkeeping that turns
- * a lossy stream plus the store's change log into every event once, in order.
+ * sub.c: the subscriber client of include/recon-client.h: a SUB socket on
+ * `events`, the store client (store_clnt.h) for events.since, and the
+ * bookkeeping that turns a lossy stream plus the store's change log into
+ * every event once, in order.
  * Over 600 lines as one state machine (position, queue, fills, probes of a
  * quiet stream) that does not split without exposing its state.
  */
@@ -24,8 +25,8 @@
 #include "clnt.h"
 #include "log.h"
 #include "nngx.h"
+#include "recon-client.h"
 #include "store_clnt.h"
-#include "sub.h"
 #include "util.h"
 #include "wake.h"
 #include "wire.h"
@@ -914,17 +915,13 @@ recon_sub_close(struct recon_sub *s)
 char *
 recon_event_json(const struct recon_event *ev)
 {
-	json_object *o;
 	char *out;
 
-	if (ev->rec == NULL || (o = wire_event_json(ev->rec)) == NULL) {
+	if (ev->rec == NULL ||
+	    (out = wire_event_json_line(ev->rec, ev->topic)) == NULL) {
 		log_warnx("unable to write event %llu as JSON",
 		          (unsigned long long)ev->rev);
 		return NULL;
 	}
-	json_object_object_add(o, "topic", json_object_new_string(ev->topic));
-	out = xstrdup(json_object_to_json_string_ext(
-	    o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(o);
 	return out;
 }

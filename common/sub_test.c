@@ -1,6 +1,6 @@
 /*
- * sub_test.c: the subscriber client (sub.h) against a fake store: a PUB
- * socket that drops what each test tells it to, and a REP thread serving
+ * sub_test.c: the subscriber client (recon-client.h) against a fake store: a
+ * PUB socket that drops what each test tells it to, and a REP thread serving
  * events.since from an in-memory log (compaction and the workload filter
  * as recon-store does them). Asserts on the revisions delivered.
  */
@@ -23,7 +23,7 @@
 #include <nng/protocol/reqrep0/rep.h>
 
 #include "arena.h"
-#include "sub.h"
+#include "recon-client.h"
 #include "util.h"
 #include "wire.h"
 

@@ -478,6 +478,21 @@ wire_event_json(const struct wire_event *ev)
 	return wire_json_record(s, ev, ENC_SECRETS);
 }
 
+char *
+wire_event_json_line(const struct wire_event *ev, const char *topic)
+{
+	json_object *o;
+	char *out;
+
+	if ((o = wire_event_json(ev)) == NULL)
+		return NULL;
+	json_object_object_add(o, "topic", json_object_new_string(topic));
+	out = xstrdup(json_object_to_json_string_ext(
+	    o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+	return out;
+}
+
 json_object *
 wire_workload_json(const struct wire_workload *wl, bool secrets)
 {

@@ -32,5 +32,11 @@ json_object *wire_event_json(const struct wire_event *);
 /* secrets: as wire_encode_workload's. */
 json_object *wire_workload_json(const struct wire_workload *, bool secrets);
 json_object *wire_row_json(const struct wire_row *);
+/*
+ * An event as one line of JSON, as `reconctl watch --json` prints it: the
+ * body's fields (wire_event_json) plus "topic". A malloc'ed string, or
+ * NULL where wire_event_json fails.
+ */
+char *wire_event_json_line(const struct wire_event *, const char *topic);
 
 #endif

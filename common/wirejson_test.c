@@ -564,6 +564,43 @@ test_record_events(void **state)
 	same_event("no event", NULL);
 }
 
+/* `watch --json`'s line: the event's JSON with "topic" added; a listed
+ * row (op "list", no prev_state) reads like any container event. */
+static void
+test_event_json_line(void **state)
+{
+	struct wire_row row;
+	struct wire_event ev = {
+	    .type = WIRE_EV_CONTAINER,
+	    .rev = 41,
+	    .op = "list",
+	    .at = 1700000000999,
+	};
+	struct wbuf b = {0};
+	json_object *want, *got;
+	char *line;
+
+	full_row(&row);
+	ev.row = &row;
+	assert_int_equal(wire_encode_event(&b, &ev), 0);
+	want = read_back(0, &b);
+	assert_non_null(want);
+	json_object_object_add(
+	    want, "topic", json_object_new_string("container/shop/shop:web"));
+	line = wire_event_json_line(&ev, "container/shop/shop:web");
+	assert_non_null(line);
+	assert_non_null(got = json_tokener_parse(line));
+	assert_string_equal(plain(got), plain(want));
+	assert_null(strchr(line, '\n'));
+	assert_non_null(strstr(line, "\"op\":\"list\""));
+	assert_non_null(strstr(line, "\"prev_state\":\"\""));
+	json_object_put(got);
+	json_object_put(want);
+	free(line);
+	ev.row = NULL;
+	assert_null(wire_event_json_line(&ev, "container/shop/shop:web"));
+}
+
 static void
 test_record_rows_workloads(void **state)
 {
@@ -788,6 +825,7 @@ main(void)
 	    cmocka_unit_test(test_truncation),
 	    cmocka_unit_test(test_sizes),
 	    cmocka_unit_test(test_record_events),
+	    cmocka_unit_test(test_event_json_line),
 	    cmocka_unit_test(test_record_rows_workloads),
 	    cmocka_unit_test(test_record_every_type),
 	};

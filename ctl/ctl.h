@@ -17,6 +17,9 @@
 #define CTL_EXIT_COMPACTED   3
 #define CTL_EXIT_USAGE       64
 
+/* ctl_opts.since when --since was not given (--list refuses it). */
+#define CTL_SINCE_NONE INT64_MIN
+
 /*
  * Operator JSON (`workload put`, `container put`) is read up to these
  * bounds, so that a huge or hostile file costs reconctl little memory:
@@ -34,7 +37,8 @@ struct ctl_opts {
 	char *workload, *state, *host;
 	bool show_secrets, live;
 	char *store_url, *lister_url, *dispatcher_url;
-	int64_t since; /* watch: -1 from now on */
+	int64_t since; /* watch: CTL_SINCE_NONE (or -1) from now on */
+	bool list;     /* watch: the rows first, then the changes after them */
 	char *events_url;
 	bool prometheus;
 	char *data_dir;

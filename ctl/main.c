@@ -2,7 +2,8 @@
  * main.c: reconctl, the operators' and scripts' command line (SPEC §5).
  * A table of subcommands; each builds a request, calls a ctl socket and
  * prints the reply as a table for people or as JSON for scripts.
- * Exit codes: 0 ok, 1 the server said no, 2 unreachable, 64 usage.
+ * Exit codes: 0 ok, 1 the server said no, 2 unreachable, 3 (watch) list
+ * again, 64 usage.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +13,7 @@
 #include "flags.h"
 #include "util.h"
 
-struct ctl_opts ctl_opts;
+struct ctl_opts ctl_opts = {.since = CTL_SINCE_NONE};
 
 static struct flag ctl_flags[] = {
     {"run-dir", 0, "RECON_RUN_DIR", FLAG_STR, &ctl_opts.run_dir, "/run/recon",
@@ -35,8 +36,11 @@ static struct flag ctl_flags[] = {
      "dump: the store's data directory"},
     {"prometheus", 0, NULL, FLAG_BOOL, &ctl_opts.prometheus, NULL,
      "stats: print the Prometheus text format"},
-    {"since", 0, NULL, FLAG_INT, &ctl_opts.since, "-1",
+    {"since", 0, NULL, FLAG_INT, &ctl_opts.since, NULL,
      "watch: events after this revision (default: from now on)"},
+    {"list", 0, NULL, FLAG_BOOL, &ctl_opts.list, NULL,
+     "watch: the current rows first (op list), a synced line with their "
+     "rev, then every change after it; not with --since"},
     {"events-url", 0, NULL, FLAG_STR, &ctl_opts.events_url, NULL,
      "events address (default ipc://RUN_DIR/events)"},
     {"store-ctl-url", 0, NULL, FLAG_STR, &ctl_opts.store_url, NULL,
@@ -78,8 +82,9 @@ static const struct ctl_cmd {
     {"resync", "", 0, ctl_resync, "ask the lister for a full pass now"},
     {"dispatch", "WID", 1, ctl_dispatch,
      "run the workload's source plugin now (reason manual)"},
-    {"watch", "[-w WID] [--since REV] [--json]", 0, ctl_watch,
-     "print each change as it happens (exit 3: list again)"},
+    {"watch", "[-w WID] [--since REV | --list] [--json]", 0, ctl_watch,
+     "print each change as it happens; --list: the rows and a synced "
+     "line first (exit 3: list again)"},
     {"stats", "[--prometheus]", 0, ctl_stats,
      "the three processes' counters and the store's revisions"},
     {"dump", "--data-dir DIR [--show-secrets]", 0, ctl_dump,

@@ -1,14 +1,16 @@
 /*
  * subscriber.c: a program outside recon following container-state
- * changes through common/sub.h alone. Prints "rev topic op state" per
- * event; a slow reader (-d) still gets every event, once, in order.
+ * changes through the installed client alone (<recon-client.h>, linked
+ * with `pkg-config --cflags --libs recon-client`). Prints "rev topic op
+ * state" per event; a slow reader (-d) still gets every event, once, in
+ * order.
  * usage: subscriber RUN_DIR [-w WID] [-s SINCE] [-n COUNT] [-d DELAY_US]
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "sub.h"
+#include <recon-client.h>
 
 int
 main(int argc, char **argv)

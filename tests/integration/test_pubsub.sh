@@ -213,7 +213,94 @@ for f in sec.json sec2.json; do
 	done
 done
 
-# ---- 6. docker stop: exactly one container event, running -> stopped ----
+# ---- 6. watch --list: the rows, one synced line, then the changes ----
+# While recon-load flips 300 containers of wa and wb ten times a second,
+# `watch --list --json` (and one of wa alone) starts. Its list lines and
+# then its changes, applied by row id, must give what `ps --json` shows
+# once the churn has stopped: the condition is waited for, so it is the
+# assertion, and the shape and the revisions are checked exactly.
+"$BUILD/reconctl" watch --list --since 1 >/dev/null 2>"$T/ls.err"
+check "watch --list --since: usage error (64)" test $? = 64
+check "  saying so" grep -q -- "--list and --since" "$T/ls.err"
+
+# complete FILE: its complete lines (the watch may be writing the last).
+complete() { head -n "$(wc -l <"$1")" "$1"; }
+# applied FILE: row id -> state, from its list lines and then its changes.
+applied() {
+	complete "$1" | jq -S -s 'reduce (.[] | select(.t == "container")) as $l
+		({}; if $l.op == "delete" then del(.[$l.row.id])
+		else .[$l.row.id] = $l.row.state end)'
+}
+# indexed [ARGS]: row id -> state as `ps --json ARGS` shows it.
+indexed() { reconctl ps --json "$@" | jq -S 'map({(.id): .state}) | add // {}'; }
+# same_as_ps FILE [ARGS]: FILE applied equals the index.
+same_as_ps() {
+	local f=$1
+	shift
+	[ "$(applied "$f")" = "$(indexed "$@")" ]
+}
+# list_shape FILE: "ok N" when FILE is list lines (op list, rev N), one
+# synced line of rev N, then only changes after N; else what is wrong.
+list_shape() {
+	complete "$1" | jq -r -s '(map(.t) | index("synced")) as $i
+		| if $i == null then "no synced line"
+		elif $i == 0 then "no list line"
+		else .[$i].rev as $n
+		| if ([.[:$i][] | select(.t != "container" or .op != "list"
+			or .rev != $n or (.topic | startswith("container/") | not))]
+			| length) > 0 then "a line before synced not a list line of rev \($n)"
+		elif (map(select(.t == "synced")) | length) != 1 then "two synced lines"
+		elif ([.[$i + 1:][] | select(.op == "list" or .rev <= $n)]
+			| length) > 0 then "a list line or rev <= \($n) after synced"
+		else "ok \($n)" end end'
+}
+shape_ok() { list_shape "$1" | grep -q '^ok '; }
+# only_listed FILE: how many listed rows no change after the list names.
+only_listed() {
+	complete "$1" | jq -s '(map(.t) | index("synced")) as $i
+		| [.[:$i][].row.id] - [.[$i + 1:][] | select(.t == "container")
+		| .row.id] | length'
+}
+
+# 40 rows the churn leaves alone (wa2:r0, r2, ... and wa:r1, r3, ...; the
+# churn's wa rows are wa:r0, r2, ...): only the list lines carry them
+load -w wa2,wa -c 40 -n 1
+S=$(head_rev)
+load -w wa,wb -c 300 -n 60 -r 10 &
+LOADER=$!
+churning() { [ "$(head_rev)" -ge $((S + 2 * 301)) ]; }
+check "the churn began" wait_for 30 churning
+watch_bg "$T/ls.json" --list
+LW=$WATCH_PID
+watch_bg "$T/lswa.json" --list -w wa
+LWA=$WATCH_PID
+wait "$LOADER"
+E=$(head_rev)
+check "watch --list: applied, it equals ps" wait_for 60 same_as_ps "$T/ls.json"
+check "watch --list -w wa: applied, it equals ps -w wa" \
+	wait_for 60 same_as_ps "$T/lswa.json" -w wa
+kill "$LW" "$LWA"
+wait "$LW" "$LWA" 2>/dev/null
+for f in ls lswa; do
+	log "watch --list ($f): $(list_shape "$T/$f.json"), $(grep -c '"op":"list"' "$T/$f.json") list lines, $(wc -l <"$T/$f.json") lines, head $E"
+	check "watch --list ($f): list lines, one synced line, then changes" \
+		shape_ok "$T/$f.json"
+done
+N=$(list_shape "$T/ls.json" | awk '{print $2}')
+check "watch --list: listed mid-churn (rev $S < ${N:-?} < $E)" \
+	test "${N:-0}" -gt "$S" -a "${N:-0}" -lt "$E"
+complete "$T/ls.json" | jq -r 'select(.t != "synced" and .op != "list") | .rev' \
+	>"$T/ls.revs"
+check "watch --list: then every revision after ${N:-?}, once, in order" \
+	is_range "$T/ls.revs" $((${N:-0} + 1)) "$E"
+check "watch --list: the list carried the 40 rows no change names" \
+	test "$(only_listed "$T/ls.json")" -ge 40
+check "watch --list -w wa: and wa's 20 of them" \
+	test "$(only_listed "$T/lswa.json")" -ge 20
+check "watch --list -w wa: only wa's rows listed" \
+	test "$(jq -r 'select(.op == "list") | .row.workload_id' "$T/lswa.json" | sort -u)" = wa
+
+# ---- 7. docker stop: exactly one container event, running -> stopped ----
 docker_up
 image_up
 workload_put dk stack
@@ -240,7 +327,7 @@ check "docker stop: the event says running -> stopped" \
 	"upsert running stopped $cid container/dk/dk:web"
 stop_pid "$PID_recon_lister"
 
-# ---- 7. compacted: a subscriber behind by more than --retain-events ----
+# ---- 8. compacted: a subscriber behind by more than --retain-events ----
 store_down
 STORE_ARGS=(--retain-events 1000)
 check "store came up with --retain-events 1000" store_up
