@@ -17,7 +17,7 @@
 #include "arena.h"
 #include "feed.h"
 #include "log.h"
-#include "sub.h"
+#include "recon-client.h"
 #include "util.h"
 #include "wirejson.h"
 
@@ -57,12 +57,11 @@ int
 feed_render(struct wbuf *out, const void *body, size_t len, uint64_t *rev,
             char *wid)
 {
-	char err[WIRE_ERR_LEN], topic[WIRE_TOPIC_MAX + 1], head[96];
+	char err[WIRE_ERR_LEN], topic[WIRE_TOPIC_MAX + 1];
 	struct arena *a = arena_new();
 	struct wire_event ev;
-	json_object *o = NULL;
-	const char *json, *w = "";
-	size_t jlen;
+	const char *w = "";
+	char *json = NULL;
 	int r = -1;
 
 	if (wire_decode_event(body, len, a, &ev, err) == -1) {
@@ -70,20 +69,12 @@ feed_render(struct wbuf *out, const void *body, size_t len, uint64_t *rev,
 		goto out;
 	}
 	if (wire_event_topic(topic, sizeof(topic), &ev) == -1 ||
-	    (o = wire_event_json(&ev)) == NULL) {
+	    (json = wire_event_json_line(&ev, topic)) == NULL) {
 		log_warnx("unable to render event %" PRIu64, ev.rev);
 		goto out;
 	}
-	json_object_object_add(o, "topic", json_object_new_string(topic));
 	/* one line: json-c escapes every control character in strings */
-	json = json_object_to_json_string_length(
-	    o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &jlen);
-	xsnprintf(head, sizeof(head),
-	          "id: %" PRIu64 "\nevent: %s\ndata: ", ev.rev,
-	          type_names[ev.type]);
-	wbuf_append(out, head, strlen(head));
-	wbuf_append(out, json, jlen);
-	wbuf_append(out, "\n\n", 2);
+	feed_sse(out, type_names[ev.type], ev.rev, json);
 	if (ev.type == WIRE_EV_CONTAINER)
 		w = ev.row->workload_id;
 	else if (ev.type == WIRE_EV_WORKLOAD)
@@ -92,9 +83,24 @@ feed_render(struct wbuf *out, const void *body, size_t len, uint64_t *rev,
 	*rev = ev.rev;
 	r = 0;
 out:
-	json_object_put(o);
+	free(json);
 	arena_free(a);
 	return r;
+}
+
+void
+feed_sse(struct wbuf *out, const char *event, uint64_t id, const char *data)
+{
+	char head[96];
+
+	if (id > 0)
+		xsnprintf(head, sizeof(head),
+		          "id: %" PRIu64 "\nevent: %s\ndata: ", id, event);
+	else
+		xsnprintf(head, sizeof(head), "event: %s\ndata: ", event);
+	wbuf_append(out, head, strlen(head));
+	wbuf_append(out, data, strlen(data));
+	wbuf_append(out, "\n\n", 2);
 }
 
 struct feed *

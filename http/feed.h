@@ -58,6 +58,11 @@ int feed_wait(struct feed *, int64_t ms);
 int feed_render(struct wbuf *out, const void *body, size_t len, uint64_t *rev,
                 char *wid);
 
+/* One event's SSE text: "id: ID\n" (none for 0), "event: EVENT\n",
+ * "data: DATA\n\n"; DATA is one line. */
+void feed_sse(struct wbuf *out, const char *event, uint64_t id,
+              const char *data);
+
 /* For /metrics and /livez. */
 struct feed_stats {
 	uint64_t head;     /* the newest revision held; 0 before the first */

@@ -47,6 +47,7 @@ struct sse {
 	size_t nrows, ri;
 	bool listing;         /* rows, then the synced line, are due */
 	uint64_t list_rev;    /* the revision the rows were read at */
+	int64_t list_at;      /* when (ms since the epoch) */
 	struct wire_span *ev; /* events from events.since */
 	size_t nev, ei;
 	uint64_t fill_upto; /* the cursor once they are written */
@@ -55,21 +56,10 @@ struct sse {
 static void
 sse_text(struct sse *s, const char *event, uint64_t id, json_object *data)
 {
-	char head[96];
-	const char *json;
-	size_t n;
-
-	if (id > 0)
-		xsnprintf(head, sizeof(head), "id: %" PRIu64 "\nevent: %s\n",
-		          id, event);
-	else
-		xsnprintf(head, sizeof(head), "event: %s\n", event);
-	json = json_object_to_json_string_length(
-	    data, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
-	wbuf_append(&s->out, head, strlen(head));
-	wbuf_append(&s->out, "data: ", 6);
-	wbuf_append(&s->out, json, n);
-	wbuf_append(&s->out, "\n\n", 2);
+	feed_sse(
+	    &s->out, event, id,
+	    json_object_to_json_string_ext(
+	        data, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(data);
 }
 
@@ -87,29 +77,31 @@ sse_compacted(struct sse *s, const char *code, const char *message)
 	http_count(s->h, HC_COMPACTED);
 }
 
-/* list=1: the rows as container events with op "list", then the line
- * that says at which revision they were read; as many as budget takes. */
+/* list=1: the rows as container events with op "list" (rev the list's,
+ * at when it was read: as `reconctl watch --list` writes them), then the
+ * line that says at which revision they were read; as many as budget
+ * takes. */
 static void
 sse_list(struct sse *s, size_t budget)
 {
-	char topic[WIRE_TOPIC_MAX + 1];
-	struct wire_event ev;
+	char topic[WIRE_TOPIC_MAX + 1], *json;
 	json_object *o;
+	struct wire_event ev = {
+	    .type = WIRE_EV_CONTAINER,
+	    .rev = s->list_rev,
+	    .op = "list",
+	    .at = s->list_at,
+	};
 
 	while (s->ri < s->nrows && s->out.len < budget) {
-		memset(&ev, 0, sizeof(ev));
-		ev.type = WIRE_EV_CONTAINER;
-		ev.rev = s->list_rev;
-		ev.op = "list";
 		ev.row = &s->rows[s->ri++];
 		if (wire_event_topic(topic, sizeof(topic), &ev) == -1 ||
-		    (o = wire_event_json(&ev)) == NULL) {
+		    (json = wire_event_json_line(&ev, topic)) == NULL) {
 			log_warnx("unable to write row %s", ev.row->id);
 			continue;
 		}
-		json_object_object_add(o, "topic",
-		                       json_object_new_string(topic));
-		sse_text(s, "container", 0, o);
+		feed_sse(&s->out, "container", 0, json);
+		free(json);
 	}
 	if (s->ri < s->nrows)
 		return;
@@ -331,6 +323,7 @@ sse_begin(struct sse *s, struct MHD_Connection *conn, const char *resume,
 		s->nrows = rows.nrows;
 		s->listing = true;
 		s->list_rev = rows.rev;
+		s->list_at = now_ms();
 		s->cursor = rows.rev;
 		*rev = rows.rev;
 	} else {
