@@ -49,7 +49,9 @@ struct daemon_opts {
 	int64_t admin_uid;
 };
 
-#define FLAGS_DAEMON(o)                                                        \
+/* What every daemon takes, recon-http (which listens on no nng socket)
+ * included. */
+#define FLAGS_DAEMON_BASE(o)                                                   \
 	{"run-dir",                                                            \
 	 0,                                                                    \
 	 "RECON_RUN_DIR",                                                      \
@@ -61,13 +63,13 @@ struct daemon_opts {
 	     &(o)->log_format, "text", "log lines as text or json"},           \
 	    {"verbose",           'v', NULL, FLAG_BOOL, &(o)->verbose, NULL,   \
 	     "log at debug level"},                                            \
-	    {"notify-fd",                                                      \
-	     0,                                                                \
-	     "RECON_NOTIFY_FD",                                                \
-	     FLAG_INT,                                                         \
-	     &(o)->notify_fd,                                                  \
-	     "-1",                                                             \
-	     "write a newline to this fd once ready (s6)"},                    \
+	{                                                                      \
+		"notify-fd", 0, "RECON_NOTIFY_FD", FLAG_INT, &(o)->notify_fd,  \
+		    "-1", "write a newline to this fd once ready (s6)"         \
+	}
+
+#define FLAGS_DAEMON(o)                                                        \
+	FLAGS_DAEMON_BASE(o),                                                  \
 	    {"max-message",                                                    \
 	     0,                                                                \
 	     "RECON_MAX_MESSAGE",                                              \

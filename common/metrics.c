@@ -12,7 +12,7 @@
 #include "metrics.h"
 
 const char *const metrics_procs[METRICS_NPROCS] = {"store", "lister",
-                                                   "dispatcher"};
+                                                   "dispatcher", "http"};
 
 /*
  * Naming: one family per meaning. What every process has (its ctl server's
@@ -307,6 +307,36 @@ static const struct metric_meta metric_table[] = {
     COUNTER("dispatcher", "dispatches_failed",
             "recon_dispatcher_dispatches_failed_total",
             "Dispatch requests without an answer from the store."),
+
+    /* recon-http (http_ctr_names, and its feed) */
+    COUNTER("http", "requests", "recon_http_requests_total",
+            "HTTP requests answered."),
+    COUNTER("http", "not_found", "recon_http_not_found_total",
+            "HTTP requests answered 404."),
+    COUNTER("http", "bad_requests", "recon_http_bad_requests_total",
+            "HTTP requests answered 400 or 405."),
+    COUNTER("http", "unavailable", "recon_http_unavailable_total",
+            "HTTP requests answered 503: the store did not answer."),
+    COUNTER("http", "streams", "recon_http_streams_total",
+            "Event streams opened."),
+    GAUGE("http", "streams_open", "recon_http_streams_open",
+          "Event streams open now."),
+    COUNTER("http", "events_sent", "recon_http_events_sent_total",
+            "Events written to event streams."),
+    COUNTER("http", "fills", "recon_http_log_reads_total",
+            "Reads of the store's log by streams behind the memory."),
+    COUNTER("http", "compacted", "recon_http_streams_compacted_total",
+            "Streams refused (410) or ended: behind what the log keeps."),
+    COUNTER("http", "keepalives", "recon_http_keepalives_total",
+            "Keep-alive comments written to quiet streams."),
+    GAUGE("http", "feed_rev", "recon_http_feed_revision",
+          "The newest revision recon-http holds in memory."),
+    GAUGE("http", "feed_kept", "recon_http_feed_events",
+          "Events held in memory for the streams."),
+    COUNTER("http", "feed_events", "recon_http_feed_events_total",
+            "Events taken in from the store."),
+    COUNTER("http", "feed_restarts", "recon_http_feed_restarts_total",
+            "Subscriptions started again from the store's head."),
 };
 #define NMETRICS (sizeof(metric_table) / sizeof(metric_table[0]))
 
@@ -446,8 +476,10 @@ metrics_write(FILE *f, json_object *all)
 	              "request (1) or not (0).",
 	              METRIC_GAUGE_TYPE);
 	for (i = 0; i < METRICS_NPROCS; i++)
-		sample(f, "recon_up", metrics_procs[i], NULL,
-		       reply_of(all, metrics_procs[i]) != NULL ? "1" : "0");
+		if (json_object_object_get_ex(all, metrics_procs[i], NULL))
+			sample(f, "recon_up", metrics_procs[i], NULL,
+			       reply_of(all, metrics_procs[i]) != NULL ? "1"
+			                                               : "0");
 	for (m = metric_table; m < metric_table + NMETRICS; m++) {
 		if (m->name == NULL)
 			continue;

@@ -34,8 +34,10 @@ struct metric_meta {
 	const char *help;
 };
 
-/* The processes, in the order they are exported. */
-#define METRICS_NPROCS 3
+/* The processes, in the order they are exported: the three daemons, then
+ * recon-http, which reports itself (it has no ctl socket). */
+#define METRICS_NPROCS   4
+#define METRICS_NDAEMONS 3
 extern const char *const metrics_procs[METRICS_NPROCS];
 
 /* proc's number key from src, or NULL when the table does not know it
@@ -47,8 +49,22 @@ const struct metric_meta *metrics_find(const char *proc, enum metric_src,
  * Writes all to f in the Prometheus text format. all holds a member per
  * metrics_procs name: its health reply as JSON (counters an object of
  * numbers; the store's with its stats numbers under "stats"), or null when
- * it did not answer (recon_up 0).
+ * it did not answer (recon_up 0). A process with no member is left out.
  */
 void metrics_write(FILE *f, json_object *all);
+
+struct clnt;
+struct clnt_result;
+/*
+ * Asks the daemons for what metrics_write reads: c[i] reaches
+ * metrics_procs[i]; the store is asked for its stats too. One that did
+ * not answer is null in the object returned, and failed (if set) is told
+ * why: r->status and r->err, or the server's r->code and r->message.
+ */
+json_object *metrics_collect(struct clnt *const c[METRICS_NDAEMONS],
+                             void (*failed)(const char *proc,
+                                            const struct clnt_result *r,
+                                            void *arg),
+                             void *arg);
 
 #endif

@@ -15,6 +15,7 @@
 
 #include "ctlsrv.h"
 #include "dispatcher_ctl.h"
+#include "http.h"
 #include "lister_ctl.h"
 #include "metrics.h"
 #include "store.h"
@@ -44,10 +45,15 @@ counter_names(const char *proc, const char **out)
 			c[n++].name = store_ctr_names[i];
 	} else if (strcmp(proc, "lister") == 0) {
 		n = lister_ctl_counters(&ws, &es, c);
+	} else if (strcmp(proc, "http") == 0) {
+		/* no ctl socket: only its own */
+		n = probe_counters(NULL, c);
+		goto out;
 	} else {
 		n = dispatcher_ctl_counters(&d, c);
 	}
 	n += ctlsrv_counters(NULL, c + n);
+out:
 	assert_true(n <= MAXCTR);
 	for (i = 0; i < n; i++)
 		out[i] = c[i].name;
@@ -245,6 +251,7 @@ exposition(void **state)
 	json_object_put(all);
 }
 
+/* Down is 0; a process not asked about is left out. */
 static void
 one_down(void **state)
 {
@@ -253,9 +260,12 @@ one_down(void **state)
 
 	(void)state;
 	json_object_object_add(all, "store", NULL);
+	json_object_object_add(all, "lister", NULL);
 	text = render(all);
 	has_line(text, "recon_up{process=\"store\"} 0");
 	has_line(text, "recon_up{process=\"lister\"} 0");
+	/* no member: not one of ours here (reconctl stats, no recon-http) */
+	assert_null(strstr(text, "process=\"http\""));
 	assert_null(strstr(text, "recon_ctl_"));
 	check_shape(text);
 	free(text);

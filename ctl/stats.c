@@ -14,7 +14,7 @@
 #include "store_clnt.h"
 
 static const char *const *const procs = metrics_procs;
-#define NPROCS METRICS_NPROCS
+#define NPROCS METRICS_NDAEMONS
 
 static void
 print_human(json_object *all)
@@ -43,88 +43,40 @@ print_human(json_object *all)
 	}
 }
 
-/* Keeps the store's own numbers (not its counters, health has those). */
-static json_object *
-store_numbers(json_object *stats)
+/* Why a process is reported as down, on stderr. */
+static void
+stats_failed(const char *proc, const struct clnt_result *r, void *arg)
 {
-	json_object *o = json_object_new_object();
-
-	json_object_object_foreach(stats, k, v)
-	{
-		if (strcmp(k, "ok") == 0 || strcmp(k, "counters") == 0 ||
-		    json_object_is_type(v, json_type_object))
-			continue;
-		json_object_object_add(o, k, json_object_get(v));
-	}
-	return o;
-}
-
-/* proc's health reply as JSON without its `ok`; NULL when it did not
- * answer (said on stderr). */
-static json_object *
-health_of(const char *proc)
-{
-	struct clnt_result r = {0};
-	struct wire_health h;
-	json_object *o = NULL;
-	struct clnt *c;
-
-	if ((c = ctl_clnt(proc)) == NULL)
-		return NULL;
-	clnt_health(c, false, &r, &h);
-	if (ctl_status(proc, &r) == CTL_EXIT_OK &&
-	    (o = ctl_reply_json(proc, &r.reply)) != NULL)
-		json_object_object_del(o, "ok");
-	clnt_result_free(&r);
-	clnt_free(c);
-	return o;
-}
-
-/* The store's own numbers as JSON; NULL when it did not answer. */
-static json_object *
-store_stats(void)
-{
-	struct clnt_result r = {0};
-	struct wire_stats_reply st;
-	json_object *o = NULL, *reply;
-	struct clnt *c;
-
-	if ((c = ctl_clnt("store")) == NULL)
-		return NULL;
-	store_clnt_stats(c, &r, &st);
-	if (ctl_status("store", &r) == CTL_EXIT_OK &&
-	    (reply = ctl_reply_json("store", &r.reply)) != NULL) {
-		o = store_numbers(reply);
-		json_object_put(reply);
-	}
-	clnt_result_free(&r);
-	clnt_free(c);
-	return o;
+	ctl_status(proc, r);
 }
 
 int
 ctl_stats(char **args)
 {
-	json_object *all = json_object_new_object(), *reply, *stats;
+	struct clnt *c[METRICS_NDAEMONS] = {NULL};
+	json_object *all = NULL;
 	size_t i;
-	int answered = 0;
+	int answered = 0, r = CTL_EXIT_UNREACHABLE;
 
-	for (i = 0; i < NPROCS; i++) {
-		if ((reply = health_of(procs[i])) == NULL) {
-			json_object_object_add(all, procs[i], NULL);
-			continue;
-		}
-		answered++;
-		if (i == 0 && (stats = store_stats()) != NULL)
-			json_object_object_add(reply, "stats", stats);
-		json_object_object_add(all, procs[i], reply);
-	}
+	for (i = 0; i < METRICS_NDAEMONS; i++)
+		if ((c[i] = ctl_clnt(procs[i])) == NULL)
+			goto out;
+	all = metrics_collect(c, stats_failed, NULL);
+	for (i = 0; i < METRICS_NDAEMONS; i++)
+		if (json_object_object_get(all, procs[i]) != NULL)
+			answered++;
 	if (ctl_opts.prometheus)
 		metrics_write(stdout, all);
 	else if (ctl_opts.json)
 		ctl_print_json(all);
 	else
 		print_human(all);
+	if (answered > 0)
+		r = CTL_EXIT_OK;
+out:
 	json_object_put(all);
-	return answered > 0 ? CTL_EXIT_OK : CTL_EXIT_UNREACHABLE;
+	for (i = 0; i < METRICS_NDAEMONS; i++)
+		if (c[i] != NULL)
+			clnt_free(c[i]);
+	return r;
 }
