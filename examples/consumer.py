@@ -32,17 +32,9 @@ while True:
         if r.status != 200:
             raise OSError(f"GET /v1/events: {r.status} {r.reason}")
         event, data, ev_id = "", [], last
-        for line in r:  # a line "field: value"; a blank one ends the event
-            line = line.decode().rstrip("\r\n")
-            field, _, value = line.partition(":")
-            value = value.removeprefix(" ")
-            if line and field == "event":
-                event = value
-            elif line and field == "data":
-                data.append(value)
-            elif line and field == "id":
-                ev_id = value
-            elif not line:
+        for raw in r:  # "field: value" lines; a blank line ends an event
+            line = raw.decode().rstrip("\r\n")
+            if not line:
                 if event == "compacted":
                     compacted()
                 if data:
@@ -51,6 +43,15 @@ while True:
                     # one write of a fixed width: never half an id
                     os.pwrite(state, ev_id.ljust(64).encode(), 0)
                 event, data, last = "", [], ev_id
+                continue
+            field, _, value = line.partition(":")
+            value = value.removeprefix(" ")
+            if field == "event":
+                event = value
+            elif field == "data":
+                data.append(value)
+            elif field == "id":
+                ev_id = value
     except (OSError, http.client.HTTPException) as e:
         print(f"consumer: {e}; reconnecting", file=sys.stderr)
     time.sleep(1)
