@@ -39,7 +39,9 @@ struct http {
 	struct clnt *store;       /* the API, for every request */
 	struct clnt *store_probe; /* health and stats, with a short timeout */
 	struct clnt *lister, *dispatcher;
-	int64_t keepalive_ms;      /* a comment on a quiet stream this often */
+	int64_t keepalive_ms; /* a comment on a quiet stream this often */
+	uint64_t max_streams; /* streams at once: --http-clients less a reserve
+	                         for probes and JSON requests */
 	unsigned stream_timeout_s; /* a stream that takes nothing this long
 	                              is closed */
 	int64_t started_ms;        /* mono_ms() at start */

@@ -31,6 +31,7 @@
 #define CONN_MEMORY      (64 * 1024) /* libmicrohttpd's buffers, each */
 #define FEED_STOP_MS     600
 #define MALLOC_ARENAS    2
+#define STREAM_RESERVE   16 /* connections streams leave to the rest */
 #define CLIENTS_MAX      10000
 #define EVENT_BUFFER_MAX 1000000
 
@@ -44,7 +45,8 @@ static struct flag flagtab[] = {
     {"http-listen", 0, "RECON_HTTP_LISTEN", FLAG_STR, &listen_addr,
      "127.0.0.1:9780", "address and port to serve (ADDR:PORT, [V6]:PORT)"},
     {"http-clients", 0, "RECON_HTTP_CLIENTS", FLAG_INT, &clients, "256",
-     "connections served at once (each event stream is one)"},
+     "connections served at once (an event stream is one; the last 16 "
+     "are kept for other requests)"},
     {"event-buffer", 0, "RECON_HTTP_EVENT_BUFFER", FLAG_INT, &event_buffer,
      "4096", "recent events kept in memory for the streams"},
     {"stream-timeout", 0, "RECON_HTTP_STREAM_TIMEOUT", FLAG_DURATION,
@@ -154,6 +156,9 @@ main(int argc, char **argv)
 
 	memset(&h, 0, sizeof(h));
 	h.keepalive_ms = keepalive_ms;
+	h.max_streams = (uint64_t)(clients - (clients / 4 < STREAM_RESERVE
+	                                          ? clients / 4
+	                                          : STREAM_RESERVE));
 	h.stream_timeout_s = (unsigned)((stream_timeout_ms + 999) / 1000);
 	h.started_ms = mono_ms();
 	h.store = dial(&d, store_ctl_url, "store.ctl", STORE_CALL_MS);

@@ -378,6 +378,14 @@ sse_answer(struct http *h, struct MHD_Connection *conn)
 		return http_error(h, conn, MHD_HTTP_BAD_REQUEST, "invalid",
 		                  "list and since: one or the other");
 
+	/* the last connections stay for /readyz, /metrics and the JSON */
+	if (atomic_load_explicit(&h->ctr[HC_STREAMS_OPEN],
+	                         memory_order_relaxed) >= h->max_streams)
+		return http_error(h, conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+		                  "unavailable",
+		                  "%llu event streams are open, the most "
+		                  "--http-clients leaves room for",
+		                  (unsigned long long)h->max_streams);
 	s = xcalloc(1, sizeof(*s));
 	s->h = h;
 	if (wid != NULL) {

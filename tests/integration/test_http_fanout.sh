@@ -8,6 +8,7 @@
 # memory's 512 events) and gets every revision too. And with a log that
 # keeps 1,000 events, a stalled client that falls behind the log gets
 # `event: compacted` and the end of the stream, and a too-old since a 410.
+# Streams leave the last connections to probes and JSON requests.
 # Clients are Python's standard library; load comes from recon-load.
 # usage: test_http_fanout.sh BUILD_DIR
 . "$(dirname "$0")/lib.sh"
@@ -125,5 +126,24 @@ check "... with the error code compacted" \
 code=$(curl -s -o /dev/null -w '%{http_code}' \
 	-H 'Last-Event-ID: 1' "$HTTP/v1/events?list=1")
 check "Last-Event-ID 1 (with list=1): 410 too" test "$code" = 410
+
+# ---- connections: streams leave room for the probes ----
+stop_pid "$PID_recon_http"
+: >"$T/recon-http.log"
+http_up --keepalive 1s --http-clients 8 || exit 1
+SPIDS=()
+for i in 1 2 3 4 5 6; do
+	curl -s -N "$HTTP/v1/events" >/dev/null &
+	SPIDS+=($!)
+done
+check "--http-clients 8: 6 streams open" wait_for 10 streams_open_is 6
+code=$(curl -s -o "$T/full.json" -w '%{http_code}' "$HTTP/v1/events")
+check "... a seventh: 503" test "$code" = 503
+check "... saying why" jq -e '.error.message | test("streams")' "$T/full.json"
+check "... while /livez and /v1/containers still answer" \
+	sh -c "curl -fsS -o /dev/null '$HTTP/livez' &&
+	       curl -fsS -o /dev/null '$HTTP/v1/containers'"
+kill "${SPIDS[@]}"
+wait "${SPIDS[@]}" 2>/dev/null
 
 finish
