@@ -24,6 +24,7 @@ RUN=$T/run
 W=bench
 K=${HTTP_FANOUT_SNAPSHOTS:-400} # snapshots of the throughput runs
 REPS=${HTTP_FANOUT_REPS:-3}
+# e.g. "--event-buffer 100000": more of recon-http's options
 STORE= HTTPD= LOAD= CLIENTS=
 
 # stop PID: SIGTERM, then SIGKILL after 5 s (a process wedged in nng's
@@ -74,7 +75,7 @@ head_at_least() { [ "$(head_rev)" -ge "$1" ]; }
 http_start() {
 	: >"$T/http.log"
 	"$B/recon-http" --run-dir "$RUN" --http-listen 127.0.0.1:0 \
-		--keepalive 1s 2>"$T/http.log" &
+		--keepalive 1s ${HTTP_FANOUT_HTTP_ARGS:-} 2>"$T/http.log" &
 	HTTPD=$!
 	wait_for 10 grep -q 'serving http://' "$T/http.log" ||
 		die "recon-http did not start: $(tail -3 "$T/http.log")"
@@ -117,6 +118,7 @@ sse_row() {
 	"$B/recon-sse-fanout" --url "$HTTP" -n "$1" -s "$SECS" \
 		--pid "$HTTPD" --store-pid "$STORE" --header "$2" ||
 		die "recon-sse-fanout -n $1 failed"
+	FILLS+=("$1 clients: $(metric recon_http_log_reads_total)")
 	load_stop
 	http_stop
 }
@@ -132,10 +134,14 @@ fi
 
 echo "## SSE clients of recon-http (recon-sse-fanout)"
 h=1
+FILLS=()
 for n in 1 10 100; do
 	sse_row "$n" $h
 	h=0
 done
+echo "# reads of the store's log by streams behind recon-http's ring" \
+	"(recon_http_log_reads_total, a fresh recon-http each row):" \
+	"$(IFS=,; echo "${FILLS[*]}" | sed 's/,/, /g')"
 echo "## the same load to nng subscribers (recon-fanout -b 99 -r 1000; no recon-http)"
 h=1
 for n in 1 10 100; do
@@ -188,6 +194,7 @@ for r in $(seq "$REPS"); do
 	wait_for 30 streams_open_is 100 || die "100 streams did not open"
 	sleep 1
 	sent0=$(metric recon_http_events_sent_total)
+	fills0=$(metric recon_http_log_reads_total)
 	throughput
 	echo "with $EV $MS" >>"$T/tp.txt"
 	# until the 99 readers had every event (or 120 s), then their row
@@ -197,11 +204,14 @@ for r in $(seq "$REPS"); do
 	else
 		caught="had not all $EV events 120 s"
 	fi
+	fills=$(($(metric recon_http_log_reads_total) - fills0))
 	kill -TERM "$CLIENTS"
 	wait "$CLIENTS"
 	CLIENTS=
 	echo "# rep $r: with the store at ${MS} ms, the 99 readers $caught" \
-		"after the store's head; their row over the whole connection:"
+		"after the store's head; streams behind the ring read the" \
+		"store's log $fills times; the clients' row over the whole" \
+		"connection:"
 	cat "$T/clients.$r.txt"
 done
 python3 - "$T/tp.txt" <<'EOF'
