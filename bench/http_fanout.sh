@@ -7,8 +7,10 @@
 # events a snapshot, 1,000 events/s) to as many nng subscribers through
 # recon-fanout (bench/fanout.c), with no recon-http running. Then the
 # store's throughput with 100 SSE clients connected, one of which never
-# reads, against none: recon-load as fast as the store takes it, a fixed
-# number of snapshots, time until the store's head has them all. Prints
+# reads, against none, and against 100 of which 99 never read (what the
+# connections and stalled streams cost, apart from the reading):
+# recon-load as fast as the store takes it, a fixed number of snapshots,
+# time until the store's head has them all. Prints
 # tables; nothing is asserted, but a measure that cannot be taken fails.
 #   bench/http_fanout.sh [BUILD_DIR] [SECONDS] [--smoke]
 #   (defaults: build, 10; --smoke: one row, 10 SSE clients, for bench/run
@@ -157,7 +159,8 @@ done
 # first snapshot's 99 are new, each later one flips all 99; one pass each)
 echo "## the store's throughput: recon-load -r 0, $K snapshots" \
 	"($((K * 100)) events), time until the store's head has them," \
-	"without and with 100 SSE clients (one never reads) on recon-http"
+	"without and with 100 SSE clients on recon-http (1 of them never" \
+	"reads; then 99 of them never read)"
 http_start
 run=0
 # throughput: sets EV and MS (events, and ms until the head had them)
@@ -182,24 +185,24 @@ throughput() {
 	load_stop
 	EV=$((K * 100)) MS=$(((t1 - t0) / 1000000))
 }
-: >"$T/tp.txt"
-for r in $(seq "$REPS"); do
-	throughput
-	echo "none $EV $MS" >>"$T/tp.txt"
-	# 100 clients, the last one stalled; their row when SIGTERMed
-	"$B/recon-sse-fanout" --url "$HTTP" -n 100 --stalled 1 -s 3600 \
+# with_clients NAME STALLED: a throughput run with 100 SSE clients
+# connected, STALLED of them never reading; then until the readers had
+# every event (or 120 s), and the clients' row (they print it when
+# SIGTERMed)
+with_clients() {
+	local name=$1 nst=$2 nread=$((100 - $2)) sent0 fills0 fills caught t0
+	"$B/recon-sse-fanout" --url "$HTTP" -n 100 --stalled "$nst" -s 3600 \
 		--pid "$HTTPD" --store-pid "$STORE" --header 0 \
-		>"$T/clients.$r.txt" 2>"$T/clients.$r.log" &
+		>"$T/clients.txt" 2>"$T/clients.log" &
 	CLIENTS=$!
 	wait_for 30 streams_open_is 100 || die "100 streams did not open"
 	sleep 1
 	sent0=$(metric recon_http_events_sent_total)
 	fills0=$(metric recon_http_log_reads_total)
 	throughput
-	echo "with $EV $MS" >>"$T/tp.txt"
-	# until the 99 readers had every event (or 120 s), then their row
+	echo "$name $EV $MS" >>"$T/tp.txt"
 	t0=$(date +%s%N)
-	if wait_for 120 sent_at_least $((sent0 + 99 * EV)); then
+	if wait_for 120 sent_at_least $((sent0 + nread * EV)); then
 		caught="had all $EV events $((($(date +%s%N) - t0) / 1000000)) ms"
 	else
 		caught="had not all $EV events 120 s"
@@ -208,23 +211,34 @@ for r in $(seq "$REPS"); do
 	kill -TERM "$CLIENTS"
 	wait "$CLIENTS"
 	CLIENTS=
-	echo "# rep $r: with the store at ${MS} ms, the 99 readers $caught" \
-		"after the store's head; streams behind the ring read the" \
-		"store's log $fills times; the clients' row over the whole" \
-		"connection:"
-	cat "$T/clients.$r.txt"
+	echo "# rep $r, $nst stalled: with the store at ${MS} ms, the $nread" \
+		"readers $caught after the store's head; streams behind the" \
+		"ring read the store's log $fills times; the clients' row over" \
+		"the whole connection:"
+	cat "$T/clients.txt"
+}
+: >"$T/tp.txt"
+for r in $(seq "$REPS"); do
+	throughput
+	echo "none $EV $MS" >>"$T/tp.txt"
+	with_clients with 1
+	# the same connections, but only one reads: what reading costs
+	with_clients idle 99
 done
 python3 - "$T/tp.txt" <<'EOF'
 import statistics, sys
 rows = [l.split() for l in open(sys.argv[1])]
-none = [int(ms) for w, ev, ms in rows if w == "none"]
-wth = [int(ms) for w, ev, ms in rows if w == "with"]
 ev = int(rows[0][1])
-print("%-30s %8s %10s  %s" % ("", "ms (med)", "events/s", "each run, ms"))
-for name, v in (("no SSE clients", none), ("100 SSE clients, 1 stalled", wth)):
-    m = statistics.median(v)
-    print("%-30s %8.0f %10.0f  %s" % (name, m, ev * 1000 / m,
-          " ".join(map(str, v))))
-print("ratio (with / without, time): %.2fx" %
-      (statistics.median(wth) / statistics.median(none)))
+runs = {w: [int(ms) for x, _, ms in rows if x == w]
+        for w in ("none", "with", "idle")}
+names = {"none": "no SSE clients", "with": "100 SSE clients, 1 stalled",
+         "idle": "100 SSE clients, 99 stalled"}
+print("%-30s %8s %10s %7s  %s" % ("", "ms (med)", "events/s", "ratio",
+                                  "each run, ms"))
+base = statistics.median(runs["none"])
+for w in ("none", "with", "idle"):
+    m = statistics.median(runs[w])
+    print("%-30s %8.0f %10.0f %6.2fx  %s" % (names[w], m, ev * 1000 / m,
+          m / base, " ".join(map(str, runs[w]))))
+print("ratio: time with the clients / time without (1.00x: unchanged)")
 EOF
