@@ -5,8 +5,11 @@
 # moment the raw reader saw Docker's "die") stands apart from Docker's;
 # and beside a raw poller of Docker's list, since dockerd logs "die" before
 # its list shows the exit, a floor no list-based reader can go below.
-# Runs a store and a lister (passes 5 min apart: only events can explain a
-# change) in a temp dir against the machine's dockerd.
+# Beside the nng subscriber (`reconctl watch --json`), the HTTP face: a
+# recon-http and a `curl -sN .../v1/events?workload_id=` reader of its
+# Server-Sent Events, stamped the same way.
+# Runs a store, a lister (passes 5 min apart: only events can explain a
+# change) and a recon-http in a temp dir against the machine's dockerd.
 # usage: bench/event_latency.sh [BUILD_DIR] [N]   (defaults: build, 100)
 set -u
 BUILD=$(cd "${1:-build}" && pwd)
@@ -55,6 +58,20 @@ printf '{"id":"%s","name":"%s","kind":"stack"}' $W $W |
 	"$BUILD/reconctl" workload put - >/dev/null
 "$BUILD/recon-lister" --interval 5m 2>"$T/lister.log" &
 PIDS+=($!)
+# The HTTP face, on a port of its own choosing (it logs it).
+"$BUILD/recon-http" --http-listen 127.0.0.1:0 --keepalive 1s \
+	2>"$T/http.log" &
+PIDS+=($!)
+for i in $(seq 100); do
+	grep -q 'following the store' "$T/http.log" && break
+	sleep 0.05
+done
+HTTP=$(grep -o 'serving http://[0-9.:]*' "$T/http.log" | tail -1 |
+	cut -d' ' -f2)
+if [ -z "$HTTP" ]; then
+	echo "bench: recon-http did not start: $(tail -3 "$T/http.log")" >&2
+	exit 1
+fi
 
 # The raw reader: Docker's own stream, same filter as the lister's. The
 # readers are the background jobs (their stampers end at their EOF).
@@ -66,6 +83,9 @@ curl -sN --unix-socket $SOCK "http://docker/v1.41/events?filters=$filter" \
 PIDS+=($!)
 # The index: every change the store publishes.
 "$BUILD/reconctl" watch --json -w $W > >(stamp "$T/index.txt") &
+PIDS+=($!)
+# The same through recon-http: its event stream of the workload.
+curl -sN "$HTTP/v1/events?workload_id=$W" > >(stamp "$T/sse.txt") &
 PIDS+=($!)
 
 # poll.py SOCK CID READY: from now until Docker's own list shows CID not
@@ -127,10 +147,14 @@ python3 - "$T" "$cid" "$W:r" <<'EOF'
 import json, sys
 T, cid, row = sys.argv[1:4]
 ops = [tuple(map(float, l.split())) for l in open(T + "/ops.txt")]
-def stamped(name):
+def stamped(name, prefix=""):
     out = []
     for l in open(T + "/" + name):
         t, _, rest = l.partition(" ")
+        if prefix:
+            if not rest.startswith(prefix):
+                continue
+            rest = rest[len(prefix):]
         try:
             out.append((float(t), json.loads(rest)))
         except ValueError:
@@ -138,14 +162,21 @@ def stamped(name):
     return out
 raw = [(t, e) for t, e in stamped("raw.txt")
        if e.get("Action") == "die" and e.get("id") == cid]
-idx = [(t, e) for t, e in stamped("index.txt")
-       if e.get("t") == "container" and (e.get("row") or {}).get("id") == row
-       and (e.get("row") or {}).get("state") == "stopped"]
+def stopped(events):
+    return [(t, e) for t, e in events
+            if e.get("t") == "container"
+            and (e.get("row") or {}).get("id") == row
+            and (e.get("row") or {}).get("state") == "stopped"]
+idx = stopped(stamped("index.txt"))
+# SSE: the data: lines, each one JSON line
+sse = stopped(stamped("sse.txt", "data: "))
 cols = {"docker: raw reader sees die": [],
         "docker: its list shows exited": [],
         "recon: index shows stopped": [],
+        "recon-http: SSE shows stopped": [],
         "recon minus raw die": [], "recon minus docker's list": [],
-        "index minus die timeNano": []}
+        "index minus die timeNano": [],
+        "SSE minus nng subscriber": []}
 for op in ops:
     t0, t1 = op[0], op[1]
     r = next(((t, e) for t, e in raw if t >= t0), None)
@@ -159,12 +190,19 @@ for op in ops:
         cols["docker: its list shows exited"].append(op[2] - t1)
         cols["recon minus docker's list"].append(x[0] - op[2])
     cols["index minus die timeNano"].append(x[0] - r[1]["timeNano"] / 1e6)
+    # the SSE reader's receipt of the same event (same rev as the index's)
+    y = next(((t, e) for t, e in sse if e.get("rev") == x[1].get("rev")),
+             None)
+    if y is not None:
+        cols["recon-http: SSE shows stopped"].append(y[0] - t1)
+        cols["SSE minus nng subscriber"].append(y[0] - x[0])
 def pct(v, p):
     v = sorted(v)
     return v[max(0, min(len(v) - 1, -(-p * len(v) // 100) - 1))]
 n = len(cols["recon minus raw die"])
-print("docker stop x %d (of %d); ms after `docker stop` returned "
-      "(negative: before it returned)" % (n, len(ops)))
+print("docker stop x %d (of %d; %d seen by the SSE reader); ms after "
+      "`docker stop` returned (negative: before it returned)"
+      % (n, len(ops), len(cols["SSE minus nng subscriber"])))
 print("%-32s %8s %8s %8s %8s" % ("", "p50", "p99", "max", "min"))
 for k, v in cols.items():
     if v:

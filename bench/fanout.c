@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "arena.h"
+#include "bench.h"
 #include "clnt.h"
 #include "store_clnt.h"
 #include "flags.h"
@@ -88,60 +89,6 @@ static int64_t gen_cpu_us;
 static nng_socket raw_pub;
 static atomic_int raw_pipes;
 
-static int64_t
-thread_cpu_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static int64_t
-proc_cpu_us(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_SELF, &ru);
-	return (int64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000 +
-	       ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
-}
-
-/* utime + stime of another process, in us; -1 if unknown. */
-static int64_t
-pid_cpu_us(int64_t pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long long ut, st;
-	FILE *f;
-	size_t n;
-
-	if (pid <= 0)
-		return -1;
-	snprintf(path, sizeof(path), "/proc/%lld/stat", (long long)pid);
-	if ((f = fopen(path, "r")) == NULL)
-		return -1;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	/* fields 14 and 15, counted after the ")" that ends the name */
-	if ((p = strrchr(buf, ')')) == NULL ||
-	    sscanf(p + 1,
-	           " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
-	           &ut, &st) != 2)
-		return -1;
-	return (int64_t)(ut + st) * 1000000 / sysconf(_SC_CLK_TCK);
-}
-
-static int64_t
-wall_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static void *
 sub_main(void *arg)
 {
@@ -156,7 +103,7 @@ sub_main(void *arg)
 		if (atomic_load(&gen_done) && r->got >= want)
 			break;
 		rc = recon_sub_next(r->s, 200, &ev);
-		now = wall_us();
+		now = bench_wall_us();
 		if (rc == RECON_SUB_TIMEOUT) {
 			/* the generator is done and nothing came for 10 s */
 			if (atomic_load(&gen_done) && idle_since == 0)
@@ -188,7 +135,7 @@ sub_main(void *arg)
 	}
 	recon_sub_stats(r->s, &r->st);
 	r->pos = recon_sub_position(r->s);
-	r->cpu_us = thread_cpu_us();
+	r->cpu_us = bench_thread_cpu_us();
 	return NULL;
 }
 
@@ -214,7 +161,7 @@ raw_sub_main(void *arg)
 		rv = nng_recvmsg(r->raw, &m, NNG_FLAG_NONBLOCK);
 		if (rv == NNG_EAGAIN) {
 			if (poll(&pfd, 1, 200) == 0 && atomic_load(&gen_done)) {
-				now = wall_us();
+				now = bench_wall_us();
 				if (idle_since == 0)
 					idle_since = now;
 				if (now - idle_since > 2000000)
@@ -226,7 +173,7 @@ raw_sub_main(void *arg)
 			fatalx(EXIT_TEMP, "unable to receive: %s",
 			       nng_strerror(rv));
 		idle_since = 0;
-		now = wall_us();
+		now = bench_wall_us();
 		body = nng_msg_body(m);
 		nul = memchr(body, '\0', nng_msg_len(m));
 		if (nul == NULL ||
@@ -250,7 +197,7 @@ raw_sub_main(void *arg)
 			    now > stamp ? (uint32_t)(now - stamp) : 0;
 		r->got++;
 	}
-	r->cpu_us = thread_cpu_us();
+	r->cpu_us = bench_thread_cpu_us();
 	return NULL;
 }
 
@@ -379,7 +326,7 @@ raw_generate(void)
 				fatalx(EXIT_TEMP, "unable to allocate");
 			memset(nng_msg_body(m), 'x', len);
 			memcpy(nng_msg_body(m), topic, tl);
-			stamp = wall_us();
+			stamp = bench_wall_us();
 			memcpy((char *)nng_msg_body(m) + tl, &seq, 8);
 			memcpy((char *)nng_msg_body(m) + tl + 8, &stamp, 8);
 			if (nng_sendmsg(raw_pub, m, 0) != 0)
@@ -393,7 +340,7 @@ raw_generate(void)
 			nanosleep(&ts, NULL);
 	}
 	gen_ms = mono_ms() - t0;
-	gen_cpu_us = thread_cpu_us();
+	gen_cpu_us = bench_thread_cpu_us();
 	return seq;
 }
 
@@ -488,7 +435,7 @@ generate(void)
 			nanosleep(&ts, NULL);
 	}
 	gen_ms = mono_ms() - t0;
-	gen_cpu_us = thread_cpu_us();
+	gen_cpu_us = bench_thread_cpu_us();
 	sleep(1); /* nng drops what is queued when the socket closes */
 	nng_close(s);
 	wbuf_free(&b);
@@ -497,14 +444,6 @@ generate(void)
 	free(ids);
 	free(roles);
 	return events;
-}
-
-static int
-cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return x < y ? -1 : x > y;
 }
 
 int
@@ -554,13 +493,13 @@ main(int argc, char **argv)
 	for (i = 0; i < nsubs; i++)
 		if (subs[i].from != subs[0].from)
 			fatalx(EXIT_TEMP, "the store changed while starting");
-	cpu0 = proc_cpu_us();
-	store0 = pid_cpu_us(store_pid);
-	t0 = wall_us();
+	cpu0 = bench_proc_cpu_us();
+	store0 = bench_pid_cpu_us(store_pid);
+	t0 = bench_wall_us();
 	for (i = 0; i < nsubs; i++)
 		pthread_create(&subs[i].thr, NULL,
 		               raw ? raw_sub_main : sub_main, &subs[i]);
-	gen0 = thread_cpu_us();
+	gen0 = bench_thread_cpu_us();
 	if (raw) {
 		struct rusage ru;
 		long long ev, gm, gc, pc;
@@ -626,14 +565,14 @@ main(int argc, char **argv)
 	}
 	/* CPU per second from the start to the last receipt */
 	if (!raw)
-		store1 = pid_cpu_us(store_pid);
+		store1 = bench_pid_cpu_us(store_pid);
 	wall = (double)(last > t0 ? last - t0 : 1);
 	if ((all = malloc((n ? n : 1) * sizeof(*all))) == NULL)
 		fatal(EXIT_TEMP, "unable to allocate");
 	for (i = 0, n = 0; i < nsubs; i++)
 		for (j = 0; j < (int64_t)subs[i].ndelay; j++)
 			all[n++] = subs[i].delay_us[j];
-	qsort(all, n, sizeof(*all), cmp_u32);
+	qsort(all, n, sizeof(*all), bench_cmp_u32);
 	if (header)
 		printf("%-5s %5s %9s %8s %10s %10s %8s %8s %8s %7s %6s %6s  "
 		       "%s\n",
@@ -645,7 +584,7 @@ main(int argc, char **argv)
 	       raw ? "raw" : "recon", (long long)nsubs,
 	       (double)events * 1000.0 / (double)(gen_ms > 0 ? gen_ms : 1),
 	       (unsigned long long)events, rate_min, rate_sum / (double)nsubs,
-	       n ? all[n / 2] / 1000.0 : 0, n ? all[n * 99 / 100] / 1000.0 : 0,
+	       bench_pct(all, n, 50) / 1000.0, bench_pct(all, n, 99) / 1000.0,
 	       n ? all[n - 1] / 1000.0 : 0,
 	       live + filled ? 100.0 * (double)filled / (double)(live + filled)
 	                     : 0,
@@ -654,11 +593,11 @@ main(int argc, char **argv)
 		printf("%.2f ", (double)(store1 - store0) / wall);
 	else
 		printf("- ");
-	printf(
-	    "%.2f %.2f %.2f (%.1f)\n", (double)sub_cpu / wall,
-	    (double)(proc_cpu_us() - cpu0 - sub_cpu - (raw ? 0 : gen_cpu_us)) /
-	        wall,
-	    (double)gen_cpu_us / wall, wall / 1e6);
+	printf("%.2f %.2f %.2f (%.1f)\n", (double)sub_cpu / wall,
+	       (double)(bench_proc_cpu_us() - cpu0 - sub_cpu -
+	                (raw ? 0 : gen_cpu_us)) /
+	           wall,
+	       (double)gen_cpu_us / wall, wall / 1e6);
 	/* no recon_sub_close: once one nng close hangs (see sub.c) every
 	 * later one waits it out, and the exit frees all the same */
 	free(all);
