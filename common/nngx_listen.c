@@ -515,9 +515,16 @@ lsn_probe(struct lsn *ls, int64_t now)
 		up = atomic_load(&ls->probe_up);
 		/* Once the handshake is done on our side, a listener that
 		 * accepts adds the pipe as it ends on its side: one that has
-		 * not within PROBE_GRACE_MS stopped. */
-		if (added == ls->probe_added &&
-		    (up == 0 || now - up < PROBE_GRACE_MS) &&
+		 * not within PROBE_GRACE_MS stopped. Another client's pipe
+		 * added meanwhile shows it accepts, but the probe still
+		 * waits for its own: nng 1.5.2 keeps ~2-3 KiB of a socket
+		 * closed while its dial is under way, for good (under a
+		 * stream of connections, most probes: ~20 KiB a minute). And
+		 * no longer than that: on events, the first message fails
+		 * the probe's pipe (its 1-byte cap), which nng pays for
+		 * alike. */
+		if ((up == 0 ||
+		     (added == ls->probe_added && now - up < PROBE_GRACE_MS)) &&
 		    now - ls->probe_since < PROBE_MS)
 			return -1;
 		ls->probing = false;
