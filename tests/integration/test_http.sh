@@ -151,7 +151,13 @@ revs_ok() {
 	cat "$T"/consumer.[0-9]* | jq -r .rev | uniq >"$T/revs"
 	seq $((R + 1)) "$H" | diff -q - "$T/revs" >/dev/null
 }
-check "the consumer: revisions $((R + 1))..$H, in order, none missing" revs_ok
+check "the consumer: revisions $((R + 1))..$H, in order, none missing" revs_ok || {
+	# what it got, run by run, for the one who reads this
+	seq $((R + 1)) "$H" | diff - "$T/revs" | head -20
+	for f in "$T"/consumer.[0-9]*; do
+		echo "    $f: $(jq -c '[.rev, .t, .op]' "$f" 2>&1 | tr '\n' ' ')"
+	done
+}
 log "consumer: $(cat "$T"/consumer.[0-9]* | wc -l) lines for $((H - R)) revisions, $CN starts"
 check "... repeats only where it was killed (at most 3)" \
 	test $(($(cat "$T"/consumer.[0-9]* | wc -l) - (H - R))) -le 3
