@@ -147,11 +147,15 @@ wait $CPID $LPID 2>/dev/null
 
 # every revision R+1..H once, in order; a kill between a print and the
 # state's write may print that one event again (its rev tells)
+# (an event after H, the lister's last word on the churn, may come before
+# the consumer is stopped: every revision from R+1 to at least H)
 revs_ok() {
+	local last
 	cat "$T"/consumer.[0-9]* | jq -r .rev | uniq >"$T/revs"
-	seq $((R + 1)) "$H" | diff -q - "$T/revs" >/dev/null
+	last=$(tail -n 1 "$T/revs")
+	[ "$last" -ge "$H" ] && seq $((R + 1)) "$last" | diff -q - "$T/revs" >/dev/null
 }
-check "the consumer: revisions $((R + 1))..$H, in order, none missing" revs_ok || {
+check "the consumer: revisions $((R + 1))..$H (at least), in order, none missing" revs_ok || {
 	# what it got, run by run, for the one who reads this
 	seq $((R + 1)) "$H" | diff - "$T/revs" | head -20
 	for f in "$T"/consumer.[0-9]*; do
@@ -160,7 +164,7 @@ check "the consumer: revisions $((R + 1))..$H, in order, none missing" revs_ok |
 }
 log "consumer: $(cat "$T"/consumer.[0-9]* | wc -l) lines for $((H - R)) revisions, $CN starts"
 check "... repeats only where it was killed (at most 3)" \
-	test $(($(cat "$T"/consumer.[0-9]* | wc -l) - (H - R))) -le 3
+	test $(($(cat "$T"/consumer.[0-9]* | wc -l) - $(wc -l <"$T/revs"))) -le 3
 
 # list=1: the rows, then every change, applied, equal the index now
 apply_list() {
