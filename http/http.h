@@ -72,19 +72,27 @@ enum MHD_Result http_error(struct http *, struct MHD_Connection *,
  * store did not answer, 502 for nonsense. */
 enum MHD_Result http_store_failed(struct http *, struct MHD_Connection *,
                                   const struct clnt_result *);
+/* Queues body (copied) as the answer with status and Content-Type type,
+ * with http_headers' headers. */
+enum MHD_Result http_send(struct MHD_Connection *, unsigned status,
+                          const char *type, const void *body, size_t len,
+                          uint64_t rev);
 /* A query argument that names something, in *v: absent or empty is
  * NULL. -1 when it breaks the id pattern. */
 int http_query_id(struct MHD_Connection *, const char *name, const char **v);
 /* A header's value set on a response, for every answer. */
 void http_headers(struct MHD_Response *, uint64_t rev);
 
+/* What answers a path (routes.c's table): id is the path's last segment
+ * for the paths that take one, else NULL. */
+typedef enum MHD_Result http_handler(struct http *, struct MHD_Connection *,
+                                     const char *id);
 /* GET /v1/events (sse.c). */
-enum MHD_Result sse_answer(struct http *, struct MHD_Connection *);
-
+http_handler sse_answer;
 /* GET /metrics, /livez, /readyz (probe.c). */
-enum MHD_Result probe_metrics(struct http *, struct MHD_Connection *);
-enum MHD_Result probe_livez(struct http *, struct MHD_Connection *);
-enum MHD_Result probe_readyz(struct http *, struct MHD_Connection *);
+http_handler probe_metrics, probe_livez, probe_readyz;
+/* GET /: the status page. */
+http_handler http_page_answer;
 
 /* recon-http's counters and its feed's numbers, as a health reply's
  * (names only, values 0, for h NULL). Returns HTTP_NCOUNTERS. */

@@ -16,26 +16,8 @@
 
 #define LIVEZ_STUCK_MS 10000 /* the feed thread turns 4 times a second */
 
-static enum MHD_Result
-probe_text(struct MHD_Connection *conn, unsigned status, const char *type,
-           const char *text, size_t len)
-{
-	struct MHD_Response *rs;
-	enum MHD_Result r;
-
-	rs = MHD_create_response_from_buffer(len, (void *)text,
-	                                     MHD_RESPMEM_MUST_COPY);
-	if (rs == NULL)
-		return MHD_NO;
-	MHD_add_response_header(rs, "Content-Type", type);
-	http_headers(rs, 0);
-	r = MHD_queue_response(conn, status, rs);
-	MHD_destroy_response(rs);
-	return r;
-}
-
 enum MHD_Result
-probe_livez(struct http *h, struct MHD_Connection *conn)
+probe_livez(struct http *h, struct MHD_Connection *conn, const char *id)
 {
 	struct feed_stats st;
 	char text[128];
@@ -46,10 +28,10 @@ probe_livez(struct http *h, struct MHD_Connection *conn)
 	if (idle > LIVEZ_STUCK_MS) {
 		xsnprintf(text, sizeof(text),
 		          "[-]feed failed: no turn for %" PRId64 " ms\n", idle);
-		return probe_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
-		                  "text/plain", text, strlen(text));
+		return http_send(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+		                 "text/plain", text, strlen(text), 0);
 	}
-	return probe_text(conn, MHD_HTTP_OK, "text/plain", "ok\n", 3);
+	return http_send(conn, MHD_HTTP_OK, "text/plain", "ok\n", 3, 0);
 }
 
 /* One daemon's readiness as a check line; true when it passes. */
@@ -88,7 +70,7 @@ probe_daemon(FILE *f, const char *name, struct clnt *c)
 }
 
 enum MHD_Result
-probe_readyz(struct http *h, struct MHD_Connection *conn)
+probe_readyz(struct http *h, struct MHD_Connection *conn, const char *id)
 {
 	struct clnt *const c[] = {h->store_probe, h->lister, h->dispatcher};
 	static const char *const names[] = {"store", "lister", "dispatcher"};
@@ -115,11 +97,11 @@ probe_readyz(struct http *h, struct MHD_Connection *conn)
 	fprintf(f, "readyz check %s\n", ok ? "passed" : "failed");
 	fclose(f);
 	if (ok && !verbose)
-		r = probe_text(conn, MHD_HTTP_OK, "text/plain", "ok\n", 3);
+		r = http_send(conn, MHD_HTTP_OK, "text/plain", "ok\n", 3, 0);
 	else
-		r = probe_text(conn,
-		               ok ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE,
-		               "text/plain", text, len);
+		r = http_send(conn,
+		              ok ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE,
+		              "text/plain", text, len, 0);
 	free(text);
 	return r;
 }
@@ -171,7 +153,7 @@ probe_self(struct http *h)
 }
 
 enum MHD_Result
-probe_metrics(struct http *h, struct MHD_Connection *conn)
+probe_metrics(struct http *h, struct MHD_Connection *conn, const char *id)
 {
 	struct clnt *const c[METRICS_NDAEMONS] = {h->store_probe, h->lister,
 	                                          h->dispatcher};
@@ -188,8 +170,8 @@ probe_metrics(struct http *h, struct MHD_Connection *conn)
 	metrics_write(f, all);
 	fclose(f);
 	json_object_put(all);
-	r = probe_text(conn, MHD_HTTP_OK, "text/plain; version=0.0.4", text,
-	               len);
+	r = http_send(conn, MHD_HTTP_OK, "text/plain; version=0.0.4", text, len,
+	              0);
 	free(text);
 	return r;
 }

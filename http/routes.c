@@ -37,7 +37,7 @@ http_headers(struct MHD_Response *rs, uint64_t rev)
 	MHD_add_response_header(rs, "X-Content-Type-Options", "nosniff");
 }
 
-static enum MHD_Result
+enum MHD_Result
 http_send(struct MHD_Connection *conn, unsigned status, const char *type,
           const void *body, size_t len, uint64_t rev)
 {
@@ -219,8 +219,8 @@ route_workloads(struct http *h, struct MHD_Connection *conn, const char *id)
 	return res;
 }
 
-static enum MHD_Result
-route_page(struct http *h, struct MHD_Connection *conn)
+enum MHD_Result
+http_page_answer(struct http *h, struct MHD_Connection *conn, const char *id)
 {
 	return http_send(conn, MHD_HTTP_OK, "text/html; charset=utf-8",
 	                 http_page, http_page_len, 0);
@@ -232,46 +232,19 @@ route_page(struct http *h, struct MHD_Connection *conn)
  */
 struct route {
 	const char *path;
-	enum MHD_Result (*fn)(struct http *, struct MHD_Connection *,
-	                      const char *id);
+	http_handler *fn;
 };
-
-static enum MHD_Result
-route_events(struct http *h, struct MHD_Connection *c, const char *id)
-{
-	return sse_answer(h, c);
-}
-static enum MHD_Result
-route_metrics(struct http *h, struct MHD_Connection *c, const char *id)
-{
-	return probe_metrics(h, c);
-}
-static enum MHD_Result
-route_livez(struct http *h, struct MHD_Connection *c, const char *id)
-{
-	return probe_livez(h, c);
-}
-static enum MHD_Result
-route_readyz(struct http *h, struct MHD_Connection *c, const char *id)
-{
-	return probe_readyz(h, c);
-}
-static enum MHD_Result
-route_index(struct http *h, struct MHD_Connection *c, const char *id)
-{
-	return route_page(h, c);
-}
 
 static const struct route routes[] = {
     {"/v1/containers", route_containers},
     {"/v1/containers/", route_containers},
     {"/v1/workloads", route_workloads},
     {"/v1/workloads/", route_workloads},
-    {"/v1/events", route_events},
-    {"/metrics", route_metrics},
-    {"/livez", route_livez},
-    {"/readyz", route_readyz},
-    {"/", route_index},
+    {"/v1/events", sse_answer},
+    {"/metrics", probe_metrics},
+    {"/livez", probe_livez},
+    {"/readyz", probe_readyz},
+    {"/", http_page_answer},
 };
 
 enum MHD_Result

@@ -349,7 +349,7 @@ sse_sndbuf(struct MHD_Connection *conn)
 }
 
 enum MHD_Result
-sse_answer(struct http *h, struct MHD_Connection *conn)
+sse_answer(struct http *h, struct MHD_Connection *conn, const char *id)
 {
 	struct MHD_Response *rs;
 	struct sse *s;
