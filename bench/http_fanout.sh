@@ -28,6 +28,10 @@ K=${HTTP_FANOUT_SNAPSHOTS:-400} # snapshots of the throughput runs
 REPS=${HTTP_FANOUT_REPS:-3}
 # e.g. "--event-buffer 100000": more of recon-http's options
 STORE= HTTPD= LOAD= CLIENTS=
+# HTTP_FANOUT_NICE=N: recon-http and the SSE clients at nice N (the
+# store and the load at 0), as the run scripts in deploy/ start recon-http
+NICE=()
+[ -n "${HTTP_FANOUT_NICE:-}" ] && NICE=(nice -n "$HTTP_FANOUT_NICE")
 
 # stop PID: SIGTERM, then SIGKILL after 5 s (a process wedged in nng's
 # close must not hang this)
@@ -82,7 +86,7 @@ sent_settled() {
 
 http_start() {
 	: >"$T/http.log"
-	"$B/recon-http" --run-dir "$RUN" --http-listen 127.0.0.1:0 \
+	"${NICE[@]}" "$B/recon-http" --run-dir "$RUN" --http-listen 127.0.0.1:0 \
 		--keepalive 1s ${HTTP_FANOUT_HTTP_ARGS:-} 2>"$T/http.log" &
 	HTTPD=$!
 	wait_for 10 grep -q 'serving http://' "$T/http.log" ||
@@ -123,7 +127,7 @@ sse_row() {
 	http_start
 	load_start
 	sleep 1 # the load's first snapshots: every container exists
-	"$B/recon-sse-fanout" --url "$HTTP" -n "$1" -s "$SECS" \
+	"${NICE[@]}" "$B/recon-sse-fanout" --url "$HTTP" -n "$1" -s "$SECS" \
 		--pid "$HTTPD" --store-pid "$STORE" --header "$2" ||
 		die "recon-sse-fanout -n $1 failed"
 	FILLS+=("$1 clients: $(metric recon_http_log_reads_total)")
@@ -197,7 +201,7 @@ throughput() {
 # SIGTERMed)
 with_clients() {
 	local name=$1 nst=$2 nread=$((100 - $2)) sent0 fills0 fills caught t0
-	"$B/recon-sse-fanout" --url "$HTTP" -n 100 --stalled "$nst" -s 3600 \
+	"${NICE[@]}" "$B/recon-sse-fanout" --url "$HTTP" -n 100 --stalled "$nst" -s 3600 \
 		--pid "$HTTPD" --store-pid "$STORE" --header 0 \
 		>"$T/clients.txt" 2>"$T/clients.log" &
 	CLIENTS=$!

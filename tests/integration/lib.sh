@@ -152,6 +152,9 @@ http_up() {
 # rss_kb PID: the process's resident memory, KiB.
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 
+# nices PID: the niceness of every thread of PID, each value once
+nices() { ps -L -o ni= -p "$1" | tr -d ' ' | sort -u | xargs; }
+
 # stop_pid PID: SIGTERM, then wait.
 stop_pid() {
 	kill -TERM "$1" 2>/dev/null

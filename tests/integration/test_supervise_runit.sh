@@ -68,6 +68,8 @@ check "runit: sv check recon-http succeeds" sv -w 15 check "$SV/recon-http"
 check "runit: ... and it serves the index" sh -c "curl -fsS '$HTTP/v1/containers' |
 	jq -e '.items | map(.id) | index(\"sup2:site\") != null' >/dev/null"
 old=$(svpid recon-http)
+check "runit: recon-http runs at nice 10, every thread" test "$(nices "$old")" = 10
+check "runit: ... the store at 0" test "$(nices "$(svpid recon-store)")" = 0
 kill -9 "$old"
 http_back() {
 	local p

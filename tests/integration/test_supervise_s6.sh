@@ -65,6 +65,8 @@ check "s6: ... and serves /livez" http_ok /livez
 check "s6: ... and the index" sh -c "curl -fsS '$HTTP/v1/containers' |
 	jq -e '.items | map(.id) | index(\"sup1:site\") != null' >/dev/null"
 old=$(svpid recon-http)
+check "s6: recon-http runs at nice 10, every thread" test "$(nices "$old")" = 10
+check "s6: ... the store at 0" test "$(nices "$(svpid recon-store)")" = 0
 kill -9 "$old"
 http_back() {
 	local p
