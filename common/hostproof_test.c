@@ -199,6 +199,28 @@ refused(struct hostproof_verifier *v, const void *env, size_t len,
 	assert_null(o.msg);
 }
 
+/* An envelope of the given parts. */
+static void
+mix(struct wbuf *out, const void *cert, size_t certlen, const void *sig,
+    size_t siglen, const char *msg)
+{
+	struct mpw w;
+
+	wbuf_reset(out);
+	mpw_init(&w, out);
+	mpw_map(&w, 5);
+	mpw_str(&w, "t");
+	mpw_str(&w, "sealed");
+	mpw_str(&w, "v");
+	mpw_uint64(&w, 1);
+	mpw_str(&w, "cert");
+	mpw_bin(&w, cert, certlen);
+	mpw_str(&w, "sig");
+	mpw_bin(&w, sig, siglen);
+	mpw_str(&w, "msg");
+	mpw_bin(&w, msg, strlen(msg));
+}
+
 /* Each key type seals, and the seal opens to the same bytes. */
 static void
 test_key_types(void **state)
@@ -321,6 +343,33 @@ test_names(void **state)
 	                           "host a?b");
 	hostproof_stats(v, &st);
 	assert_int_equal(st.refused[HOSTPROOF_NAME], 2);
+	wbuf_free(&b);
+	hostproof_verifier_close(v);
+}
+
+/* A certificate the CA did sign, with a key that does not sign here. */
+static void
+test_key_refused(void **state)
+{
+	struct testca_opts o = {.cn = "host-448"};
+	struct hostproof_verifier *v = verifier(0);
+	EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "ED448");
+	unsigned char *der = NULL;
+	struct wbuf b = {0};
+	X509 *c;
+	int n;
+
+	assert_non_null(k);
+	c = testca_cert(&o, k, ca, cakey);
+	n = i2d_X509(c, &der);
+	assert_true(n > 0);
+	mix(&b, der, (size_t)n, "sig", 3, "m");
+	refused(v, b.data, b.len, HOSTPROOF_CERT,
+	        "certificate CN=host-448: a ED448 key; EC, Ed25519 and RSA "
+	        "keys sign");
+	OPENSSL_free(der);
+	X509_free(c);
+	EVP_PKEY_free(k);
 	wbuf_free(&b);
 	hostproof_verifier_close(v);
 }
@@ -448,34 +497,12 @@ spans(const struct wbuf *b, struct spans *sp)
 	}
 }
 
-/* An envelope of the given parts. */
-static void
-mix(struct wbuf *out, const void *cert, size_t certlen, const void *sig,
-    size_t siglen, const char *msg)
-{
-	struct mpw w;
-
-	wbuf_reset(out);
-	mpw_init(&w, out);
-	mpw_map(&w, 5);
-	mpw_str(&w, "t");
-	mpw_str(&w, "sealed");
-	mpw_str(&w, "v");
-	mpw_uint64(&w, 1);
-	mpw_str(&w, "cert");
-	mpw_bin(&w, cert, certlen);
-	mpw_str(&w, "sig");
-	mpw_bin(&w, sig, siglen);
-	mpw_str(&w, "msg");
-	mpw_bin(&w, msg, strlen(msg));
-}
-
 /* A byte changed in the message, the signature or the certificate. */
 static void
 test_tamper(void **state)
 {
 	struct hostproof_verifier *v = verifier(0);
-	struct wbuf b = {0}, b2 = {0};
+	struct wbuf b = {0}, b2 = {0}, c = {0};
 	struct spans sp;
 	char *cn;
 	size_t i;
@@ -509,6 +536,13 @@ test_tamper(void **state)
 	b.data[sp.cert + 1] ^= 0x01;
 	refused(v, b.data, b.len, HOSTPROOF_CERT, "certificate not parseable");
 	b.data[sp.cert + 1] ^= 0x01;
+	/* a byte after the certificate's DER, in its field */
+	wbuf_append(&c, b.data + sp.cert, sp.certlen);
+	wbuf_append(&c, "", 1);
+	mix(&b2, c.data, c.len, b.data + sp.sig, sp.siglen, "m");
+	refused(v, b2.data, b2.len, HOSTPROOF_CERT,
+	        "certificate followed by 1 bytes in its field");
+	wbuf_free(&c);
 	/* the signature of another message */
 	mix(&b2, b.data + sp.cert, sp.certlen, b.data + sp.sig, sp.siglen,
 	    "the other message");
@@ -881,6 +915,7 @@ main(void)
 	    cmocka_unit_test(test_names),
 	    cmocka_unit_test(test_chain),
 	    cmocka_unit_test(test_intermediate),
+	    cmocka_unit_test(test_key_refused),
 	    cmocka_unit_test(test_tamper),
 	    cmocka_unit_test(test_other_key),
 	    cmocka_unit_test(test_cache),
