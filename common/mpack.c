@@ -194,6 +194,20 @@ mpw_str(struct mpw *pk, const char *s)
 }
 
 void
+mpw_bin(struct mpw *pk, const void *s, size_t n)
+{
+	if (n > UINT32_MAX)
+		abort(); /* no message of ours is that large */
+	if (n < 1u << 8)
+		mpw_code(pk, 0xc4, n, 1);
+	else if (n < 1u << 16)
+		mpw_code(pk, 0xc5, n, 2);
+	else
+		mpw_code(pk, 0xc6, n, 4);
+	wbuf_append(pk->b, s, n);
+}
+
+void
 mpw_bool(struct mpw *pk, bool v)
 {
 	*mpw_room(pk, 1) = v ? 0xc3 : 0xc2;
@@ -452,6 +466,26 @@ mpr_body(struct mpr *r, size_t len, const char *what, const char **p)
 		                what, len, mpr_left(r));
 	*p = (const char *)r->p;
 	r->p += len;
+	return 0;
+}
+
+int
+mpr_bin(struct mpr *r, const void **p, size_t *len)
+{
+	const char *body = NULL;
+	uint64_t v;
+	int b;
+
+	if ((b = mpr_peek(r)) == -1)
+		return -1;
+	if (mpr_type(b) != MPR_BIN)
+		return mpr_fail(r, "expected bin, got %s", mpr_tname(b));
+	/* bin 8/16/32 (0xc4-0xc6) */
+	if (mpr_len(r, 1 << (b - 0xc4), &v) == -1 ||
+	    mpr_body(r, (size_t)v, "bin", &body) == -1)
+		return -1;
+	*p = body;
+	*len = (size_t)v;
 	return 0;
 }
 

@@ -39,6 +39,8 @@ void mpw_array(struct mpw *, size_t n);
 void mpw_strn(struct mpw *, const char *, size_t n);
 /* NULL writes an empty string */
 void mpw_str(struct mpw *, const char *);
+/* A bin of n bytes (bin 8/16/32, the smallest that holds n). */
+void mpw_bin(struct mpw *, const void *, size_t n);
 
 /* ---- reader ---- */
 
@@ -137,6 +139,8 @@ int mpr_strhdr(struct mpr *, bool bin, size_t *len);
 /* The len bytes of a body, checked against the bytes left: "what of N
  * bytes exceeds the M bytes left". */
 int mpr_body(struct mpr *, size_t len, const char *what, const char **p);
+/* A bin in place, and nothing else ("expected bin, got str"). */
+int mpr_bin(struct mpr *, const void **p, size_t *len);
 
 int mpr_int(struct mpr *, struct mpr_int *);
 /* Integers out of the range of the type fail ("integer N out of range",

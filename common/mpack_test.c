@@ -45,7 +45,8 @@ enum op {
 	OP_NIL,
 	OP_FLOAT,
 	OP_SKIP,
-	OP_BIN
+	OP_BIN,
+	OP_BIN_ONLY
 };
 
 /* One read of the value in hex; want: the value read, or the error. */
@@ -74,6 +75,18 @@ static const struct rcase {
     {"str is bin", OP_STR, "c403616263", "expected str, got bin"},
     {"bin as string", OP_BIN, "c403616263", "=abc"},
     {"bin16", OP_BIN, "c50001ff", "=\xff"},
+    {"mpr_bin bin8", OP_BIN_ONLY, "c403616263", "=abc"},
+    {"mpr_bin empty", OP_BIN_ONLY, "c400", "="},
+    {"mpr_bin bin16", OP_BIN_ONLY, "c50002ffee", "=\xff\xee"},
+    {"mpr_bin bin32", OP_BIN_ONLY, "c60000000161", "=a"},
+    {"mpr_bin of a str", OP_BIN_ONLY, "a3616263", "expected bin, got str"},
+    {"mpr_bin of nil", OP_BIN_ONLY, "c0", "expected bin, got nil"},
+    {"mpr_bin truncated header", OP_BIN_ONLY, "c500",
+     "msgpack at byte 0: truncated"},
+    {"mpr_bin bin32 of 2^32-1", OP_BIN_ONLY, "c6ffffffff",
+     "msgpack at byte 5: bin of 4294967295 bytes exceeds the 0 bytes left"},
+    {"mpr_bin body short", OP_BIN_ONLY, "c40461",
+     "bin of 4 bytes exceeds the 1 bytes left"},
     {"key", OP_KEY, "a16b", "=k"},
     {"int key", OP_KEY, "01", "map key is int, not str"},
     {"nil key", OP_KEY, "c0", "map key is nil, not str"},
@@ -138,7 +151,10 @@ run_case(const struct rcase *rc)
 	case OP_STR:
 	case OP_KEY:
 	case OP_BIN:
-		if (rc->op == OP_BIN)
+	case OP_BIN_ONLY:
+		if (rc->op == OP_BIN_ONLY)
+			rv = mpr_bin(&r, (const void **)&s, &len);
+		else if (rc->op == OP_BIN)
 			rv = mpr_strhdr(&r, true, &len) == -1
 			         ? -1
 			         : mpr_body(&r, len, "string", &s);

@@ -2022,8 +2022,10 @@ static void
 test_mpack_scalars(void **state)
 {
 	static const double ds[] = {0.0, -0.5, 1e300, 3.25};
+	static const size_t lens[] = {0, 1, 255, 256, 65535, 65536};
 	struct wbuf b = {0};
 	struct mpw w;
+	char *bin;
 	size_t i;
 
 	(void)state;
@@ -2035,6 +2037,15 @@ test_mpack_scalars(void **state)
 	for (i = 0; i < sizeof(ds) / sizeof(ds[0]); i++)
 		mpw_double(&w, ds[i]);
 	same_as_msgpack_c(&b);
+	/* bin (the host proof's envelope) at every size boundary */
+	bin = calloc(1, 65536);
+	assert_non_null(bin);
+	for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		wbuf_reset(&b);
+		mpw_bin(&w, bin, lens[i]);
+		same_as_msgpack_c(&b);
+	}
+	free(bin);
 	wbuf_free(&b);
 }
 
