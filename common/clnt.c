@@ -18,6 +18,7 @@
 
 #include "clnt.h"
 #include "ctlsrv.h"
+#include "nngx.h"
 #include "util.h"
 
 #define CLNT_MAX_REPLY (256u << 20)
@@ -33,6 +34,7 @@ struct clnt {
 	atomic_int pipes; /* connections up */
 	void (*notify)(void *);
 	void *notify_arg;
+	const struct nngx_tls *tls; /* NULL: the process's (nngx_tls) */
 };
 
 /*
@@ -97,11 +99,13 @@ clnt_opts(nng_socket s)
 
 /* A call on a socket of its own. */
 static int
-clnt_once(const char *url, const struct wbuf *req, int64_t timeout_ms,
-          struct wbuf *reply)
+clnt_once(const char *url, const struct nngx_tls *tls, const struct wbuf *req,
+          int64_t timeout_ms, struct wbuf *reply)
 {
 	nng_socket s;
+	nng_dialer d = NNG_DIALER_INITIALIZER;
 	nng_msg *m = NULL;
+	struct nngx_ep_errors e;
 	int64_t deadline = mono_ms() + timeout_ms, left;
 	int rv;
 
@@ -114,7 +118,7 @@ clnt_once(const char *url, const struct wbuf *req, int64_t timeout_ms,
 	/* A blocking dial waits out nng's own negotiation timeout when the
 	 * peer is stopped; dial in the background and let the send timeout
 	 * bound the whole call. */
-	if ((rv = nng_dial(s, url, NULL, NNG_FLAG_NONBLOCK)) != 0)
+	if ((rv = nngx_dial_ep(s, url, tls, NNG_FLAG_NONBLOCK, &d)) != 0)
 		goto out;
 	if ((rv = nng_msg_alloc(&m, 0)) != 0 ||
 	    (rv = nng_msg_append(m, req->data, req->len)) != 0)
@@ -129,6 +133,12 @@ clnt_once(const char *url, const struct wbuf *req, int64_t timeout_ms,
 		goto out;
 	rv = clnt_take(m, reply);
 out:
+	/* a background dial's failure is only a timeout to us: a TLS
+	 * handshake refused says more (nng counted it) */
+	if ((rv == NNG_ETIMEDOUT || rv == NNG_ECLOSED) &&
+	    nngx_scheme(url) == NNGX_TLS &&
+	    nngx_ep_errors("dialer", nng_dialer_id(d), &e) == 0 && e.auth > 0)
+		rv = NNG_EPEERAUTH;
 	if (m != NULL)
 		nng_msg_free(m);
 	nng_close(s);
@@ -223,9 +233,17 @@ struct clnt *
 clnt_dial(const char *url, int64_t timeout_ms, void (*notify)(void *),
           void *arg, char *err, size_t errlen)
 {
+	return clnt_dial_tls(url, NULL, timeout_ms, notify, arg, err, errlen);
+}
+
+struct clnt *
+clnt_dial_tls(const char *url, const struct nngx_tls *tls, int64_t timeout_ms,
+              void (*notify)(void *), void *arg, char *err, size_t errlen)
+{
 	struct clnt *c = clnt_new(url, timeout_ms);
 	int rv;
 
+	c->tls = tls;
 	c->notify = notify;
 	c->notify_arg = arg;
 	if ((rv = nng_req0_open(&c->sock)) != 0) {
@@ -245,7 +263,7 @@ clnt_dial(const char *url, int64_t timeout_ms, void (*notify)(void *),
 	                          c)) != 0 ||
 	    (rv = nng_pipe_notify(c->sock, NNG_PIPE_EV_REM_POST, clnt_pipe_cb,
 	                          c)) != 0 ||
-	    (rv = nng_dial(c->sock, url, NULL, NNG_FLAG_NONBLOCK)) != 0) {
+	    (rv = nngx_dial_url(c->sock, url, tls, NNG_FLAG_NONBLOCK)) != 0) {
 		xsnprintf(err, errlen, "unable to dial %s: %s", url,
 		          nng_strerror(rv));
 		clnt_free(c);
@@ -313,7 +331,7 @@ clnt_call(struct clnt *c, const struct wbuf *req, struct wbuf *reply,
 		if (c->dialled)
 			rv = clnt_ctx_call(c, req, reply, left);
 		else
-			rv = clnt_once(c->url, req, left, reply);
+			rv = clnt_once(c->url, c->tls, req, left, reply);
 		if (rv != NNG_ECONNRESET || !again ||
 		    (left = deadline - mono_ms()) <= 0)
 			break;

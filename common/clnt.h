@@ -55,6 +55,12 @@ struct clnt *clnt_new(const char *url, int64_t timeout_ms);
 struct clnt *clnt_dial(const char *url, int64_t timeout_ms,
                        void (*notify)(void *), void *arg, char *err,
                        size_t errlen);
+/* clnt_dial with the TLS of tls+tcp:// urls (NULL: the process's,
+ * nngx_tls_set_default); tls must outlive the handle. */
+struct nngx_tls;
+struct clnt *clnt_dial_tls(const char *url, const struct nngx_tls *tls,
+                           int64_t timeout_ms, void (*notify)(void *),
+                           void *arg, char *err, size_t errlen);
 /* Dialled handles: connections up now (0 when none). */
 int clnt_connected(const struct clnt *);
 void clnt_set_timeout(struct clnt *, int64_t timeout_ms);

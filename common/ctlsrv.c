@@ -80,6 +80,17 @@ ctlsrv_forbid(struct ctlsrv_req *req, const char *what)
 	char msg[160];
 
 	COUNT(req->srv, forbidden);
+	if (req->remote) {
+		log_warnx("refused %s on %s: it came through the remote "
+		          "listener, which serves reads only",
+		          what, name);
+		snprintf(msg, sizeof(msg),
+		         "the remote listener serves reads only: %s only on "
+		         "the local socket",
+		         what);
+		wbuf_reset(req->out);
+		return wire_reply_error(req->out, "forbidden", msg);
+	}
 	if (req->uid < 0)
 		log_warnx("refused %s on %s: peer has no uid (not ipc)", what,
 		          name);
@@ -119,6 +130,8 @@ ctlsrv_counters(struct ctlsrv *srv, struct wire_counter *c)
 	c[9] = (struct wire_counter){"listener_repairs", n.listener_repairs};
 	c[10] = (struct wire_counter){"pipes_cut", n.pipes_cut};
 	c[11] = (struct wire_counter){"pipes_stuck", n.pipes_stuck};
+	c[12] = (struct wire_counter){"remote_handshakes_refused",
+	                              n.remote_refused};
 	return CTLSRV_NCOUNTERS;
 }
 
@@ -167,6 +180,14 @@ ctlsrv_handle(struct ctlsrv *srv, const struct ctlsrv_config *cfg,
               const void *buf, size_t len, int64_t uid, struct arena *a,
               struct wbuf *out, struct ctlsrv_req **reqp)
 {
+	return ctlsrv_handle_peer(srv, cfg, buf, len, uid, false, a, out, reqp);
+}
+
+int
+ctlsrv_handle_peer(struct ctlsrv *srv, const struct ctlsrv_config *cfg,
+                   const void *buf, size_t len, int64_t uid, bool remote,
+                   struct arena *a, struct wbuf *out, struct ctlsrv_req **reqp)
+{
 	char err[WIRE_ERR_LEN] = "";
 	struct wire_request *rq;
 	struct ctlsrv_req *req;
@@ -182,7 +203,9 @@ ctlsrv_handle(struct ctlsrv *srv, const struct ctlsrv_config *cfg,
 	req->a = a;
 	req->out = out;
 	req->uid = uid;
-	req->trusted = nngx_uid_trusted(uid, cfg->admin_uid);
+	req->remote = remote;
+	/* trust comes from the listener, never from the message */
+	req->trusted = !remote && nngx_uid_trusted(uid, cfg->admin_uid);
 	req->srv = srv;
 	*reqp = req;
 	wbuf_reset(out);
@@ -354,9 +377,10 @@ ctlsrv_serve(struct ctlsrv *srv)
 		if (s == NULL)
 			break;
 		s->a = arena_new();
-		r = ctlsrv_handle(srv, &srv->cfg, nng_msg_body(s->msg),
-		                  nng_msg_len(s->msg), nngx_peer_uid(s->msg),
-		                  s->a, &s->out, &req);
+		r = ctlsrv_handle_peer(
+		    srv, &srv->cfg, nng_msg_body(s->msg), nng_msg_len(s->msg),
+		    nngx_peer_uid(s->msg), nngx_peer_remote(s->msg), s->a,
+		    &s->out, &req);
 		nng_msg_free(s->msg);
 		s->msg = NULL;
 		if (r == CTLSRV_LATER) {

@@ -31,7 +31,9 @@ struct ctlsrv_req {
 	struct arena *a;  /* freed with the request */
 	struct wbuf *out; /* the reply goes here */
 	int64_t uid;      /* the peer's uid over ipc, -1 when not known */
-	bool trusted;     /* uid 0, the daemon's own uid or --admin-uid */
+	bool remote;      /* came through a remote listener (SPEC §10) */
+	bool trusted;     /* uid 0, the daemon's own uid or --admin-uid, and
+	                     never through a remote listener */
 	/* the server's */
 	struct ctlsrv *srv;
 	void *slot;
@@ -100,12 +102,14 @@ void ctlsrv_stats(struct ctlsrv *, struct ctlsrv_stats *);
 /* The stats as counters named ctl_* (for health and stats replies), and
  * the process's listeners' (nngx_stats): fills out[CTLSRV_NCOUNTERS]
  * (zeros for a NULL server), returns the count. */
-#define CTLSRV_NCOUNTERS 12
+#define CTLSRV_NCOUNTERS 13
 size_t ctlsrv_counters(struct ctlsrv *, struct wire_counter *out);
 
 /*
- * Refuses req for the peer's uid (SPEC §2): counts, logs "refused WHAT
- * from uid N" and writes a `forbidden` error reply naming what. Returns 0
+ * Refuses req for the peer's uid (SPEC §2), or because it came through a
+ * remote listener (SPEC §10): counts, logs "refused WHAT from uid N" (or
+ * "through the remote listener") and writes a `forbidden` error reply
+ * naming what. Returns 0
  * (the reply is whole). For refusals a command decides itself, such as
  * workload.get with secrets.
  */
@@ -121,5 +125,15 @@ int ctlsrv_forbid(struct ctlsrv_req *, const char *what);
 int ctlsrv_handle(struct ctlsrv *, const struct ctlsrv_config *,
                   const void *buf, size_t len, int64_t uid, struct arena *a,
                   struct wbuf *out, struct ctlsrv_req **reqp);
+/*
+ * The same for a peer that came through a remote listener or not
+ * (nngx_peer_remote): a remote peer is never trusted, whatever its uid,
+ * so it may read (lists, gets without secrets, events.since, stats,
+ * health) and nothing else (SPEC §10: no uid exists across a network).
+ */
+int ctlsrv_handle_peer(struct ctlsrv *, const struct ctlsrv_config *,
+                       const void *buf, size_t len, int64_t uid, bool remote,
+                       struct arena *a, struct wbuf *out,
+                       struct ctlsrv_req **reqp);
 
 #endif

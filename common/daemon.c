@@ -15,6 +15,29 @@
 #include "sig.h"
 #include "util.h"
 
+/* --tls-cert, --tls-key, --tls-ca, once for the process (SPEC §10). */
+static struct nngx_tls daemon_tls;
+
+/* Reads the TLS files (flags_tls_load), exiting 100 naming what is
+ * missing or the file at fault. */
+static void
+tls_setup(const struct daemon_opts *o)
+{
+	char err[768];
+
+	if (flags_tls_load(&daemon_tls, o->tls_cert, o->tls_key, o->tls_ca, err,
+	                   sizeof(err)) == -1)
+		fatalx(EXIT_USAGE, "bad TLS options: %s", err);
+	if (daemon_tls.loaded)
+		nngx_tls_set_default(&daemon_tls);
+}
+
+const struct nngx_tls *
+daemon_tls_get(void)
+{
+	return daemon_tls.loaded ? &daemon_tls : NULL;
+}
+
 /* A child (a plugin) is given fds 0-2; a closed one would be taken by
  * our first socket or file and a plugin would write into it. */
 static void
@@ -48,6 +71,7 @@ daemon_start(struct daemon *d, const char *name, struct flag *tab,
 	flags_daemon_check(opts);
 	if (check != NULL)
 		check();
+	tls_setup(opts);
 	mem_tune();
 	std_fds();
 	if (rundir_make(opts->run_dir) == -1 ||
@@ -67,13 +91,19 @@ daemon_url(const struct daemon *d, char *buf, size_t len, const char *url,
 	char flag[64];
 	size_t i;
 
-	if (nngx_url(buf, len, url, d->opts->run_dir, name) == 0)
-		return;
+	char err[512];
+	int r;
+
+	r = nngx_url(buf, len, url, d->opts->run_dir, name);
 	snprintf(flag, sizeof(flag), "%s-url", name);
 	for (i = 0; flag[i] != '\0'; i++)
 		if (flag[i] == '.')
 			flag[i] = '-';
-	fatalx(EXIT_USAGE, "bad --%s: too long", flag);
+	if (r != 0)
+		fatalx(EXIT_USAGE, "bad --%s: too long", flag);
+	if (nngx_url_check(buf, daemon_tls_get(), d->opts->insecure_tcp, err,
+	                   sizeof(err)) == -1)
+		fatalx(EXIT_USAGE, "bad --%s: %s", flag, err);
 }
 
 int

@@ -37,11 +37,15 @@ void daemon_start(struct daemon *, const char *name, struct flag *tab,
                   int argc, char **argv);
 /*
  * The nng address of socket `name` (e.g. "store.ctl"): url when set,
- * else ipc://RUN_DIR/name. A url too long exits 100 naming its flag,
- * --NAME-url with dots as dashes.
+ * else ipc://RUN_DIR/name. A url too long, a tcp:// one without
+ * --insecure-tcp or a tls+tcp:// one without the TLS files exits 100
+ * naming its flag, --NAME-url with dots as dashes.
  */
 void daemon_url(const struct daemon *, char *buf, size_t len, const char *url,
                 const char *name);
+/* The process's TLS (--tls-cert, --tls-key, --tls-ca), NULL when not
+ * given; checked and loaded by daemon_start. */
+const struct nngx_tls *daemon_tls_get(void);
 /* Listens on socket `name` as a socket of kind (SPEC §2) with file mode
  * mode. 0, or -1 logged. */
 int daemon_listen(const struct daemon *, nng_socket *, enum nngx_proto,

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "flags.h"
+#include "hostproof.h"
 #include "log.h"
 #include "util.h"
 
@@ -305,4 +306,38 @@ flags_listen_opts(const struct daemon_opts *o, enum listen_kind kind,
 		lo->max_msg = EVENTS_MAX_RECV;
 		break;
 	}
+}
+
+/*
+ * nng's engine (mbedTLS) parses each file but does not check that the key
+ * is the certificate's (the handshake would fail later, unexplained):
+ * libcrypto does, as the lister's host proof and the store's verifier
+ * will read the same files.
+ */
+int
+flags_tls_load(struct nngx_tls *t, const char *cert, const char *key,
+               const char *ca, char *err, size_t errlen)
+{
+	struct hostproof_signer *sg;
+	struct hostproof_verifier *v;
+	char herr[HOSTPROOF_ERR_LEN];
+
+	if (nngx_tls_load(t, cert, key, ca, err, errlen) == -1)
+		return -1;
+	if (!t->loaded)
+		return 0;
+	if ((sg = hostproof_signer_open(cert, key, herr)) == NULL) {
+		xsnprintf(err, errlen, "--tls-cert %s, --tls-key %s: %s", cert,
+		          key, herr);
+		nngx_tls_free(t);
+		return -1;
+	}
+	hostproof_signer_close(sg);
+	if ((v = hostproof_verifier_open(ca, 1, herr)) == NULL) {
+		xsnprintf(err, errlen, "--tls-ca %s: %s", ca, herr);
+		nngx_tls_free(t);
+		return -1;
+	}
+	hostproof_verifier_close(v);
+	return 0;
 }

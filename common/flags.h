@@ -47,7 +47,41 @@ struct daemon_opts {
 	int64_t peer_pipes;
 	int64_t socket_mode;
 	int64_t admin_uid;
+	char *tls_cert, *tls_key, *tls_ca; /* SPEC §10: FLAGS_TLS */
+	bool insecure_tcp;
 };
+
+/* SPEC §10's network transport, for every program that may use a remote
+ * address: mutual TLS for tls+tcp:// (all three files or none), and
+ * tcp:// in clear only when asked for. Checked by daemon_start (and
+ * reconctl) with nngx_tls_load and nngx_url_check. */
+#define FLAGS_TLS(cert, key, ca, insecure)                                     \
+	{"tls-cert",                                                           \
+	 0,                                                                    \
+	 "RECON_TLS_CERT",                                                     \
+	 FLAG_STR,                                                             \
+	 (cert),                                                               \
+	 NULL,                                                                 \
+	 "our certificate for tls+tcp:// (PEM; CN or DNS SAN: the host)"},     \
+	    {"tls-key",                                                        \
+	     0,                                                                \
+	     "RECON_TLS_KEY",                                                  \
+	     FLAG_STR,                                                         \
+	     (key),                                                            \
+	     NULL,                                                             \
+	     "its private key (PEM, unencrypted)"},                            \
+	    {"tls-ca",                                                         \
+	     0,                                                                \
+	     "RECON_TLS_CA",                                                   \
+	     FLAG_STR,                                                         \
+	     (ca),                                                             \
+	     NULL,                                                             \
+	     "CA bundle (PEM) the peer's certificate must be signed by"},      \
+	{                                                                      \
+		"insecure-tcp", 0, "RECON_INSECURE_TCP", FLAG_BOOL,            \
+		    (insecure), NULL,                                          \
+		    "allow tcp:// (no encryption, no authentication)"          \
+	}
 
 /* What every daemon takes, recon-http (which listens on no nng socket)
  * included. */
@@ -63,10 +97,15 @@ struct daemon_opts {
 	     &(o)->log_format, "text", "log lines as text or json"},           \
 	    {"verbose",           'v', NULL, FLAG_BOOL, &(o)->verbose, NULL,   \
 	     "log at debug level"},                                            \
-	{                                                                      \
-		"notify-fd", 0, "RECON_NOTIFY_FD", FLAG_INT, &(o)->notify_fd,  \
-		    "-1", "write a newline to this fd once ready (s6)"         \
-	}
+	    {"notify-fd",                                                      \
+	     0,                                                                \
+	     "RECON_NOTIFY_FD",                                                \
+	     FLAG_INT,                                                         \
+	     &(o)->notify_fd,                                                  \
+	     "-1",                                                             \
+	     "write a newline to this fd once ready (s6)"},                    \
+	    FLAGS_TLS(&(o)->tls_cert, &(o)->tls_key, &(o)->tls_ca,             \
+	              &(o)->insecure_tcp)
 
 #define FLAGS_DAEMON(o)                                                        \
 	FLAGS_DAEMON_BASE(o),                                                  \
@@ -99,6 +138,15 @@ struct daemon_opts {
 		    "uid allowed to change state besides root and our own "    \
 		    "(-1: none)"                                               \
 	}
+
+/*
+ * Loads --tls-cert, --tls-key, --tls-ca into t (none given: t->loaded
+ * false) and checks them as the host proof will use them (libcrypto: the
+ * key is the certificate's, the CA bundle parses). 0, or -1 with err
+ * naming what is missing or the file at fault.
+ */
+int flags_tls_load(struct nngx_tls *t, const char *cert, const char *key,
+                   const char *ca, char *err, size_t errlen);
 
 /* --NAME-url: the nng address of socket FILE (daemon_url's default is
  * ipc://RUN_DIR/FILE), with its environment twin. */

@@ -90,6 +90,9 @@ static const struct metric_meta metric_table[] = {
            METRIC_COUNTER_TYPE, "Connections closed with a stopped listener."),
     SHARED(METRIC_COUNTER, "pipes_stuck", "recon_nng_pipes_stuck_total",
            METRIC_COUNTER_TYPE, "Connections a listener never handed over."),
+    SHARED(METRIC_COUNTER, "remote_handshakes_refused",
+           "recon_nng_remote_handshakes_refused_total", METRIC_COUNTER_TYPE,
+           "TLS handshakes the remote listeners refused (SPEC 10)."),
 
     /* the store (store_ctr_names) */
     COUNTER("store", "snapshots", "recon_store_snapshots_total",

@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <arpa/inet.h>
 #include <unistd.h>
 
 #include <nng/nng.h>
@@ -83,12 +84,13 @@ static pthread_mutex_t seen_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct seen_pipe {
 	uint32_t pipe;
 	int64_t uid;
+	bool remote;  /* came through a remote listener */
 	int64_t gone; /* when it closed; 0 while open */
 } * seen;
 static size_t nseen, seen_cap;
 
 void
-nngx_seen_add(nng_pipe p, int64_t uid)
+nngx_seen_add(nng_pipe p, int64_t uid, bool remote)
 {
 	size_t cap;
 
@@ -98,7 +100,8 @@ nngx_seen_add(nng_pipe p, int64_t uid)
 		seen = xreallocarray(seen, cap, sizeof(*seen));
 		seen_cap = cap;
 	}
-	seen[nseen++] = (struct seen_pipe){(uint32_t)nng_pipe_id(p), uid, 0};
+	seen[nseen++] =
+	    (struct seen_pipe){(uint32_t)nng_pipe_id(p), uid, remote, 0};
 	pthread_mutex_unlock(&seen_mu);
 }
 
@@ -131,7 +134,7 @@ nngx_dial(nng_socket *s, enum nngx_proto proto, const char *url,
 		return -1;
 	nng_socket_set_ms(*s, NNG_OPT_RECONNMINT, 50);
 	nng_socket_set_ms(*s, NNG_OPT_RECONNMAXT, 1000);
-	if ((rv = nng_dial(*s, url, NULL, NNG_FLAG_NONBLOCK)) != 0) {
+	if ((rv = nngx_dial_url(*s, url, NULL, NNG_FLAG_NONBLOCK)) != 0) {
 		log_warnx("unable to dial %s: %s", url, nng_strerror(rv));
 		nng_close(*s);
 		return -1;
@@ -276,6 +279,44 @@ nngx_peer_uid(nng_msg *m)
 		}
 	pthread_mutex_unlock(&seen_mu);
 	return known;
+}
+
+void
+nngx_peer_addr(nng_msg *m, char *buf, size_t len)
+{
+	nng_pipe p = nng_msg_get_pipe(m);
+	char ip[INET6_ADDRSTRLEN] = "";
+	nng_sockaddr sa;
+
+	if (nng_pipe_id(p) < 0 ||
+	    nng_pipe_get_addr(p, NNG_OPT_REMADDR, &sa) != 0) {
+		xsnprintf(buf, len, "pipe %d (gone)", nng_pipe_id(p));
+		return;
+	}
+	if (sa.s_family == NNG_AF_INET)
+		inet_ntop(AF_INET, &sa.s_in.sa_addr, ip, sizeof(ip));
+	else if (sa.s_family == NNG_AF_INET6)
+		inet_ntop(AF_INET6, sa.s_in6.sa_addr, ip, sizeof(ip));
+	if (ip[0] != '\0')
+		xsnprintf(buf, len, "%s", ip);
+	else
+		xsnprintf(buf, len, "pipe %d", nng_pipe_id(p));
+}
+
+bool
+nngx_seen_remote(nng_pipe p)
+{
+	bool remote = false;
+	size_t i;
+
+	pthread_mutex_lock(&seen_mu);
+	for (i = 0; i < nseen; i++)
+		if (seen[i].pipe == (uint32_t)nng_pipe_id(p)) {
+			remote = seen[i].remote;
+			break;
+		}
+	pthread_mutex_unlock(&seen_mu);
+	return remote;
 }
 
 bool

@@ -50,6 +50,22 @@ struct nngx_listen_opts {
 int nngx_listen(nng_socket *, enum nngx_proto, const char *url,
                 const struct nngx_listen_opts *);
 
+/*
+ * Adds a listener on a network url (tls+tcp://; tcp:// once the caller
+ * allowed it) to a socket that nngx_listen opened. Its peers have no uid:
+ * the socket's uid rules do not apply to them (TLS verified them against
+ * the CA), and every message they send is known as remote
+ * (nngx_peer_remote), for the caller to decide what such a peer may do.
+ * 0, or -1 logged.
+ */
+int nngx_listen_remote(nng_socket, const char *url);
+/* Whether m came through a remote listener (decided by the listener of
+ * its pipe, never by its contents). */
+bool nngx_peer_remote(nng_msg *);
+
+/* The address m's peer connected from (its IP for tcp), for logs. */
+void nngx_peer_addr(nng_msg *, char *buf, size_t len);
+
 /* What the listeners of this process refused or repaired. */
 struct nngx_stats {
 	uint64_t pipes_refused;    /* a writers' socket, an untrusted peer */
@@ -57,6 +73,8 @@ struct nngx_stats {
 	uint64_t listener_repairs; /* listeners replaced (bug 1518) */
 	uint64_t pipes_cut;        /* pipes closed with a stopped listener */
 	uint64_t pipes_stuck;      /* connections it never handed over */
+	uint64_t remote_refused;   /* TLS handshakes the remote listeners
+	                              refused (no or a foreign certificate) */
 };
 void nngx_stats(struct nngx_stats *);
 /* Opens a socket and dials url in the background (nng redials by itself).
@@ -84,5 +102,63 @@ int64_t nngx_peer_uid(nng_msg *);
 /* Whether a peer of uid (-1: unknown) may change state or read secrets
  * (SPEC §2): 0, our own uid, or admin_uid (-1: none). */
 bool nngx_uid_trusted(int64_t uid, int64_t admin_uid);
+
+/* ---- network addresses (SPEC §10): nngx_tls.c ---- */
+
+/* What an address's scheme is: local (ipc://, inproc://), TLS
+ * (tls+tcp://, wss://), or plain across a network (tcp://, ws://). */
+enum nngx_scheme {
+	NNGX_LOCAL,
+	NNGX_TLS,
+	NNGX_PLAIN,
+};
+enum nngx_scheme nngx_scheme(const char *url);
+
+/* Mutual TLS: our certificate and key, and the CA both sides verify the
+ * other against, read once (PEM text). */
+struct nngx_tls {
+	bool loaded; /* all three given and usable */
+	char *cert_pem, *key_pem, *ca_pem;
+	char *cert_file, *key_file, *ca_file;
+};
+/*
+ * Reads --tls-cert, --tls-key, --tls-ca (all NULL or "": no TLS, 0 and
+ * t->loaded false). -1 with err naming what is missing, or the file that
+ * is unreadable or that nng's TLS engine refuses.
+ */
+int nngx_tls_load(struct nngx_tls *, const char *cert, const char *key,
+                  const char *ca, char *err, size_t errlen);
+void nngx_tls_free(struct nngx_tls *);
+/* The TLS of every socket this process dials or listens on without one
+ * of its own (nngx_dial, nngx_listen, clnt); t must outlive them. */
+void nngx_tls_set_default(struct nngx_tls *);
+const struct nngx_tls *nngx_tls_default(void);
+/*
+ * May url be used? A local one always; tcp:// (and ws://) only when
+ * insecure (--insecure-tcp); tls+tcp:// only with t loaded. -1 with err
+ * saying why.
+ */
+int nngx_url_check(const char *url, const struct nngx_tls *, bool insecure,
+                   char *err, size_t errlen);
+/* Applies t (NULL: the default) to a dialer or listener of a TLS url
+ * before it starts; nothing for other urls. 0, or nng's error (logged). */
+int nngx_tls_dialer(nng_dialer, const char *url, const struct nngx_tls *);
+int nngx_tls_listener(nng_listener, const char *url, const struct nngx_tls *);
+/* nng_dial with t (NULL: the default) applied. 0, or nng's error. */
+int nngx_dial_url(nng_socket, const char *url, const struct nngx_tls *,
+                  int flags);
+/* The same, giving the dialer (for nngx_ep_errors). */
+int nngx_dial_ep(nng_socket, const char *url, const struct nngx_tls *,
+                 int flags, nng_dialer *);
+/*
+ * What went wrong on an endpoint so far, from nng's statistics (nng does
+ * not tell a background dial's failures otherwise): kind "dialer" or
+ * "listener", id its nng id. auth counts failed TLS handshakes (the
+ * peer's certificate refused, or ours). 0, or -1 when nng has none.
+ */
+struct nngx_ep_errors {
+	uint64_t auth, refused, disconnect, other;
+};
+int nngx_ep_errors(const char *kind, int id, struct nngx_ep_errors *);
 
 #endif

@@ -5,6 +5,7 @@
 #ifndef RECON_NNGX_IMPL_H
 #define RECON_NNGX_IMPL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <nng/nng.h>
@@ -15,7 +16,9 @@
 int nngx_open(nng_socket *, enum nngx_proto, const char *url, uint64_t max_msg);
 /* The uid of each pipe a listener admitted, kept a while after it closes
  * (nngx_peer_uid's answer for a message that outlived its pipe). */
-void nngx_seen_add(nng_pipe, int64_t uid);
+void nngx_seen_add(nng_pipe, int64_t uid, bool remote);
+/* Whether a pipe seen came through a remote listener. */
+bool nngx_seen_remote(nng_pipe);
 void nngx_seen_gone(nng_pipe);
 
 #endif

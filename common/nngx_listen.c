@@ -128,6 +128,27 @@ struct lsn {
 	struct lsn *next;
 };
 
+/* The remote listeners of the process (nngx_listen_remote), by id: their
+ * pipes have no uid; what they may do is decided by the listener they
+ * came through, never by anything a message says. Set before the
+ * listener starts, never removed (a process has a few). */
+#define REMOTE_MAX 16
+static _Atomic int32_t remote_lids[REMOTE_MAX];
+static _Atomic int nremote;
+
+static bool
+lid_remote(int32_t id)
+{
+	int i, n = atomic_load(&nremote);
+
+	if (id <= 0)
+		return false;
+	for (i = 0; i < n; i++)
+		if (atomic_load(&remote_lids[i]) == id)
+			return true;
+	return false;
+}
+
 static pthread_mutex_t keep_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct lsn *lsns;
 static pthread_once_t keep_once = PTHREAD_ONCE_INIT;
@@ -236,17 +257,21 @@ static void
 lsn_pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
 {
 	struct lsn *ls = arg;
+	bool remote = lid_remote(nng_listener_id(nng_pipe_listener(p)));
 	int64_t uid;
 	uint64_t u;
 	bool ok;
 
 	if (ev == NNG_PIPE_EV_REM_POST)
 		nngx_seen_gone(p);
-	/* the uid of a pipe taken in, kept past its close */
-	if (ev == NNG_PIPE_EV_ADD_POST &&
-	    nng_pipe_get_uint64(p, NNG_OPT_IPC_PEER_UID, &u) == 0 &&
-	    u <= INT64_MAX)
-		nngx_seen_add(p, (int64_t)u);
+	/* the uid of a pipe taken in, kept past its close; a remote pipe
+	 * has none, but is known as remote past its close too */
+	if (ev == NNG_PIPE_EV_ADD_POST && remote)
+		nngx_seen_add(p, -1, true);
+	else if (ev == NNG_PIPE_EV_ADD_POST &&
+	         nng_pipe_get_uint64(p, NNG_OPT_IPC_PEER_UID, &u) == 0 &&
+	         u <= INT64_MAX)
+		nngx_seen_add(p, (int64_t)u, false);
 	pthread_mutex_lock(&ls->pmu);
 	if (ev == NNG_PIPE_EV_REM_POST)
 		peer_remove(ls, p);
@@ -254,7 +279,10 @@ lsn_pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
 	         nng_listener_id(nng_pipe_listener(p)) == atomic_load(&ls->lid))
 		ls->added++;
 	pthread_mutex_unlock(&ls->pmu);
-	if (ev != NNG_PIPE_EV_ADD_PRE)
+	/* A remote peer's TLS handshake verified its certificate against
+	 * the CA: it may connect; what it may do is its messages' business
+	 * (nngx_peer_remote), and no uid share applies, as it has no uid. */
+	if (ev != NNG_PIPE_EV_ADD_PRE || remote)
 		return;
 	uid = nng_pipe_get_uint64(p, NNG_OPT_IPC_PEER_UID, &u) == 0 &&
 	              u <= INT64_MAX
@@ -300,7 +328,8 @@ lsn_start(struct lsn *ls, const char *url, nng_listener *l)
 
 	if ((rv = nng_listener_create(l, ls->s, url)) != 0)
 		goto fail;
-	if ((ipc && (rv = nng_listener_set_int(*l, NNG_OPT_IPC_PERMISSIONS,
+	if ((rv = nngx_tls_listener(*l, url, NULL)) != 0 ||
+	    (ipc && (rv = nng_listener_set_int(*l, NNG_OPT_IPC_PERMISSIONS,
 	                                       ls->o.mode)) != 0) ||
 	    (rv = nng_listener_start(*l, 0)) != 0) {
 		nng_listener_close(*l);
@@ -791,12 +820,63 @@ fail:
 	return -1;
 }
 
+int
+nngx_listen_remote(nng_socket s, const char *url)
+{
+	nng_listener l;
+	int n, rv;
+
+	if ((rv = nng_listener_create(&l, s, url)) != 0 ||
+	    (rv = nngx_tls_listener(l, url, NULL)) != 0) {
+		log_warnx("unable to listen on %s: %s", url, nng_strerror(rv));
+		return -1;
+	}
+	/* known as remote before its first pipe can come */
+	if ((n = atomic_fetch_add(&nremote, 1)) >= REMOTE_MAX) {
+		atomic_fetch_sub(&nremote, 1);
+		log_warnx("unable to listen on %s: over %d remote listeners",
+		          url, REMOTE_MAX);
+		nng_listener_close(l);
+		return -1;
+	}
+	atomic_store(&remote_lids[n], nng_listener_id(l));
+	if ((rv = nng_listener_start(l, 0)) != 0) {
+		log_warnx("unable to listen on %s: %s", url, nng_strerror(rv));
+		nng_listener_close(l);
+		return -1;
+	}
+	return 0;
+}
+
+bool
+nngx_peer_remote(nng_msg *m)
+{
+	nng_pipe p = nng_msg_get_pipe(m);
+
+	if (nng_pipe_id(p) < 0)
+		return false;
+	if (lid_remote(nng_listener_id(nng_pipe_listener(p))))
+		return true;
+	/* the pipe closed after its last message came in */
+	return nngx_seen_remote(p);
+}
+
 void
 nngx_stats(struct nngx_stats *st)
 {
+	struct nngx_ep_errors e;
+	int i;
+
 	st->pipes_refused = st_refused;
 	st->pipes_over_cap = st_over_cap;
 	st->listener_repairs = st_repairs;
 	st->pipes_cut = st_cut;
 	st->pipes_stuck = st_stuck;
+	st->remote_refused = 0;
+	/* nng counts them (its statistics are copied: only when asked, and
+	 * only in a process with remote listeners) */
+	for (i = 0; i < atomic_load(&nremote); i++)
+		if (nngx_ep_errors("listener", atomic_load(&remote_lids[i]),
+		                   &e) == 0)
+			st->remote_refused += e.auth;
 }
