@@ -54,6 +54,10 @@ const char *const metrics_procs[METRICS_NPROCS] = {"store", "lister",
 
 #define IGNORED "Containers the store ignored, by the rule that refused them."
 #define NOTIFY  "Webhook notifications"
+#define REMOTE                                                                 \
+	"Remote ingest messages refused (also in ingest_forbidden), by "       \
+	"why: no host proof, a proof that does not open, another host's, "     \
+	"a type not taken remotely."
 
 static const struct metric_meta metric_table[] = {
     /* every process: health, its ctl server (ctlsrv_counters) */
@@ -117,6 +121,18 @@ static const struct metric_meta metric_table[] = {
             "Ingest messages of a type the store does not take."),
     COUNTER("store", "ingest_forbidden", "recon_store_ingest_forbidden_total",
             "Ingest messages refused for the peer."),
+    REASON("store", "remote_refused_unsealed",
+           "recon_store_remote_ingest_refused_total", "reason=\"unsealed\"",
+           REMOTE),
+    REASON("store", "remote_refused_seal",
+           "recon_store_remote_ingest_refused_total", "reason=\"seal\"",
+           REMOTE),
+    REASON("store", "remote_refused_host",
+           "recon_store_remote_ingest_refused_total", "reason=\"host\"",
+           REMOTE),
+    REASON("store", "remote_refused_type",
+           "recon_store_remote_ingest_refused_total", "reason=\"type\"",
+           REMOTE),
     REASON("store", "ignored_unlabeled", "recon_store_containers_ignored_total",
            "reason=\"unlabeled\"", IGNORED),
     REASON("store", "ignored_invalid", "recon_store_containers_ignored_total",

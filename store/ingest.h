@@ -25,6 +25,19 @@
 int ingest_message(struct store *st, const void *buf, size_t len, uint32_t pipe,
                    int64_t peer_uid);
 
+/*
+ * Takes one message that came through the remote ingest listener (SPEC
+ * §10): only a snapshot or delta sealed by a host proof that v opens and
+ * whose certificate names the message's host is applied (as
+ * ingest_snapshot or ingest_delta would); anything else is refused,
+ * counted (ingest_forbidden and a remote_refused_* reason) and logged
+ * once per peer (its address) and reason a minute. 0, or -1 only when
+ * the database write failed.
+ */
+struct hostproof_verifier;
+int ingest_sealed(struct store *st, struct hostproof_verifier *v,
+                  const void *buf, size_t len, uint32_t pipe, const char *peer);
+
 /* A decoded snapshot or delta (res may be NULL; res->applied false:
  * dropped as stale). 0, or -1 on a failed write (logged, counted,
  * nothing applied). */

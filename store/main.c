@@ -18,6 +18,7 @@
 #include "daemon.h"
 #include "db.h"
 #include "flags.h"
+#include "hostproof.h"
 #include "ingest.h"
 #include "jobs.h"
 #include "log.h"
@@ -39,6 +40,7 @@
 static struct daemon_opts opts;
 static char *data_dir, *label_prefix;
 static char *ingest_url, *events_url, *jobs_url, *ctl_url;
+static char *remote_ingest_url, *remote_events_url, *remote_ctl_url;
 static uint64_t map_size, max_map_size;
 static int64_t retain_events, reader_mode;
 
@@ -55,6 +57,15 @@ static struct flag flagtab[] = {
                     "dispatcher's jobs socket, PUSH", "jobs"),
     FLAG_SOCKET_URL("store-ctl-url", "RECON_STORE_CTL_URL", &ctl_url,
                     "store.ctl socket, REP", "store.ctl"),
+    {"remote-ingest-url", 0, "RECON_REMOTE_INGEST_URL", FLAG_STR,
+     &remote_ingest_url, NULL,
+     "remote listers' ingest beside the local one, e.g. "
+     "tls+tcp://0.0.0.0:7450: sealed snapshots and deltas only (none)"},
+    {"remote-events-url", 0, "RECON_REMOTE_EVENTS_URL", FLAG_STR,
+     &remote_events_url, NULL,
+     "remote subscribers' events beside the local one (none)"},
+    {"remote-ctl-url", 0, "RECON_REMOTE_CTL_URL", FLAG_STR, &remote_ctl_url,
+     NULL, "remote clients' store.ctl beside the local one: reads only (none)"},
     {"map-size", 0, "RECON_MAP_SIZE", FLAG_SIZE, &map_size, "64M",
      "initial LMDB map size (at least 64K)"},
     {"max-map-size", 0, "RECON_MAX_MAP_SIZE", FLAG_SIZE, &max_map_size, "8G",
@@ -128,11 +139,17 @@ dispatcher_connected(nng_pipe p, nng_pipe_ev ev, void *arg)
 	wake_poke(&owed_wake);
 }
 
-/* Applies a bounded batch; true when more may be waiting. */
+/* Opens the remote listers' host proofs (--tls-ca). */
+static struct hostproof_verifier *verifier;
+
+/* Applies a bounded batch; true when more may be waiting. A message
+ * that came through the remote listener must carry its host's proof;
+ * the local ones are trusted by their uid. */
 static bool
 serve_ingest(nng_socket sock, struct store *st)
 {
 	int64_t t0 = mono_ms();
+	char peer[64];
 	nng_msg *m;
 	uint32_t pipe;
 	size_t len;
@@ -144,13 +161,62 @@ serve_ingest(nng_socket sock, struct store *st)
 			return false;
 		pipe = (uint32_t)nng_pipe_id(nng_msg_get_pipe(m));
 		len = nng_msg_len(m);
-		ingest_message(st, nng_msg_body(m), len, pipe,
-		               nngx_peer_uid(m));
+		if (nngx_peer_remote(m)) {
+			nngx_peer_addr(m, peer, sizeof(peer));
+			ingest_sealed(st, verifier, nng_msg_body(m), len, pipe,
+			              peer);
+		} else
+			ingest_message(st, nng_msg_body(m), len, pipe,
+			               nngx_peer_uid(m));
 		nng_msg_free(m);
 		if (len >= MEM_BIG)
 			mem_release();
 	}
 	return true;
+}
+
+/*
+ * The remote listeners (SPEC §10), beside the local ones on the same
+ * sockets: their peers have no uid, so ingest takes sealed messages only
+ * and store.ctl serves reads only, decided by the listener a message came
+ * through. Exits 100 on a bad address; -1 when one cannot listen.
+ */
+static int
+listen_remote(const struct daemon *d, nng_socket ingest, nng_socket events,
+              nng_socket ctl)
+{
+	char buf[4200], err[HOSTPROOF_ERR_LEN];
+
+	if (!str_empty(remote_ingest_url)) {
+		daemon_url(d, buf, sizeof(buf), remote_ingest_url,
+		           "remote-ingest");
+		if (str_empty(opts.tls_ca))
+			fatalx(EXIT_USAGE,
+			       "bad --remote-ingest-url: remote listers' host "
+			       "proofs are opened with --tls-ca, not given");
+		if ((verifier = hostproof_verifier_open(opts.tls_ca, 0, err)) ==
+		    NULL)
+			fatalx(EXIT_USAGE, "bad --tls-ca: %s", err);
+		if (nngx_listen_remote(ingest, buf) == -1)
+			return -1;
+		log_info("remote ingest on %s (sealed snapshots and deltas "
+		         "of the hosts their certificates name)",
+		         buf);
+	}
+	if (!str_empty(remote_events_url)) {
+		daemon_url(d, buf, sizeof(buf), remote_events_url,
+		           "remote-events");
+		if (nngx_listen_remote(events, buf) == -1)
+			return -1;
+		log_info("remote events on %s", buf);
+	}
+	if (!str_empty(remote_ctl_url)) {
+		daemon_url(d, buf, sizeof(buf), remote_ctl_url, "remote-ctl");
+		if (nngx_listen_remote(ctl, buf) == -1)
+			return -1;
+		log_info("remote store.ctl on %s (reads only)", buf);
+	}
+	return 0;
 }
 
 int
@@ -189,7 +255,8 @@ main(int argc, char **argv)
 	    daemon_listen(&d, &ingest, NNGX_PULL, LISTEN_WRITERS, ingest_url,
 	                  "ingest", opts.socket_mode) == -1 ||
 	    daemon_listen(&d, &ctl, NNGX_REP, LISTEN_CTL, ctl_url, "store.ctl",
-	                  reader_mode) == -1)
+	                  reader_mode) == -1 ||
+	    listen_remote(&d, ingest, events, ctl) == -1)
 		return EXIT_TEMP;
 	/* nng queues 16 messages per subscriber by default: less than one
 	 * pass's burst of events, so even a quick subscriber would fill most
@@ -261,6 +328,7 @@ main(int argc, char **argv)
 	store_fini(&st);
 	db_close(db);
 	wake_close(&owed_wake);
+	hostproof_verifier_close(verifier);
 	daemon_stop(&d);
 	return 0;
 }

@@ -39,7 +39,12 @@ enum store_ctr {
 	STC_WRITE_ERRORS,     /* write transactions that failed */
 	STC_REQUEST_ERRORS,   /* requests answered ok:false */
 	STC_INGEST_FORBIDDEN, /* ingest messages refused for the peer */
-	STC_MAP_RESIZES,      /* LMDB map doublings (kept by db.c) */
+	/* of them, through the remote ingest listener (ingest_remote.c) */
+	STC_REMOTE_UNSEALED, /* no host proof: a bare message */
+	STC_REMOTE_SEAL,     /* a proof that does not open (hostproof) */
+	STC_REMOTE_HOST,     /* a proof of another host than the message's */
+	STC_REMOTE_TYPE,     /* a sealed message of a type not taken remotely */
+	STC_MAP_RESIZES,     /* LMDB map doublings (kept by db.c) */
 	/* dispatch jobs (kept by jobs.c, see struct jobs) */
 	STC_JOBS_REQUESTED,
 	STC_JOBS_FOLDED,
