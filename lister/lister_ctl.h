@@ -23,7 +23,7 @@ struct lister_ctl {
 
 /* The lister's counters (health reports them, reconctl stats exports
  * them): fills out[LISTER_CTL_NCOUNTERS], returns the count. */
-#define LISTER_CTL_NCOUNTERS 30
+#define LISTER_CTL_NCOUNTERS 32
 size_t lister_ctl_counters(const struct worker_status *,
                            const struct docker_events_status *,
                            struct wire_counter *out);

@@ -18,6 +18,7 @@
 #include "docker_events.h"
 #include "lister_ctl.h"
 #include "flags.h"
+#include "hostproof.h"
 #include "log.h"
 #include "nngx.h"
 #include "sig.h"
@@ -82,6 +83,44 @@ check_options(void)
 	}
 }
 
+/* nng's thread: ingest connected; after a loss, a full pass is owed. */
+static void
+ingest_connected(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+	(void)p;
+	(void)ev;
+	worker_connected(arg);
+}
+
+/*
+ * A store on another host (SPEC §10) applies a host's snapshots and
+ * deltas only when they prove the host: each is sealed with --tls-cert
+ * and --tls-key, whose CN or DNS SAN must be --host-name. NULL over ipc.
+ * Exits 100 when the files cannot sign.
+ */
+static struct hostproof_signer *
+signer_open(const struct daemon *d)
+{
+	char url[4200], err[HOSTPROOF_ERR_LEN];
+	struct hostproof_signer *sg;
+
+	daemon_url(d, url, sizeof(url), ingest_url, "ingest");
+	if (nngx_scheme(url) == NNGX_LOCAL)
+		return NULL;
+	if (str_empty(opts.tls_cert) || str_empty(opts.tls_key))
+		fatalx(EXIT_USAGE,
+		       "bad --ingest-url %s: a remote store takes only "
+		       "messages sealed with this host's certificate: give "
+		       "--tls-cert and --tls-key",
+		       url);
+	if ((sg = hostproof_signer_open(opts.tls_cert, opts.tls_key, err)) ==
+	    NULL)
+		fatalx(EXIT_USAGE, "bad --tls-cert/--tls-key: %s", err);
+	log_info("sealing snapshots and deltas for %s with %s", url,
+	         opts.tls_cert);
+	return sg;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -113,12 +152,18 @@ main(int argc, char **argv)
 	wc.timeout_ms = docker_timeout_ms;
 	wc.max_body = DOCKER_BODY_MAX;
 	wc.push = push;
+	wc.signer = signer_open(&d);
 	memset(&ec, 0, sizeof(ec));
 	ec.docker_host = docker_host;
 	ec.prefix = label_prefix;
 	ec.timeout_ms = docker_timeout_ms;
 	if ((w = worker_new(&wc)) == NULL)
 		return EXIT_TEMP;
+	/* nng redials a lost store by itself; each new connection owes a
+	 * full pass (worker_connected) */
+	if (nng_pipe_notify(push, NNG_PIPE_EV_ADD_POST, ingest_connected, w) !=
+	    0)
+		fatalx(EXIT_TEMP, "unable to watch the ingest socket");
 	ec.worker = w;
 	if ((ev = docker_events_new(&ec)) == NULL || worker_start(w) == -1 ||
 	    docker_events_start(ev) == -1)
@@ -165,6 +210,7 @@ main(int argc, char **argv)
 	    worker_stop(w, STOP_WAIT_MS - EVENTS_STOP_MS) == -1)
 		_exit(0); /* a thread still hangs in a call: leave it */
 	ctlsrv_free(srv);
+	hostproof_signer_close(wc.signer);
 	daemon_stop(&d);
 	return 0;
 }

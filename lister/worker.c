@@ -96,6 +96,17 @@ worker_relist(struct worker *w)
 }
 
 void
+worker_connected(struct worker *w)
+{
+	pthread_mutex_lock(&w->mu);
+	if (w->st.passes > 0) {
+		w->reconnected = true;
+		pthread_cond_signal(&w->cv);
+	}
+	pthread_mutex_unlock(&w->mu);
+}
+
+void
 worker_stream(struct worker *w, bool up)
 {
 	int64_t due = mono_ms() + MISSED_GRACE_MS;
@@ -227,13 +238,29 @@ int
 worker_push(struct worker *w, const struct wbuf *b, const char *what,
             uint64_t gen)
 {
+	struct wbuf sealed = {0};
 	int64_t due;
 	int rc;
 
+	/* a remote store applies a host's message only with its proof */
+	if (w->conf.signer != NULL) {
+		if (hostproof_seal(w->conf.signer, b->data, b->len, &sealed) ==
+		    -1) {
+			log_warnx("unable to seal %s %llu: not sent", what,
+			          (unsigned long long)gen);
+			wbuf_free(&sealed);
+			worker_count(w, &w->st.seal_failures, 1);
+			worker_count(w, &w->st.send_failures, 1);
+			w->send_failed = true;
+			return -1;
+		}
+		b = &sealed;
+	}
 	rc = nngx_send_timeout(w->conf.push, b->data, b->len,
 	                       w->conf.timeout_ms) == NNGX_SENT
 	         ? 0
 	         : -1;
+	wbuf_free(&sealed);
 	if (rc == -1 && !worker_stopping(w))
 		log_warnx("unable to send %s %llu: ingest did not take it "
 		          "within %lld ms",
@@ -256,7 +283,7 @@ static void
 worker_sched_fill(const struct worker *w, struct worker_sched *s)
 {
 	s->stop = w->stop;
-	s->pass_asked = w->resync || w->relist;
+	s->pass_asked = w->resync || w->relist || w->reconnected;
 	s->pending = hints_pending(&w->hints);
 	s->failing = w->failing;
 	s->stream_up = w->stream_up;
@@ -317,7 +344,9 @@ next_job(struct worker *w, size_t *nb)
 				w->st.resyncs++;
 			if (w->relist)
 				w->st.relists++;
-			w->resync = w->relist = false;
+			if (w->reconnected)
+				w->st.reconnects++;
+			w->resync = w->relist = w->reconnected = false;
 			*nb = hints_take(&w->hints, n.take_due, w->batch,
 			                 HINTS_MAX);
 			return n.job;

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "docker.h"
+#include "hostproof.h"
 #include "nngx.h"
 
 #define WORKER_COALESCE_MS 10 /* events of one container this close fold */
@@ -29,6 +30,9 @@ struct worker_conf {
 	int64_t timeout_ms;      /* each Docker call; also each send */
 	size_t max_body;         /* largest Docker response */
 	nng_socket push;         /* dialled to ingest; the worker owns it */
+	/* a remote store's (SPEC §10): every message leaves sealed with our
+	 * certificate and key; NULL over ipc. The worker thread's alone. */
+	struct hostproof_signer *signer;
 };
 
 /* A copy of the worker's status, taken under its lock. */
@@ -50,6 +54,8 @@ struct worker_status {
 	uint64_t unlabelled;      /* returned by Docker despite the filter */
 	uint64_t resyncs;         /* passes asked for by resync or SIGHUP */
 	uint64_t relists;         /* passes after the events stream opened */
+	uint64_t reconnects;      /* passes after ingest connected again */
+	uint64_t seal_failures;   /* messages not sent: unable to seal */
 	uint64_t hints;           /* events handed over by the events thread */
 	uint64_t hint_overflows;  /* hints dropped for a full pass */
 	uint64_t rereads;         /* re-read rounds that succeeded */
@@ -73,6 +79,13 @@ struct worker *worker_new(const struct worker_conf *);
  * most one Docker timeout, so that nothing falls between list and watch.
  */
 int worker_start(struct worker *);
+/*
+ * Ingest connected (again): nng redials a lost store by itself, but what
+ * was sent meanwhile is lost and a restarted store may hold an older
+ * index, so a full pass follows (after the first pass: the start's own
+ * pass covers the first connection). Safe from any thread (nng's).
+ */
+void worker_connected(struct worker *);
 /* Polls readable after each finished pass; drain with worker_drain. */
 int worker_wake_fd(const struct worker *);
 void worker_drain(struct worker *);

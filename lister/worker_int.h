@@ -43,6 +43,7 @@ struct worker {
 	pthread_mutex_t mu; /* guards what follows */
 	pthread_cond_t cv;
 	bool stop, resync, relist;
+	bool reconnected; /* ingest connected again: a pass is owed */
 	struct hints hints;
 	struct suspects sus;
 	bool stream_up; /* Docker's event stream is open (worker_stream) */
