@@ -56,6 +56,7 @@ struct entry {
 
 struct recon_sub {
 	char *events_url, *ctl_url;
+	struct nngx_tls tls; /* for tls+tcp:// (recon_sub_set_tls) */
 	nng_socket events;
 	struct clnt *ctl;       /* store.ctl, dialled once */
 	struct clnt_result res; /* the last events.since */
@@ -272,6 +273,30 @@ recon_sub_follow(struct recon_sub *s, const char *wid)
 	return 0;
 }
 
+int
+recon_sub_set_tls(struct recon_sub *s, const char *cert, const char *key,
+                  const char *ca)
+{
+	struct nngx_tls t;
+	char err[256];
+
+	if (s->open) {
+		sub_err(s, "TLS before start");
+		return -1;
+	}
+	if (str_empty(cert) || str_empty(key) || str_empty(ca)) {
+		sub_err(s, "TLS takes a certificate, its key and a CA file");
+		return -1;
+	}
+	if (nngx_tls_load(&t, cert, key, ca, err, sizeof(err)) == -1) {
+		sub_err(s, "%s", err);
+		return -1;
+	}
+	nngx_tls_free(&s->tls);
+	s->tls = t;
+	return 0;
+}
+
 void
 recon_sub_set_timeout(struct recon_sub *s, int64_t ms)
 {
@@ -312,14 +337,23 @@ sockets_open(struct recon_sub *s)
 	char err[256];
 	int rv;
 
+	/* a tls+tcp:// address without recon_sub_set_tls: said now, not
+	 * as a wait */
+	if (nngx_url_check(s->events_url, &s->tls, true, err, sizeof(err)) ==
+	        -1 ||
+	    nngx_url_check(s->ctl_url, &s->tls, true, err, sizeof(err)) == -1) {
+		sub_err(s, "%s", err);
+		return -1;
+	}
 	if ((rv = nng_sub0_open(&s->events)) != 0) {
 		sub_err(s, "unable to open a sub socket: %s", nng_strerror(rv));
 		return -1;
 	}
 	/* events.since is a read, but the client never resends: our own
 	 * timeout retries; nng redials a restarted store by itself */
-	if ((s->ctl = clnt_dial(s->ctl_url, s->timeout_ms, ctl_pipe_cb, s, err,
-	                        sizeof(err))) == NULL) {
+	if ((s->ctl = clnt_dial_tls(s->ctl_url, &s->tls, s->timeout_ms,
+	                            ctl_pipe_cb, s, err, sizeof(err))) ==
+	    NULL) {
 		nng_close(s->events);
 		sub_err(s, "%s", err);
 		return -1;
@@ -342,8 +376,8 @@ sockets_open(struct recon_sub *s)
 	}
 	nng_socket_set_ms(s->events, NNG_OPT_RECONNMINT, 50);
 	nng_socket_set_ms(s->events, NNG_OPT_RECONNMAXT, 1000);
-	if ((rv = nng_dial(s->events, s->events_url, NULL,
-	                   NNG_FLAG_NONBLOCK)) != 0) {
+	if ((rv = nngx_dial_url(s->events, s->events_url, &s->tls,
+	                        NNG_FLAG_NONBLOCK)) != 0) {
 		sub_err(s, "unable to dial %s: %s", s->events_url,
 		        nng_strerror(rv));
 		return -1;
@@ -909,6 +943,7 @@ recon_sub_close(struct recon_sub *s)
 	clnt_result_free(&s->res);
 	free(s->events_url);
 	free(s->ctl_url);
+	nngx_tls_free(&s->tls);
 	free(s);
 }
 

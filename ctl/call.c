@@ -30,7 +30,22 @@ ctl_clnt(const char *proc)
 		fprintf(stderr, "reconctl: run dir path too long\n");
 		return NULL;
 	}
+	snprintf(name, sizeof(name), "%s-ctl-url", proc);
+	if (ctl_url_check(name, buf) == -1)
+		return NULL;
 	return clnt_new(buf, ctl_opts.timeout_ms);
+}
+
+int
+ctl_url_check(const char *flag, const char *url)
+{
+	char err[512];
+
+	if (nngx_url_check(url, nngx_tls_default(), ctl_opts.insecure_tcp, err,
+	                   sizeof(err)) == 0)
+		return 0;
+	fprintf(stderr, "reconctl: bad --%s: %s\n", flag, err);
+	return -1;
 }
 
 json_object *

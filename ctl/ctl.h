@@ -42,6 +42,8 @@ struct ctl_opts {
 	char *events_url;
 	bool prometheus;
 	char *data_dir;
+	char *tls_cert, *tls_key, *tls_ca; /* for tls+tcp:// (SPEC §10) */
+	bool insecure_tcp;
 };
 extern struct ctl_opts ctl_opts;
 
@@ -49,6 +51,9 @@ extern struct ctl_opts ctl_opts;
  * "dispatcher") with --timeout; NULL (said on stderr) when its address
  * does not fit. Free with clnt_free. */
 struct clnt *ctl_clnt(const char *proc);
+/* May reconctl use url (nngx_url_check with the TLS options)? 0, or -1
+ * said on stderr naming the flag. */
+int ctl_url_check(const char *flag, const char *url);
 /*
  * What every subcommand does with a call's outcome: CTL_EXIT_OK; or
  * CTL_EXIT_NO after printing the server's error (and with --json its

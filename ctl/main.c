@@ -49,6 +49,8 @@ static struct flag ctl_flags[] = {
      "lister.ctl address (default ipc://RUN_DIR/lister.ctl)"},
     {"dispatcher-ctl-url", 0, NULL, FLAG_STR, &ctl_opts.dispatcher_url, NULL,
      "dispatcher.ctl address (default ipc://RUN_DIR/dispatcher.ctl)"},
+    FLAGS_TLS(&ctl_opts.tls_cert, &ctl_opts.tls_key, &ctl_opts.tls_ca,
+              &ctl_opts.insecure_tcp),
     FLAG_END,
 };
 
@@ -124,6 +126,8 @@ ctl_match(const char *words, char **pos, int npos)
 int
 main(int argc, char **argv)
 {
+	static struct nngx_tls tls; /* the sockets' for the whole run */
+	char err[768];
 	size_t i;
 	int argind, npos, nw;
 	char **pos;
@@ -139,6 +143,13 @@ main(int argc, char **argv)
 	if (flags_parse("reconctl", "[options] COMMAND [ARGS]", ctl_flags, argc,
 	                argv, &argind) < 0)
 		return CTL_EXIT_USAGE;
+	if (flags_tls_load(&tls, ctl_opts.tls_cert, ctl_opts.tls_key,
+	                   ctl_opts.tls_ca, err, sizeof(err)) == -1) {
+		fprintf(stderr, "reconctl: bad TLS options: %s\n", err);
+		return CTL_EXIT_USAGE;
+	}
+	if (tls.loaded)
+		nngx_tls_set_default(&tls);
 	pos = argv + argind;
 	npos = argc - argind;
 	if (npos == 0) {

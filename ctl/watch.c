@@ -209,8 +209,18 @@ ctl_watch(char **args)
 		fprintf(stderr, "reconctl: bad --since: a revision\n");
 		return CTL_EXIT_USAGE;
 	}
+	if (ctl_url_check("events-url", evurl) == -1 ||
+	    ctl_url_check("store-ctl-url", ctlurl) == -1)
+		return CTL_EXIT_USAGE;
 	if ((s = recon_sub_open_url(evurl, ctlurl)) == NULL)
 		return CTL_EXIT_NO;
+	if (nngx_tls_default() != NULL &&
+	    recon_sub_set_tls(s, ctl_opts.tls_cert, ctl_opts.tls_key,
+	                      ctl_opts.tls_ca) == -1) {
+		fprintf(stderr, "reconctl: watch: %s\n", recon_sub_error(s));
+		recon_sub_close(s);
+		return CTL_EXIT_USAGE;
+	}
 	if (ctl_opts.workload != NULL &&
 	    recon_sub_follow(s, ctl_opts.workload) == -1) {
 		fprintf(stderr, "reconctl: bad -w: %s\n", recon_sub_error(s));

@@ -117,6 +117,16 @@ RECON_API struct recon_sub *recon_sub_open_url(const char *events_url,
  * sys/pass included. 0, or -1 for an id that is not a workload id.
  */
 RECON_API int recon_sub_follow(struct recon_sub *, const char *workload_id);
+/*
+ * For tls+tcp:// addresses (a store on another host, SPEC §10): mutual
+ * TLS with this certificate and its key (PEM files) and the CA bundle the
+ * store's certificate must be signed by (the store requires ours to be
+ * signed by its own --tls-ca). The files are read now. Call before
+ * recon_sub_start. 0, or -1 naming the file (recon_sub_error). Without
+ * it a tls+tcp:// address fails at recon_sub_start.
+ */
+RECON_API int recon_sub_set_tls(struct recon_sub *, const char *cert_file,
+                                const char *key_file, const char *ca_file);
 /* How long one request to the store may take (default 5000 ms). */
 RECON_API void recon_sub_set_timeout(struct recon_sub *, int64_t ms);
 /*
