@@ -159,10 +159,13 @@ main(int argc, char **argv)
 	ec.timeout_ms = docker_timeout_ms;
 	if ((w = worker_new(&wc)) == NULL)
 		return EXIT_TEMP;
-	/* nng redials a lost store by itself; each new connection owes a
-	 * full pass (worker_connected) */
-	if (nng_pipe_notify(push, NNG_PIPE_EV_ADD_POST, ingest_connected, w) !=
-	    0)
+	/* nng redials a lost store by itself; each new connection to a
+	 * remote one owes a full pass (worker_connected). Not over ipc,
+	 * where the store's keeper cuts pipes to repair a listener (nng bug
+	 * 1518) and each cut would cost a Docker list: there the next
+	 * interval's pass, or a send's failure, does it. */
+	if (wc.signer != NULL && nng_pipe_notify(push, NNG_PIPE_EV_ADD_POST,
+	                                         ingest_connected, w) != 0)
 		fatalx(EXIT_TEMP, "unable to watch the ingest socket");
 	ec.worker = w;
 	if ((ev = docker_events_new(&ec)) == NULL || worker_start(w) == -1 ||
