@@ -60,10 +60,15 @@ refuse(struct store *st, enum store_ctr why, const char *peer, const char *fmt,
 		r->why = why;
 	}
 	snprintf(line, sizeof(line), fmt, detail);
-	log_warnx("refused a remote ingest message from %s: %s (%llu more "
-	          "such from it since the last line; the host's rows are "
-	          "untouched)",
-	          peer, line, (unsigned long long)r->skipped);
+	if (r->skipped > 0)
+		log_warnx("refused a remote ingest message from %s: %s (the "
+		          "host's rows are untouched; %llu more such from it "
+		          "since the last line)",
+		          peer, line, (unsigned long long)r->skipped);
+	else
+		log_warnx("refused a remote ingest message from %s: %s (the "
+		          "host's rows are untouched)",
+		          peer, line);
 	r->last = now;
 	r->skipped = 0;
 }
