@@ -14,6 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <cmocka.h>
 #include <nng/nng.h>
@@ -130,6 +133,7 @@ loop_main(void *arg)
 }
 
 static pthread_t loop_thr;
+static nng_socket srv_sock;
 
 static int
 setup(void **state)
@@ -144,6 +148,7 @@ setup(void **state)
 	snprintf(url, sizeof(url), "ipc://%s/test.ctl", dir);
 	assert_int_equal(nngx_listen(&s, NNGX_REP, url, &lo), 0);
 	nng_pipe_notify(s, NNG_PIPE_EV_REM_POST, pipe_removed, NULL);
+	srv_sock = s;
 	assert_non_null(L.srv = ctlsrv_new(s, &cfg, NSLOTS));
 	assert_int_equal(pthread_create(&loop_thr, NULL, loop_main, NULL), 0);
 	return 0;
@@ -163,15 +168,15 @@ teardown(void **state)
 	return 0;
 }
 
-/* One call; the reply as JSON (NULL when none came). */
+/* One call to address to; the reply as JSON (NULL when none came). */
 static json_object *
-call(const char *t, const char *id)
+call_to(const char *to, const char *t, const char *id)
 {
 	struct wire_request rq;
 	struct wbuf req = {0}, rep = {0};
 	char err[256], werr[WIRE_ERR_LEN];
 	json_object *o = NULL;
-	struct clnt *c = clnt_new(url, 10000);
+	struct clnt *c = clnt_new(to, 10000);
 
 	memset(&rq, 0, sizeof(rq));
 	rq.t = (char *)t;
@@ -184,6 +189,12 @@ call(const char *t, const char *id)
 	wbuf_free(&req);
 	wbuf_free(&rep);
 	return o;
+}
+
+static json_object *
+call(const char *t, const char *id)
+{
+	return call_to(url, t, id);
 }
 
 static const char *
@@ -345,6 +356,82 @@ trust_and_health(void **state)
 	wbuf_free(&out);
 }
 
+/* A port nobody holds now on 127.0.0.1. */
+static int
+free_port(void)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	socklen_t len = sizeof(sa);
+	int fd, port;
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_true((fd = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	port = ntohs(sa.sin_port);
+	close(fd);
+	return port;
+}
+
+/* SPEC §10: a request that came through a remote listener may read and
+ * nothing else, whatever uid the asker has (the test runs as a trusted
+ * one): decided by the listener of its pipe, never by the message. */
+static void
+remote_reads_only(void **state)
+{
+	char rurl[64], err[WIRE_ERR_LEN];
+	struct wire_request rq;
+	struct wbuf req = {0}, out = {0};
+	struct ctlsrv_req *r;
+	struct ctlsrv_stats st;
+	struct arena *a;
+	json_object *o, *v;
+
+	snprintf(rurl, sizeof(rurl), "tcp://127.0.0.1:%d", free_port());
+	assert_int_equal(nngx_listen_remote(srv_sock, rurl), 0);
+	o = call_to(rurl, "resync", NULL);
+	assert_non_null(o);
+	assert_true(json_object_object_get_ex(o, "error", &v));
+	assert_string_equal(jstr(v, "code"), "forbidden");
+	assert_non_null(strstr(jstr(v, "message"), "remote listener"));
+	json_object_put(o);
+	o = call_to(rurl, "echo", "far");
+	assert_non_null(o);
+	assert_string_equal(jstr(o, "job"), "far");
+	json_object_put(o);
+	o = call_to(rurl, "health", NULL);
+	assert_non_null(o);
+	assert_string_equal(jstr(o, "name"), "recon-test");
+	json_object_put(o);
+	assert_int_equal(L.writes, 0);
+	ctlsrv_stats(L.srv, &st);
+	assert_int_equal(st.forbidden, 1);
+	/* the same peer locally may write */
+	o = call("resync", NULL);
+	assert_non_null(o);
+	assert_true(json_object_object_get_ex(o, "ok", &v));
+	assert_true(json_object_get_boolean(v));
+	json_object_put(o);
+	assert_int_equal(L.writes, 1);
+	/* and uid 0 through a remote listener is still refused */
+	memset(&rq, 0, sizeof(rq));
+	rq.t = "resync";
+	assert_int_equal(wire_encode_request(&req, &rq), 0);
+	a = arena_new();
+	assert_int_equal(ctlsrv_handle_peer(NULL, &cfg, req.data, req.len, 0,
+	                                    true, a, &out, &r),
+	                 0);
+	assert_false(r->trusted);
+	o = wire_to_json(out.data, out.len, err);
+	assert_true(json_object_object_get_ex(o, "error", &v));
+	assert_string_equal(jstr(v, "code"), "forbidden");
+	json_object_put(o);
+	arena_free(a);
+	assert_int_equal(L.writes, 1);
+	wbuf_free(&req);
+	wbuf_free(&out);
+}
+
 /* What the heap holds, mapped blocks included. */
 static size_t
 heap_used(void)
@@ -409,6 +496,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(many_clients, setup, teardown),
 	    cmocka_unit_test_setup_teardown(peer_gone_counted, setup, teardown),
 	    cmocka_unit_test_setup_teardown(trust_and_health, setup, teardown),
+	    cmocka_unit_test_setup_teardown(remote_reads_only, setup, teardown),
 	    cmocka_unit_test_setup_teardown(big_replies_not_kept, setup,
 	                                    teardown),
 	};
