@@ -357,4 +357,19 @@ check "... every revision from $((R0 + 1)) to $HEAD once, in order" \
 	every_rev_once
 kill -TERM "$WATCH_PID" 2>/dev/null
 
+# the listers' gens: never an older one after a newer (none stale)
+gens_rise() {
+	local h prev=0 g
+	for h in hostA hostB; do
+		prev=0
+		for g in $(sed -n "s/.*applied snapshot gen \([0-9]*\) of host $h:.*/\1/p" \
+			"$T/recon-store.log"); do
+			[ "$g" -gt "$prev" ] || { log "$h: gen $g after $prev"; return 1; }
+			prev=$g
+		done
+	done
+	[ "$(store_ctr stale)" = 0 ]
+}
+check "every host's applied gens rise; nothing stale" gens_rise
+
 finish
