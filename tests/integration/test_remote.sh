@@ -25,7 +25,11 @@ remote_cleanup() {
 			tail -40 "$f"
 		done
 	fi
-	rm -rf "$T"
+	if [ -n "${KEEP_DIR:-}" ]; then
+		log "kept $T"
+	else
+		rm -rf "$T"
+	fi
 }
 trap remote_cleanup EXIT
 mkdir -p "$RUN"
