@@ -73,8 +73,10 @@ struct nngx_stats {
 	uint64_t listener_repairs; /* listeners replaced (bug 1518) */
 	uint64_t pipes_cut;        /* pipes closed with a stopped listener */
 	uint64_t pipes_stuck;      /* connections it never handed over */
-	uint64_t remote_refused;   /* TLS handshakes the remote listeners
-	                              refused (no or a foreign certificate) */
+	/* TLS handshakes the remote listeners refused (no certificate, or
+	 * another CA's), from nng's statistics: a lower bound, as nng counts
+	 * one only while its listener waits for the next connection */
+	uint64_t remote_refused;
 };
 void nngx_stats(struct nngx_stats *);
 /* Opens a socket and dials url in the background (nng redials by itself).

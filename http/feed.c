@@ -17,6 +17,7 @@
 #include "arena.h"
 #include "feed.h"
 #include "log.h"
+#include "nngx.h"
 #include "recon-client.h"
 #include "util.h"
 #include "wirejson.h"
@@ -248,9 +249,16 @@ feed_main(void *arg)
 	char wid[WIRE_ID_MAX + 1];
 	uint64_t rev;
 	int r;
+	const struct nngx_tls *t = nngx_tls_default();
 
 	if ((s = recon_sub_open_url(f->events_url, f->store_url)) == NULL)
 		fatalx(EXIT_TEMP, "unable to open the store's events");
+	/* a remote store (SPEC §10): the process's --tls-* files */
+	if (t != NULL &&
+	    recon_sub_set_tls(s, t->cert_file, t->key_file, t->ca_file) == -1)
+		fatalx(EXIT_USAGE,
+		       "unable to use TLS for the store's events: %s",
+		       recon_sub_error(s));
 	recon_sub_set_timeout(s, FEED_CALL_MS);
 	if (feed_subscribe(f, s) == -1)
 		goto out;

@@ -257,8 +257,14 @@ no_cert() {
 }
 check "a client without a certificate: the store refuses the handshake" \
 	no_cert
-check "... and the store counted it" \
-	wait_for 5 ctr_ge remote_handshakes_refused $((H1 + 1))
+# nng counts a refused handshake only while its listener waits for the
+# next connection (not in its 100 ms cool-down after an unknown error, nor
+# for a second one under way at once): a lower bound, so ask again
+no_cert_counted() {
+	no_cert >/dev/null
+	ctr_ge remote_handshakes_refused $((H1 + 1))
+}
+check "... and the store counts such refusals" wait_for 15 no_cert_counted
 check "... no rows came of any of them" rows_n hostB 3
 
 # ---- remote store.ctl: reads only, never secrets ----
@@ -307,6 +313,18 @@ par_reads() {
 ]" ]
 }
 check "50 parallel remote reads: all answered, all 6 rows" par_reads
+
+# recon-http as a remote client of the store (its ctl and events)
+http_rows() { curl -fsS -m 2 "$HTTP/v1/containers" | jq '.items | length'; }
+# shellcheck disable=SC2046
+if http_up --store-ctl-url "$CTL" --events-url "$EV" $(tls reader); then
+	http_rows6() { [ "$(http_rows)" = 6 ]; }
+	check "recon-http over tls+tcp: the rows" wait_for 10 http_rows6
+	check "recon-http over tls+tcp: no secret served" \
+		bash -c "! curl -fsS -m 2 '$HTTP/v1/workloads/wa' | grep -q SECRET"
+	kill -TERM "$PID_recon_http"
+	wait "$PID_recon_http" 2>/dev/null
+fi
 
 # ---- a remote subscriber across a store restart, and hostA's lister
 # reconnecting by itself ----
