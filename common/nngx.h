@@ -162,5 +162,7 @@ struct nngx_ep_errors {
 	uint64_t auth, refused, disconnect, other;
 };
 int nngx_ep_errors(const char *kind, int id, struct nngx_ep_errors *);
+/* The same for every dialer of a socket, added up. */
+int nngx_dial_errors(nng_socket, struct nngx_ep_errors *);
 
 #endif

@@ -337,44 +337,60 @@ nngx_dial_ep(nng_socket s, const char *url, const struct nngx_tls *t, int flags,
 	return 0;
 }
 
-int
-nngx_ep_errors(const char *kind, int id, struct nngx_ep_errors *e)
+/* Adds up the errors of the endpoints of kind whose key ("id" or
+ * "socket") is id; -1 when there is none. */
+static int
+ep_sum(const char *kind, const char *key, int id, struct nngx_ep_errors *e)
 {
+	struct nngx_ep_errors one;
 	nng_stat *all, *st, *v;
 	bool mine;
-	int rv;
+	int rv = -1;
 
 	memset(e, 0, sizeof(*e));
-	if ((rv = nng_stats_get(&all)) != 0)
+	if (nng_stats_get(&all) != 0)
 		return -1;
 	/* nng 1.5.2's nng_stat_find_dialer returns the first one whatever
 	 * it is asked (see nngx_listen.c): walk the top-level scopes */
-	rv = -1;
-	for (st = nng_stat_child(all); st != NULL && rv == -1;
-	     st = nng_stat_next(st)) {
+	for (st = nng_stat_child(all); st != NULL; st = nng_stat_next(st)) {
 		if (strcmp(nng_stat_name(st), kind) != 0)
 			continue;
-		memset(e, 0, sizeof(*e));
+		memset(&one, 0, sizeof(one));
 		mine = false;
 		for (v = nng_stat_child(st); v != NULL; v = nng_stat_next(v)) {
 			const char *n = nng_stat_name(v);
 
-			if (strcmp(n, "id") == 0)
+			if (strcmp(n, key) == 0)
 				mine = nng_stat_value(v) == (uint64_t)id;
 			else if (strcmp(n, "auth") == 0)
-				e->auth = nng_stat_value(v);
+				one.auth = nng_stat_value(v);
 			else if (strcmp(n, "refused") == 0)
-				e->refused = nng_stat_value(v);
+				one.refused = nng_stat_value(v);
 			else if (strcmp(n, "disconnect") == 0)
-				e->disconnect = nng_stat_value(v);
+				one.disconnect = nng_stat_value(v);
 			else if (strcmp(n, "other") == 0)
-				e->other = nng_stat_value(v);
+				one.other = nng_stat_value(v);
 		}
-		if (mine)
-			rv = 0;
+		if (!mine)
+			continue;
+		e->auth += one.auth;
+		e->refused += one.refused;
+		e->disconnect += one.disconnect;
+		e->other += one.other;
+		rv = 0;
 	}
-	if (rv == -1)
-		memset(e, 0, sizeof(*e));
 	nng_stats_free(all);
 	return rv;
+}
+
+int
+nngx_ep_errors(const char *kind, int id, struct nngx_ep_errors *e)
+{
+	return ep_sum(kind, "id", id, e);
+}
+
+int
+nngx_dial_errors(nng_socket s, struct nngx_ep_errors *e)
+{
+	return ep_sum("dialer", "socket", nng_socket_id(s), e);
 }

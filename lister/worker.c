@@ -232,6 +232,26 @@ worker_list_failed(struct worker *w, const char *what, const char *why)
 	w->pass_due = mono_ms() + backoff_next(w, &w->backoff_ms);
 }
 
+/*
+ * A remote store that took nothing: nng redials in the background and
+ * says nothing of why it fails, but counts refused TLS handshakes; said
+ * once for each new run of them.
+ */
+static void
+push_why(struct worker *w)
+{
+	struct nngx_ep_errors e;
+
+	if (nngx_dial_errors(w->conf.push, &e) == -1 || e.auth <= w->auth_seen)
+		return;
+	log_warnx("ingest: the store refused our TLS handshake or we refused "
+	          "its (%llu times so far): is --tls-cert signed by the "
+	          "store's CA, and the store's certificate by --tls-ca, "
+	          "naming the address dialled?",
+	          (unsigned long long)e.auth);
+	w->auth_seen = e.auth;
+}
+
 /* A store that is down costs at most the send timeout, and the next pass,
  * moved up, sends a fresh snapshot. */
 int
@@ -267,6 +287,8 @@ worker_push(struct worker *w, const struct wbuf *b, const char *what,
 		          what, (unsigned long long)gen,
 		          (long long)w->conf.timeout_ms);
 	w->send_failed = rc == -1;
+	if (rc == -1 && w->conf.signer != NULL)
+		push_why(w);
 	if (rc == 0) {
 		w->send_backoff_ms = 0;
 	} else {

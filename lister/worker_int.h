@@ -36,6 +36,7 @@ struct worker {
 	int64_t send_backoff_ms; /* after failed sends */
 	bool failing;            /* the latest call failed: next is a pass */
 	bool send_failed;        /* the latest send failed */
+	uint64_t auth_seen;      /* refused TLS handshakes already said */
 	int64_t pass_due;        /* mono_ms of the next full pass */
 	struct hint *batch;      /* HINTS_MAX, taken out of hints */
 	unsigned int rng;        /* jitter */

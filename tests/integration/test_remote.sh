@@ -236,6 +236,8 @@ check "another CA's certificate: handshakes refused and counted" \
 	wait_for 10 ctr_ge remote_handshakes_refused $((H0 + 1))
 check "... its lister sent nothing the store took" \
 	test "$(lister_ctr E snapshots_sent)" = 0
+check "... its log says why (nng's count of refused handshakes)" \
+	wait_for 10 grep -q "refused our TLS handshake" "$T/lister-E.log"
 kill -TERM "$LPID_E"
 wait "$LPID_E" 2>/dev/null
 # shellcheck disable=SC2046
