@@ -176,6 +176,17 @@ main(int argc, char **argv)
 	daemon_start(&d, "recon-dispatcher", flagtab, &opts, check_options,
 	             DAEMON_CURL | DAEMON_SIGCHLD, argc, argv);
 	fixed[PFD_SIG] = d.sigfd;
+	/* plugin results are the store's local ingest's only (SPEC §10: a
+	 * remote ingest takes the sealed snapshots and deltas of listers),
+	 * and the store sends jobs to trusted uids only: the dispatcher
+	 * runs beside the store */
+	daemon_url(&d, store_url, sizeof(store_url), ingest_url, "ingest");
+	if (nngx_scheme(store_url) != NNGX_LOCAL)
+		fatalx(EXIT_USAGE,
+		       "bad --ingest-url %s: the store takes plugin results "
+		       "on its local ingest only; run the dispatcher beside "
+		       "the store",
+		       store_url);
 
 	/* jobs and dispatcher.ctl are ours (SPEC §2); ingest, events and
 	 * store.ctl are the store's, dialled in the background */

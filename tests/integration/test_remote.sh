@@ -183,6 +183,10 @@ check "store: a --tls-ca that is no certificate exits 100 naming it" \
 	code_says 100 "$C/hostA.key" "$BUILD/recon-store" --run-dir "$X" \
 	--data-dir "$X/d" --tls-cert "$C/store.pem" --tls-key "$C/store.key" \
 	--tls-ca "$C/hostA.key" --remote-ctl-url "$CTL"
+# shellcheck disable=SC2046
+check "dispatcher: a remote ingest exits 100 (plugin results stay local)" \
+	code_says 100 "local ingest only" "$BUILD/recon-dispatcher" \
+	--run-dir "$X" --ingest-url "$ING" $(tls hostA)
 check "reconctl: tcp:// without --insecure-tcp is a usage error (64)" \
 	code_says 64 "insecure-tcp" reconctl --store-ctl-url \
 	tcp://127.0.0.1:1 ps
