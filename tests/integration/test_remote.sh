@@ -153,8 +153,10 @@ code_says() {
 	shift 2
 	"$@" >"$T/refused.out" 2>&1
 	rc=$?
-	[ "$rc" = "$want" ] && grep -q -- "$text" "$T/refused.out" ||
-		{ log "exit $rc: $(head -3 "$T/refused.out")"; return 1; }
+	if [ "$rc" != "$want" ] || ! grep -q -- "$text" "$T/refused.out"; then
+		log "exit $rc: $(head -3 "$T/refused.out")"
+		return 1
+	fi
 }
 X=$T/x
 check "store: tcp:// without --insecure-tcp exits 100 saying why" \
@@ -328,6 +330,7 @@ if http_up --store-ctl-url "$CTL" --events-url "$EV" $(tls reader); then
 	check "recon-http over tls+tcp: the rows" wait_for 10 http_rows6
 	check "recon-http over tls+tcp: no secret served" \
 		bash -c "! curl -fsS -m 2 '$HTTP/v1/workloads/wa' | grep -q SECRET"
+	# shellcheck disable=SC2154 # set by lib.sh's start
 	kill -TERM "$PID_recon_http"
 	wait "$PID_recon_http" 2>/dev/null
 fi
