@@ -382,7 +382,7 @@ LPID_R=$BG_PID
 check "a lister of hostC through the relay: its rows" wait_for 15 rows_n hostC 3
 RR0=$(lister_ctr R reconnects)
 kill -KILL "$RELAY_PID"
-wait "$RELAY_PID" 2>/dev/null
+{ wait "$RELAY_PID"; } 2>/dev/null
 fake_post R /_fake/container \
 	"{\"id\": \"$(python3 -c 'import hashlib
 print(hashlib.sha256(b"wr-2").hexdigest())')\", \"remove\": true}"
