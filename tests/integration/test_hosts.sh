@@ -192,6 +192,9 @@ start recon-store --socket-mode 0666 --reader-socket-mode 0666
 wait_for 10 reconctl probe store || bad "store came back"
 check "the host records as they were (gen, last_seen_at, interval, rows)" \
 	test "$(hosts_json | jq -S .)" = "$BEFORE"
+check "reconctl dump shows the same records" test \
+	"$(reconctl dump --data-dir "$DATA" | jq -c '.hosts | map([.host, .gen, .last_seen_at, .interval_ms])')" = \
+	"$(echo "$BEFORE" | jq -c 'map([.host, .gen, .last_seen_at, .interval_ms])')"
 "$BUILD/recon-load" --host h1 -w w1 -c 1 -n 1 --gen 1 --interval "${IV}ms" \
 	>>"$T/load-replay.log" 2>&1
 check "a replayed snapshot of h1 at gen 1 is dropped as stale" \
