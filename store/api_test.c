@@ -403,12 +403,12 @@ container_put_rules(void **state)
 		s.complete = true;
 		s.containers = &c;
 		s.ncontainers = 1;
-		assert_int_equal(ingest_snapshot(&fx->st, &s, 0, &r), 0);
+		assert_int_equal(ingest_snapshot(&fx->st, &s, &r), 0);
 		assert_int_equal(r.changed, 1);
 		assert_int_equal(r.ignored_project, 0);
 		c.id = "abc123"; /* the old id is no longer bound */
 		s.gen = 2;
-		assert_int_equal(ingest_snapshot(&fx->st, &s, 0, &r), 0);
+		assert_int_equal(ingest_snapshot(&fx->st, &s, &r), 0);
 		assert_int_equal(r.ignored_project, 1);
 	}
 	assert_true(simple(fx, "container.get", "w1:api"));

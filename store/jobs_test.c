@@ -199,7 +199,7 @@ snapshot(struct fx *fx, bool complete, int n, const char *const *wids,
 	s.complete = complete;
 	s.containers = cs;
 	s.ncontainers = (size_t)n;
-	assert_int_equal(ingest_snapshot(&fx->st, &s, 1, NULL), 0);
+	assert_int_equal(ingest_snapshot(&fx->st, &s, NULL), 0);
 }
 
 /* The next job on the pull socket within ms, decoded into fx->a; -1 if

@@ -134,7 +134,6 @@ serve_ingest(nng_socket sock, struct store *st)
 {
 	int64_t t0 = mono_ms();
 	nng_msg *m;
-	uint32_t pipe;
 	size_t len;
 	int n;
 
@@ -142,10 +141,8 @@ serve_ingest(nng_socket sock, struct store *st)
 	     n++) {
 		if (nngx_try_recv(sock, &m) != 1)
 			return false;
-		pipe = (uint32_t)nng_pipe_id(nng_msg_get_pipe(m));
 		len = nng_msg_len(m);
-		ingest_message(st, nng_msg_body(m), len, pipe,
-		               nngx_peer_uid(m));
+		ingest_message(st, nng_msg_body(m), len, nngx_peer_uid(m));
 		nng_msg_free(m);
 		if (len >= MEM_BIG)
 			mem_release();

@@ -192,7 +192,7 @@ apply(struct fx *fx, struct wire_snapshot s)
 {
 	struct rules_result r;
 
-	assert_int_equal(ingest_snapshot(&fx->st, &s, 0, &r), 0);
+	assert_int_equal(ingest_snapshot(&fx->st, &s, &r), 0);
 	return r;
 }
 
@@ -924,7 +924,7 @@ quiet_passes_stay_right(void **state)
 		d.gen = 9;
 		d.containers = c;
 		d.ncontainers = 1;
-		assert_int_equal(ingest_delta(&fx->st, &d, 0, &r), 0);
+		assert_int_equal(ingest_delta(&fx->st, &d, &r), 0);
 		assert_int_equal(r.changed, 0);
 		assert_int_equal(row(fx, "k1:x", &rw), 1);
 		assert_int_equal(rw.last_seen_at, 1700000000008);
@@ -960,7 +960,7 @@ delta_unchanged_commits_nothing(void **state)
 	d.gen = 2;
 	d.containers = c;
 	d.ncontainers = 2;
-	assert_int_equal(ingest_delta(&fx->st, &d, 0, &r), 0);
+	assert_int_equal(ingest_delta(&fx->st, &d, &r), 0);
 	assert_true(r.applied);
 	assert_int_equal(r.changed, 0);
 	assert_int_equal(head(fx), h0);
@@ -973,7 +973,7 @@ delta_unchanged_commits_nothing(void **state)
 
 	c[1] = ctr(fx, "d2", "exited", 1, "k1", NULL, "y");
 	d.gen = 3;
-	assert_int_equal(ingest_delta(&fx->st, &d, 0, &r), 0);
+	assert_int_equal(ingest_delta(&fx->st, &d, &r), 0);
 	assert_int_equal(r.changed, 1);
 	assert_int_equal(head(fx), h0 + 1);
 	assert_int_equal(db_commits(fx->db), c0 + 1);
@@ -1152,7 +1152,7 @@ delta_upserts_and_gone(void **state)
 	d.ncontainers = 1;
 	d.gone = gone;
 	d.ngone = 2;
-	assert_int_equal(ingest_delta(&fx->st, &d, 0, &r), 0);
+	assert_int_equal(ingest_delta(&fx->st, &d, &r), 0);
 	assert_int_equal(r.changed, 1);
 	assert_int_equal(r.missing, 1);
 	assert_int_equal(row(fx, "k1:x", &rw), 1);
@@ -1177,24 +1177,36 @@ stale_gens_dropped(void **state)
 	workload(fx, "k1", "stack");
 	c[0] = ctr(fx, "d1", "running", 1, "k1", NULL, "x");
 	s = snap("h", 10, true, c, 1);
-	assert_int_equal(ingest_snapshot(&fx->st, &s, 7, &r), 0);
+	assert_int_equal(ingest_snapshot(&fx->st, &s, &r), 0);
 	assert_true(r.applied);
 	s = snap("h", 9, true, NULL, 0);
-	assert_int_equal(ingest_snapshot(&fx->st, &s, 7, &r), 0);
+	assert_int_equal(ingest_snapshot(&fx->st, &s, &r), 0);
 	assert_false(r.applied);
 	memset(&d, 0, sizeof(d));
 	d.host = "h";
 	d.gen = 3;
-	assert_int_equal(ingest_delta(&fx->st, &d, 7, &r), 0);
+	assert_int_equal(ingest_delta(&fx->st, &d, &r), 0);
 	assert_false(r.applied);
 	assert_int_equal(fx->st.ctr[STC_STALE], 2);
 	/* another host has its own gen */
 	s = snap("other", 1, true, NULL, 0);
-	assert_int_equal(ingest_snapshot(&fx->st, &s, 7, &r), 0);
+	assert_int_equal(ingest_snapshot(&fx->st, &s, &r), 0);
 	assert_true(r.applied);
-	/* a new pipe with a low gen: a restarted lister, applied */
+	/* a lower gen is stale however it comes (no pipe exception: a
+	 * lister's gen never goes back), and a delta's gen counts too */
 	s = snap("h", 1, true, NULL, 0);
-	assert_int_equal(ingest_snapshot(&fx->st, &s, 8, &r), 0);
+	assert_int_equal(ingest_snapshot(&fx->st, &s, &r), 0);
+	assert_false(r.applied);
+	d.gen = 12;
+	assert_int_equal(ingest_delta(&fx->st, &d, &r), 0);
+	assert_true(r.applied);
+	s = snap("h", 11, true, NULL, 0);
+	assert_int_equal(ingest_snapshot(&fx->st, &s, &r), 0);
+	assert_false(r.applied);
+	assert_int_equal(fx->st.ctr[STC_STALE], 4);
+	/* the same gen again is not stale */
+	s = snap("h", 12, true, NULL, 0);
+	assert_int_equal(ingest_snapshot(&fx->st, &s, &r), 0);
 	assert_true(r.applied);
 	assert_int_equal(r.missing, 1);
 	assert_int_equal(fx->st.ctr[STC_SNAPSHOTS], 3);
@@ -1251,23 +1263,23 @@ ingest_decodes_and_counts(void **state)
 	struct wire_row rw;
 
 	workload(fx, "k1", "stack");
-	assert_int_equal(
-	    ingest_message(&fx->st, garbage, sizeof(garbage), 0, 0), 0);
+	assert_int_equal(ingest_message(&fx->st, garbage, sizeof(garbage), 0),
+	                 0);
 	assert_int_equal(fx->st.ctr[STC_BAD_MESSAGES], 1);
 	memset(&dj, 0, sizeof(dj));
 	dj.reason = "pass";
 	assert_int_equal(wire_encode_dispatch(&b, &dj), 0);
-	assert_int_equal(ingest_message(&fx->st, b.data, b.len, 0, 0), 0);
+	assert_int_equal(ingest_message(&fx->st, b.data, b.len, 0), 0);
 	assert_int_equal(fx->st.ctr[STC_UNKNOWN_MESSAGES], 1);
 	c[0] = ctr(fx, "d1", "running", 1, "k1", NULL, "x");
 	s = snap("h", 1, true, c, 1);
 	wbuf_reset(&b);
 	assert_int_equal(wire_encode_snapshot(&b, &s), 0);
 	/* truncated: rejected whole, nothing applied */
-	assert_int_equal(ingest_message(&fx->st, b.data, b.len - 3, 0, 0), 0);
+	assert_int_equal(ingest_message(&fx->st, b.data, b.len - 3, 0), 0);
 	assert_int_equal(fx->st.ctr[STC_BAD_MESSAGES], 2);
 	assert_int_equal(row(fx, "k1:x", &rw), 0);
-	assert_int_equal(ingest_message(&fx->st, b.data, b.len, 0, 0), 0);
+	assert_int_equal(ingest_message(&fx->st, b.data, b.len, 0), 0);
 	assert_int_equal(row(fx, "k1:x", &rw), 1);
 	assert_int_equal(fx->st.ctr[STC_SNAPSHOTS], 1);
 	wbuf_free(&b);
