@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -21,6 +20,7 @@
 #include "ingest.h"
 #include "log.h"
 #include "store.h"
+#include "testfx.h"
 #include "util.h"
 #include "wire.h"
 #include "wirejson.h"
@@ -56,14 +56,7 @@ capture(void *arg, const void *msg, size_t len)
 static void
 fx_db_open(struct fx *fx)
 {
-	struct db_config cfg;
-
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.dir = fx->dir;
-	cfg.map_size = 1 << 20;
-	cfg.max_map_size = 1 << 28;
-	cfg.retain = 100000;
-	assert_non_null(fx->db = db_open(&cfg));
+	fx->db = testfx_db_open(fx->dir, 1 << 20, 1 << 28, 100000);
 	assert_int_equal(store_init(&fx->st, fx->db, "tinyforge.", -1), 0);
 	db_set_publish(fx->db, capture, fx);
 }
@@ -83,8 +76,7 @@ setup(void **state)
 	struct fx *fx = calloc(1, sizeof(*fx));
 
 	assert_non_null(fx);
-	snprintf(fx->dir, sizeof(fx->dir), "/tmp/recon-hosts-test.XXXXXX");
-	assert_non_null(mkdtemp(fx->dir));
+	testfx_mkdtemp(fx->dir, sizeof(fx->dir), "hosts");
 	fx->a = arena_new();
 	fx_db_open(fx);
 	*state = fx;
@@ -95,15 +87,10 @@ static int
 teardown(void **state)
 {
 	struct fx *fx = *state;
-	char path[128];
 
 	store_fini(&fx->st);
 	db_close(fx->db);
-	snprintf(path, sizeof(path), "%s/data.mdb", fx->dir);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/lock.mdb", fx->dir);
-	unlink(path);
-	assert_int_equal(rmdir(fx->dir), 0);
+	testfx_rmdir(fx->dir);
 	json_object_put(fx->last);
 	arena_free(fx->a);
 	free(fx);
@@ -111,23 +98,6 @@ teardown(void **state)
 }
 
 /* ---- input ---- */
-
-static int
-put_workload_body(struct dbtx *tx, void *arg)
-{
-	return db_workload_put(tx, arg);
-}
-
-static void
-workload(struct fx *fx, const char *id)
-{
-	struct wire_workload w;
-
-	memset(&w, 0, sizeof(w));
-	w.id = (char *)id;
-	w.kind = "stack";
-	assert_int_equal(db_write(fx->db, put_workload_body, &w), 0);
-}
 
 /* Container id of workload wid with role label role. */
 static struct wire_container
@@ -194,19 +164,7 @@ host_pass(struct fx *fx, int h, uint64_t gen, int ncs, const char *state)
 static bool
 call_as(struct fx *fx, const struct wire_request *rq, int64_t uid)
 {
-	struct wbuf req = {0}, rep = {0};
-	char err[WIRE_ERR_LEN];
-	json_object *ok;
-
-	assert_int_equal(wire_encode_request(&req, rq), 0);
-	assert_int_equal(api_handle(&fx->st, req.data, req.len, uid, &rep), 0);
-	json_object_put(fx->last);
-	fx->last = wire_to_json(rep.data, rep.len, err);
-	assert_non_null(fx->last);
-	wbuf_free(&req);
-	wbuf_free(&rep);
-	assert_true(json_object_object_get_ex(fx->last, "ok", &ok));
-	return json_object_get_boolean(ok);
+	return testfx_call_as(&fx->st, rq, uid, &fx->last);
 }
 
 static bool
@@ -217,24 +175,15 @@ ask(struct fx *fx, const char *t, const char *host)
 	return call_as(fx, &rq, 0);
 }
 
+/* A missing member fails with the whole reply, to see what came instead. */
 static json_object *
 get(struct fx *fx, const char *path)
 {
-	char buf[256], *part, *save = NULL;
-	json_object *o = fx->last, *next;
+	json_object *o = testfx_get(fx->last, path);
 
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (part = strtok_r(buf, ".", &save); part != NULL;
-	     part = strtok_r(NULL, ".", &save)) {
-		if (json_object_is_type(o, json_type_array))
-			next = json_object_array_get_idx(o, (size_t)atoi(part));
-		else if (!json_object_object_get_ex(o, part, &next))
-			next = NULL;
-		if (next == NULL)
-			fail_msg("no %s in the reply %s", path,
-			         json_object_to_json_string(fx->last));
-		o = next;
-	}
+	if (o == NULL)
+		fail_msg("no %s in the reply %s", path,
+		         json_object_to_json_string(fx->last));
 	return o;
 }
 
@@ -288,23 +237,13 @@ host_num(struct fx *fx, const char *host, const char *key)
 	return json_object_get_int64(v);
 }
 
-static int
-get_row_body(struct dbtx *tx, void *arg)
-{
-	void **a = arg;
-
-	return db_row_get(tx, a[0], a[1], a[2]);
-}
-
 /* The row's state, "" when there is no such row. */
 static const char *
 row_state(struct fx *fx, const char *id)
 {
 	struct wire_row row;
-	void *args[3] = {(void *)id, fx->a, &row};
 
-	memset(&row, 0, sizeof(row));
-	if (db_read(fx->db, get_row_body, args) != 1)
+	if (testfx_row(fx->db, fx->a, id, &row) != 1)
 		return "";
 	return row.state;
 }
@@ -359,7 +298,7 @@ record_on_snapshot(void **state)
 	struct stored s;
 	int64_t t0 = now_ms();
 
-	workload(fx, "w1");
+	testfx_workload(fx->db, "w1", "stack");
 	assert_true(ask(fx, "hosts.list", NULL));
 	assert_int_equal(json_object_array_length(get(fx, "hosts")), 0);
 	assert_true(host_pass(fx, 1, 100, 3, "running").applied);
@@ -414,8 +353,8 @@ stale_host_left_alone(void **state)
 	char err[WIRE_ERR_LEN];
 	size_t pubs;
 
-	workload(fx, "w1");
-	workload(fx, "w2");
+	testfx_workload(fx->db, "w1", "stack");
+	testfx_workload(fx->db, "w2", "stack");
 	host_pass(fx, 1, 10, 2, "running");
 	host_pass(fx, 2, 10, 3, "running");
 	assert_true(ask(fx, "containers.list", NULL));
@@ -458,9 +397,9 @@ sweep_per_host(void **state)
 	struct fx *fx = *state;
 	struct rules_result r;
 
-	workload(fx, "w1");
-	workload(fx, "w2");
-	workload(fx, "w3");
+	testfx_workload(fx->db, "w1", "stack");
+	testfx_workload(fx->db, "w2", "stack");
+	testfx_workload(fx->db, "w3", "stack");
 	host_pass(fx, 1, 1, 3, "running");
 	host_pass(fx, 2, 1, 3, "running");
 	host_pass(fx, 3, 1, 3, "exited");
@@ -489,7 +428,7 @@ records_survive_restart(void **state)
 	struct store_host *h;
 	int64_t seen;
 
-	workload(fx, "w1");
+	testfx_workload(fx->db, "w1", "stack");
 	host_pass(fx, 1, 1000, 3, "running");
 	seen = store_host_find(&fx->st, "h1")->last_seen_at;
 	fx_restart(fx);
@@ -526,7 +465,7 @@ deltas_and_the_record(void **state)
 	uint64_t commits;
 	int64_t saved;
 
-	workload(fx, "w1");
+	testfx_workload(fx->db, "w1", "stack");
 	host_pass(fx, 1, 5, 1, "running");
 	age(fx, "h1", 10000);
 	saved = store_host_find(&fx->st, "h1")->last_seen_at;
@@ -579,8 +518,8 @@ forget(void **state)
 	uint64_t rev0;
 	size_t pubs, i;
 
-	workload(fx, "w1");
-	workload(fx, "w3");
+	testfx_workload(fx->db, "w1", "stack");
+	testfx_workload(fx->db, "w3", "stack");
 	host_pass(fx, 1, 1, 2, "running");
 	host_pass(fx, 3, 1, 3, "running");
 	host_pass(fx, 3, 2, 2, "running"); /* w3:r2 missing already */
@@ -641,7 +580,7 @@ forget_without_record(void **state)
 {
 	struct fx *fx = *state;
 
-	workload(fx, "w1");
+	testfx_workload(fx->db, "w1", "stack");
 	host_pass(fx, 1, 1, 2, "running");
 	assert_int_equal(db_write(fx->db, drop_record_body, "h1"), 0);
 	fx_restart(fx);
