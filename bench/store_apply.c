@@ -61,7 +61,7 @@ apply(struct store *st, struct wire_snapshot *snap)
 	uint64_t t0 = mono_us();
 
 	snap->gen++;
-	if (ingest_snapshot(st, snap, 1, NULL) != 0) {
+	if (ingest_snapshot(st, snap, NULL) != 0) {
 		fprintf(stderr, "apply failed\n");
 		exit(1);
 	}
@@ -75,7 +75,7 @@ apply_delta(struct store *st, struct wire_delta *d)
 	uint64_t t0 = mono_us();
 
 	d->gen++;
-	if (ingest_delta(st, d, 1, NULL) != 0) {
+	if (ingest_delta(st, d, NULL) != 0) {
 		fprintf(stderr, "delta failed\n");
 		exit(1);
 	}

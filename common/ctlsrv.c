@@ -166,6 +166,7 @@ ctlsrv_writes(const char *t)
 	static const char *const writes[] = {
 	    "container.put",   "container.delete", "workload.put",
 	    "workload.delete", "dispatch",         "resync",
+	    "hosts.forget",
 	};
 	size_t i;
 

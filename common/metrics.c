@@ -52,12 +52,22 @@ const char *const metrics_procs[METRICS_NPROCS] = {"store", "lister",
 		.type = METRIC_GAUGE_TYPE, .help = (h)                         \
 	}
 
+/* a stats number that is one series of a labelled family */
+#define STATL(k, n, l, h)                                                      \
+	{                                                                      \
+		.proc = "store", .src = METRIC_STATS, .key = (k), .name = (n), \
+		.type = METRIC_GAUGE_TYPE, .label = (l), .help = (h)           \
+	}
+
 #define IGNORED "Containers the store ignored, by the rule that refused them."
 #define NOTIFY  "Webhook notifications"
 #define REMOTE                                                                 \
 	"Remote ingest messages refused (also in ingest_forbidden), by "       \
 	"why: no host proof, a proof that does not open, another host's, "     \
 	"a type not taken remotely."
+#define HOSTS                                                                  \
+	"Lister hosts the store knows, by state: stale when nothing came "     \
+	"from one for 3 of its intervals."
 
 static const struct metric_meta metric_table[] = {
     /* every process: health, its ctl server (ctlsrv_counters) */
@@ -177,6 +187,8 @@ static const struct metric_meta metric_table[] = {
             "Dispatch job sends refused as busy."),
     COUNTER("store", "jobs_owed_asked", "recon_store_jobs_owed_asked_total",
             "State runs owed asked for again."),
+    COUNTER("store", "hosts_forgotten", "recon_store_hosts_forgotten_total",
+            "Lister hosts dropped by hosts.forget."),
     /* the store's stats numbers */
     STAT("rev", "recon_store_revision", "The latest revision committed."),
     STAT("oldest_rev", "recon_store_oldest_revision",
@@ -189,6 +201,8 @@ static const struct metric_meta metric_table[] = {
          "Bytes of the LMDB map in use."),
     STAT("map_max", "recon_store_map_max_bytes",
          "The size the LMDB map may grow to."),
+    STATL("hosts_live", "recon_store_hosts", "state=\"live\"", HOSTS),
+    STATL("hosts_stale", "recon_store_hosts", "state=\"stale\"", HOSTS),
 
     /* the lister (lister_ctl_counters) */
     COUNTER("lister", "passes", "recon_lister_passes_total",

@@ -169,6 +169,31 @@ v_dispatch(struct wbuf *b)
 	return enc_request(b, "dispatch", "shop");
 }
 static int
+v_hosts_list(struct wbuf *b)
+{
+	return enc_request(b, "hosts.list", NULL);
+}
+static int
+v_hosts_forget(struct wbuf *b)
+{
+	struct wire_request rq = {.t = "hosts.forget", .host = "node-2"};
+
+	return wire_encode_request(b, &rq);
+}
+static int
+v_reply_forget(struct wbuf *b)
+{
+	return wire_reply_begin(b, 2) || wire_reply_u64(b, "rev", 1005) ||
+	       wire_reply_u64(b, "missing", 3);
+}
+static int
+v_reply_not_found_host(struct wbuf *b)
+{
+	return wire_reply_error(b, "not_found",
+	                        "no host node-9 (hosts.list names the hosts "
+	                        "the store knows)");
+}
+static int
 v_resync(struct wbuf *b)
 {
 	return enc_request(b, "resync", NULL);
@@ -233,7 +258,7 @@ static const struct wire_counter stats_ctr_fx[] = {
 static int
 v_reply_stats(struct wbuf *b)
 {
-	return wire_reply_begin(b, 9) || wire_reply_u64(b, "rev", 1003) ||
+	return wire_reply_begin(b, 11) || wire_reply_u64(b, "rev", 1003) ||
 	       wire_reply_u64(b, "oldest_rev", 1) ||
 	       wire_reply_u64(b, "workloads", 1) ||
 	       wire_reply_u64(b, "rows", 1) ||
@@ -241,6 +266,8 @@ v_reply_stats(struct wbuf *b)
 	       wire_reply_u64(b, "map_size", 67108864) ||
 	       wire_reply_u64(b, "map_used", 1212416) ||
 	       wire_reply_u64(b, "map_max", 8589934592) ||
+	       wire_reply_u64(b, "hosts_live", 2) ||
+	       wire_reply_u64(b, "hosts_stale", 1) ||
 	       wire_reply_counters(b, "counters", stats_ctr_fx,
 	                           NELEM(stats_ctr_fx));
 }
@@ -326,6 +353,10 @@ static const struct vector {
     {"request_stats", v_stats},
     {"request_dispatch", v_dispatch},
     {"request_resync", v_resync},
+    {"request_hosts_list", v_hosts_list},
+    {"request_hosts_forget", v_hosts_forget},
+    {"reply_forget", v_reply_forget},
+    {"reply_error_not_found_host", v_reply_not_found_host},
     {"reply_ok", v_reply_ok},
     {"reply_containers", v_reply_containers},
     {"reply_container", v_reply_container},
@@ -392,6 +423,7 @@ again(const char *type, const void *buf, size_t len, struct arena *a,
 		struct wire_workload_reply workload;
 		struct wire_write_reply write;
 		struct wire_stats_reply stats;
+		struct wire_hosts_reply hosts;
 		struct wire_health health;
 		struct wire_topic topic;
 	} m;
@@ -490,9 +522,20 @@ again(const char *type, const void *buf, size_t len, struct arena *a,
 		       wire_reply_u64(out, "rev", m.write.rev) ||
 		       wire_reply_str(out, "job", m.write.job);
 	}
+	if (strcmp(type, "reply_forget") == 0)
+		return wire_decode_write_reply(buf, len, a, &m.write, err) ||
+		       wire_reply_begin(out, 2) ||
+		       wire_reply_u64(out, "rev", m.write.rev) ||
+		       wire_reply_u64(out, "missing", m.write.missing);
+	if (strcmp(type, "reply_hosts") == 0)
+		return wire_decode_hosts_reply(buf, len, a, &m.hosts, err) ||
+		       wire_reply_begin(out, 2) ||
+		       wire_reply_u64(out, "rev", m.hosts.rev) ||
+		       wire_reply_hosts(out, "hosts", m.hosts.hosts,
+		                        m.hosts.nhosts);
 	if (strcmp(type, "reply_stats") == 0)
 		return wire_decode_stats_reply(buf, len, a, &m.stats, err) ||
-		       wire_reply_begin(out, 9) ||
+		       wire_reply_begin(out, 11) ||
 		       wire_reply_u64(out, "rev", m.stats.rev) ||
 		       wire_reply_u64(out, "oldest_rev", m.stats.oldest_rev) ||
 		       wire_reply_u64(out, "workloads", m.stats.workloads) ||
@@ -501,6 +544,9 @@ again(const char *type, const void *buf, size_t len, struct arena *a,
 		       wire_reply_u64(out, "map_size", m.stats.map_size) ||
 		       wire_reply_u64(out, "map_used", m.stats.map_used) ||
 		       wire_reply_u64(out, "map_max", m.stats.map_max) ||
+		       wire_reply_u64(out, "hosts_live", m.stats.hosts_live) ||
+		       wire_reply_u64(out, "hosts_stale",
+		                      m.stats.hosts_stale) ||
 		       wire_reply_counters(out, "counters", m.stats.counters,
 		                           m.stats.ncounters);
 	if (strcmp(type, "reply_health") == 0)

@@ -150,3 +150,21 @@ store_clnt_dispatch(struct clnt *c, const char *id, struct clnt_result *r,
 
 	TYPED(c, &rq, r, out, wire_decode_write_reply);
 }
+
+int
+store_clnt_hosts_list(struct clnt *c, struct clnt_result *r,
+                      struct wire_hosts_reply *out)
+{
+	struct wire_request rq = {.t = "hosts.list"};
+
+	TYPED(c, &rq, r, out, wire_decode_hosts_reply);
+}
+
+int
+store_clnt_hosts_forget(struct clnt *c, const char *host, struct clnt_result *r,
+                        struct wire_write_reply *out)
+{
+	struct wire_request rq = {.t = "hosts.forget", .host = (char *)host};
+
+	TYPED(c, &rq, r, out, wire_decode_write_reply);
+}

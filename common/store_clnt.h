@@ -55,5 +55,13 @@ int store_clnt_stats(struct clnt *, struct clnt_result *r,
 /* A manual dispatch of workload id: out->rev and out->job. */
 int store_clnt_dispatch(struct clnt *, const char *id, struct clnt_result *r,
                         struct wire_write_reply *out);
+/* The lister hosts the store knows (SPEC §10). */
+int store_clnt_hosts_list(struct clnt *, struct clnt_result *r,
+                          struct wire_hosts_reply *out);
+/* Forgets host (a write): its rows missing, out->rev and out->missing;
+ * code not_found for a host the store does not know. */
+int store_clnt_hosts_forget(struct clnt *, const char *host,
+                            struct clnt_result *r,
+                            struct wire_write_reply *out);
 
 #endif

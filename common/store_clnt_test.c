@@ -174,6 +174,22 @@ fs_answer(const struct wire_request *rq, struct wbuf *out)
 		wire_reply_str(out, "job", "sent");
 	} else if (strcmp(t, "resync") == 0) {
 		wire_reply_begin(out, 0);
+	} else if (strcmp(t, "hosts.list") == 0) {
+		static const struct wire_host hs[] = {
+		    {"h1", "live", 1700000000000, 7, 30000, 3},
+		    {"h2", "stale", 1690000000000, 9, 500, 0},
+		};
+		wire_reply_begin(out, 2);
+		wire_reply_u64(out, "rev", 15);
+		wire_reply_hosts(out, "hosts", hs, 2);
+	} else if (strcmp(t, "hosts.forget") == 0) {
+		if (strcmp(rq->host, "h9") == 0) {
+			wire_reply_error(out, "not_found", "no host h9");
+			return;
+		}
+		wire_reply_begin(out, 2);
+		wire_reply_u64(out, "rev", 16);
+		wire_reply_u64(out, "missing", 3);
 	} else {
 		wire_reply_error(out, "unknown", t);
 	}
@@ -499,6 +515,43 @@ test_stats_dispatch_resync(void **state)
 }
 
 static void
+test_hosts(void **state)
+{
+	struct clnt *c = clnt_new(fs.url, 2000);
+	struct clnt_result r = {0};
+	struct wire_hosts_reply hs;
+	struct wire_write_reply w;
+	struct arena *a = arena_new();
+	struct wire_request rq;
+
+	assert_int_equal(store_clnt_hosts_list(c, &r, &hs), CLNT_OK);
+	assert_int_equal(hs.rev, 15);
+	assert_int_equal(hs.nhosts, 2);
+	assert_string_equal(hs.hosts[0].host, "h1");
+	assert_string_equal(hs.hosts[0].state, "live");
+	assert_int_equal(hs.hosts[0].last_seen_at, 1700000000000);
+	assert_int_equal(hs.hosts[0].gen, 7);
+	assert_int_equal(hs.hosts[0].interval_ms, 30000);
+	assert_int_equal(hs.hosts[0].rows, 3);
+	assert_string_equal(hs.hosts[1].state, "stale");
+
+	assert_int_equal(store_clnt_hosts_forget(c, "h2", &r, &w), CLNT_OK);
+	assert_int_equal(w.rev, 16);
+	assert_int_equal(w.missing, 3);
+	rq = last_request(a);
+	assert_string_equal(rq.t, "hosts.forget");
+	assert_string_equal(rq.host, "h2");
+	assert_null(rq.id);
+	/* refused: the server's code */
+	assert_int_equal(store_clnt_hosts_forget(c, "h9", &r, &w),
+	                 CLNT_REFUSED);
+	assert_string_equal(r.code, "not_found");
+	clnt_result_free(&r);
+	clnt_free(c);
+	arena_free(a);
+}
+
+static void
 test_no_socket(void **state)
 {
 	char url[200];
@@ -680,6 +733,7 @@ main(void)
 	    cmocka_unit_test(test_refused),
 	    cmocka_unit_test(test_events_since),
 	    cmocka_unit_test(test_stats_dispatch_resync),
+	    cmocka_unit_test(test_hosts),
 	    cmocka_unit_test(test_no_socket),
 	    cmocka_unit_test(test_timeout),
 	    cmocka_unit_test(test_permission_denied),

@@ -66,6 +66,8 @@ static const struct field snapshot_fields[] = {
          &container_schema, F_REQ),
     /* R8: ids of containers present but skipped: their rows stay */
     FARR("skipped", FT_STRARR, S, skipped, nskipped, ID, NULL, F_SPARSE),
+    /* SPEC §10: optional, so that older listers' snapshots still do */
+    FNUM("interval_ms", FT_U64, S, interval_ms, F_SPARSE),
 };
 static const struct schema snapshot_schema =
     SCHEMA("snapshot", "snapshot", S, false, snapshot_fields);
@@ -157,6 +159,32 @@ static const struct field row_fields[] = {
     FNUM("created_at", FT_I64, S, created_at, 0),
 };
 const struct schema wire_row_schema = SCHEMA("row", NULL, S, false, row_fields);
+#undef S
+
+/*
+ * A lister host: the stored record (host_record: what the store carries
+ * across restarts) and hosts.list's item (host: the record, its state
+ * and its row count), over one struct.
+ */
+#define S struct wire_host
+static const struct field host_record_fields[] = {
+    FSTR("host", S, host, ID, F_REQ),
+    FNUM("gen", FT_U64, S, gen, 0),
+    FNUM("last_seen_at", FT_I64, S, last_seen_at, 0),
+    FNUM("interval_ms", FT_U64, S, interval_ms, 0),
+};
+static const struct schema host_record_schema =
+    SCHEMA("host_record", NULL, S, false, host_record_fields);
+static const struct field host_fields[] = {
+    FSTR("host", S, host, ID, F_REQ),
+    FNUM("last_seen_at", FT_I64, S, last_seen_at, 0),
+    FNUM("gen", FT_U64, S, gen, 0),
+    FNUM("rows", FT_U64, S, rows, 0),
+    FSTR("state", S, state, ID, 0),
+    FNUM("interval_ms", FT_U64, S, interval_ms, 0),
+};
+const struct schema wire_host_schema =
+    SCHEMA("host", NULL, S, false, host_fields);
 #undef S
 
 #define S struct wire_job_item
@@ -252,6 +280,15 @@ const struct schema wire_rows_reply_schema =
     SCHEMA("containers_reply", NULL, S, false, rows_reply_fields);
 #undef S
 
+#define S struct wire_hosts_reply
+static const struct field hosts_reply_fields[] = {
+    FNUM("rev", FT_U64, S, rev, F_REQ),
+    FARR("hosts", FT_RECARR, S, hosts, nhosts, 0, &wire_host_schema, F_REQ),
+};
+const struct schema wire_hosts_reply_schema =
+    SCHEMA("hosts_reply", NULL, S, false, hosts_reply_fields);
+#undef S
+
 #define S struct wire_workloads_reply
 static const struct field workloads_reply_fields[] = {
     FNUM("rev", FT_U64, S, rev, F_REQ),
@@ -284,6 +321,7 @@ const struct schema wire_workload_reply_schema =
 static const struct field write_reply_fields[] = {
     FNUM("rev", FT_U64, S, rev, F_REQ),
     FSTR("job", S, job, ID, 0),
+    FNUM("missing", FT_U64, S, missing, 0),
 };
 const struct schema wire_write_reply_schema =
     SCHEMA("write_reply", NULL, S, false, write_reply_fields);
@@ -299,6 +337,8 @@ static const struct field stats_reply_fields[] = {
     FNUM("map_size", FT_U64, S, map_size, 0),
     FNUM("map_used", FT_U64, S, map_used, 0),
     FNUM("map_max", FT_U64, S, map_max, 0),
+    FNUM("hosts_live", FT_U64, S, hosts_live, 0),
+    FNUM("hosts_stale", FT_U64, S, hosts_stale, 0),
     FARR("counters", FT_COUNTERS, S, counters, ncounters, 0, NULL, 0),
 };
 const struct schema wire_stats_reply_schema =
@@ -395,6 +435,19 @@ int
 wire_encode_row(struct wbuf *b, const struct wire_row *m)
 {
 	return wire_enc_top(b, &wire_row_schema, m, ENC_SECRETS);
+}
+
+int
+wire_encode_host_record(struct wbuf *b, const struct wire_host *m)
+{
+	return wire_enc_top(b, &host_record_schema, m, ENC_SECRETS);
+}
+
+int
+wire_decode_host_record(const void *buf, size_t len, struct arena *a,
+                        struct wire_host *out, char *err)
+{
+	return wire_dec_top(&host_record_schema, buf, len, a, out, err);
 }
 
 int

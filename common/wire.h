@@ -50,6 +50,9 @@ struct wire_snapshot {
 	uint64_t gen;
 	int64_t taken_at; /* ms */
 	bool complete;
+	/* the lister's --interval between full passes, ms; 0 (absent: an
+	 * older lister): the store takes STORE_INTERVAL_DEFAULT_MS */
+	uint64_t interval_ms;
 	struct wire_container *containers;
 	size_t ncontainers;
 	/* R8: Docker ids of containers that are there but whose input the
@@ -115,6 +118,20 @@ struct wire_row {
 	int64_t created_at; /* ms */
 };
 
+/*
+ * What the store knows of a lister host (SPEC §10). The store keeps
+ * host, gen, last_seen_at and interval_ms in LMDB (the host record);
+ * hosts.list adds state and rows.
+ */
+struct wire_host {
+	char *host;
+	char *state;          /* live | stale */
+	int64_t last_seen_at; /* ms, the store's clock: last accepted message */
+	uint64_t gen;         /* the highest gen accepted */
+	uint64_t interval_ms; /* the lister's interval, as the store uses it */
+	uint64_t rows;        /* rows whose host this is */
+};
+
 /* One workload of a dispatch job, with its current container rows. */
 struct wire_job_item {
 	struct wire_workload workload; /* secrets included */
@@ -156,13 +173,13 @@ struct wire_event {
 struct wire_request {
 	char *t;  /* health, containers.list, ... */
 	char *id; /* container.get/delete, workload.get/delete, dispatch */
-	char *workload_id;              /* containers.list filter */
-	char *state;                    /* containers.list filter */
-	char *host;                     /* containers.list filter */
-	uint64_t rev;                   /* events.since */
-	uint64_t limit;                 /* events.since */
-	bool secrets;                   /* workload.get */
-	bool live;                      /* health: liveness only */
+	char *workload_id; /* containers.list filter */
+	char *state;       /* containers.list filter */
+	char *host;        /* containers.list filter; hosts.forget: the host */
+	uint64_t rev;      /* events.since */
+	uint64_t limit;    /* events.since */
+	bool secrets;      /* workload.get */
+	bool live;         /* health: liveness only */
 	struct wire_workload *workload; /* workload.put */
 	struct wire_row *row;           /* container.put */
 };
@@ -244,6 +261,10 @@ int wire_decode_workload_strict(const void *, size_t, struct arena *,
                                 struct wire_workload *, char *err);
 int wire_decode_row_strict(const void *, size_t, struct arena *,
                            struct wire_row *, char *err);
+/* A host record as the store keeps it: host, gen, last_seen_at and
+ * interval_ms (state and rows are not stored). */
+int wire_decode_host_record(const void *, size_t, struct arena *,
+                            struct wire_host *, char *err);
 
 /*
  * Encoding appends one message to b. NULL strings encode as "". Returns 0,
@@ -259,6 +280,7 @@ int wire_encode_request(struct wbuf *, const struct wire_request *);
 int wire_encode_workload(struct wbuf *, const struct wire_workload *,
                          bool secrets);
 int wire_encode_row(struct wbuf *, const struct wire_row *);
+int wire_encode_host_record(struct wbuf *, const struct wire_host *);
 
 /*
  * Replies: {ok: true, ...} or {ok: false, error: {code, message}}.
@@ -281,6 +303,9 @@ int wire_reply_workload(struct wbuf *, const char *key,
  * buffer (e.g. change-log bodies). */
 int wire_reply_raw_array(struct wbuf *, const char *key,
                          const struct wbuf *items, size_t n);
+/* hosts.list's items: every field of each host. */
+int wire_reply_hosts(struct wbuf *, const char *key, const struct wire_host *,
+                     size_t n);
 int wire_reply_counters(struct wbuf *, const char *key,
                         const struct wire_counter *, size_t n);
 /* The whole health reply, ok included. */
@@ -373,20 +398,31 @@ struct wire_workload_reply { /* workload.get */
 	uint64_t rev;
 	struct wire_workload workload;
 };
-/* Writes (container/workload put and delete) and dispatch. */
+/* Writes (container/workload put and delete, hosts.forget) and
+ * dispatch. */
 struct wire_write_reply {
 	uint64_t rev;
-	char *job; /* dispatch: sent | queued; "" otherwise */
+	char *job;        /* dispatch: sent | queued; "" otherwise */
+	uint64_t missing; /* hosts.forget: rows it turned missing */
 };
 struct wire_stats_reply { /* the store's stats */
 	uint64_t rev, oldest_rev, workloads, rows, events;
 	uint64_t map_size, map_used, map_max;
+	uint64_t hosts_live, hosts_stale; /* lister hosts by state */
 	struct wire_counter *counters;
 	size_t ncounters;
 };
 
+struct wire_hosts_reply { /* hosts.list */
+	uint64_t rev;
+	struct wire_host *hosts;
+	size_t nhosts;
+};
+
 int wire_decode_rows_reply(const void *, size_t, struct arena *,
                            struct wire_rows_reply *, char *err);
+int wire_decode_hosts_reply(const void *, size_t, struct arena *,
+                            struct wire_hosts_reply *, char *err);
 int wire_decode_workloads_reply(const void *, size_t, struct arena *,
                                 struct wire_workloads_reply *, char *err);
 int wire_decode_row_reply(const void *, size_t, struct arena *,

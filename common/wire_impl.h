@@ -81,7 +81,9 @@ struct schema {
 /* The tables other files read (wire.c). */
 extern const struct schema wire_row_schema;
 extern const struct schema wire_workload_schema;
+extern const struct schema wire_host_schema;
 extern const struct schema wire_rows_reply_schema;
+extern const struct schema wire_hosts_reply_schema;
 extern const struct schema wire_workloads_reply_schema;
 extern const struct schema wire_row_reply_schema;
 extern const struct schema wire_workload_reply_schema;

@@ -149,6 +149,13 @@ wire_reply_workload(struct wbuf *b, const char *key,
 }
 
 int
+wire_reply_hosts(struct wbuf *b, const char *key, const struct wire_host *h,
+                 size_t n)
+{
+	return reply_records(b, key, &wire_host_schema, h, n, ENC_SECRETS);
+}
+
+int
 wire_reply_raw_array(struct wbuf *b, const char *key, const struct wbuf *items,
                      size_t n)
 {
@@ -334,6 +341,13 @@ wire_decode_rows_reply(const void *buf, size_t len, struct arena *a,
                        struct wire_rows_reply *out, char *err)
 {
 	return dec_reply(&wire_rows_reply_schema, buf, len, a, out, err);
+}
+
+int
+wire_decode_hosts_reply(const void *buf, size_t len, struct arena *a,
+                        struct wire_hosts_reply *out, char *err)
+{
+	return dec_reply(&wire_hosts_reply_schema, buf, len, a, out, err);
 }
 
 int

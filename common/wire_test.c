@@ -57,6 +57,30 @@ static struct wire_snapshot snapshot_fx = {
     .ncontainers = NELEM(containers_fx),
 };
 static char *gone_fx[] = {"0123456789ab", "ba9876543210"};
+/* the same from a lister that says its interval (SPEC §10) */
+static struct wire_snapshot snapshot_interval_fx = {
+    .host = "node-1",
+    .gen = 43,
+    .taken_at = 1700000030123,
+    .complete = true,
+    .interval_ms = 30000,
+    .containers = containers_fx,
+    .ncontainers = 1,
+};
+static struct wire_host hosts_fx[] = {
+    {.host = "node-1",
+     .state = "live",
+     .last_seen_at = 1700000030125,
+     .gen = 43,
+     .interval_ms = 30000,
+     .rows = 12},
+    {.host = "node-2",
+     .state = "stale",
+     .last_seen_at = 1699999000000,
+     .gen = UINT64_MAX,
+     .interval_ms = 300000,
+     .rows = 0},
+};
 static struct wire_delta delta_fx = {
     .host = "node-1",
     .gen = UINT64_MAX,
@@ -230,6 +254,7 @@ cmp_snapshot(const struct wire_snapshot *a, const struct wire_snapshot *b)
 	assert_int_equal(a->gen, b->gen);
 	assert_int_equal(a->taken_at, b->taken_at);
 	assert_int_equal(a->complete, b->complete);
+	assert_int_equal(a->interval_ms, b->interval_ms);
 	assert_int_equal(a->ncontainers, b->ncontainers);
 	for (i = 0; i < a->ncontainers; i++)
 		cmp_container(&a->containers[i], &b->containers[i]);
@@ -420,6 +445,83 @@ chk_snapshot(const void *buf, size_t len)
 
 	assert_int_equal(wire_decode_snapshot(buf, len, a, &m, err), 0);
 	cmp_snapshot(&snapshot_fx, &m);
+	arena_free(a);
+}
+
+static int
+enc_snapshot_interval(struct wbuf *b)
+{
+	return wire_encode_snapshot(b, &snapshot_interval_fx);
+}
+
+static void
+chk_snapshot_interval(const void *buf, size_t len)
+{
+	struct arena *a = arena_new();
+	struct wire_snapshot m;
+	char err[WIRE_ERR_LEN];
+
+	assert_int_equal(wire_decode_snapshot(buf, len, a, &m, err), 0);
+	cmp_snapshot(&snapshot_interval_fx, &m);
+	assert_int_equal(m.interval_ms, 30000);
+	arena_free(a);
+}
+
+static void
+cmp_host(const struct wire_host *a, const struct wire_host *b, bool stored)
+{
+	cmp_str(a->host, b->host);
+	assert_true(a->gen == b->gen);
+	assert_int_equal(a->last_seen_at, b->last_seen_at);
+	assert_int_equal(a->interval_ms, b->interval_ms);
+	if (stored) {
+		/* the record keeps neither */
+		assert_null(b->state);
+		assert_int_equal(b->rows, 0);
+		return;
+	}
+	cmp_str(a->state, b->state);
+	assert_int_equal(a->rows, b->rows);
+}
+
+static int
+enc_host_record(struct wbuf *b)
+{
+	return wire_encode_host_record(b, &hosts_fx[1]);
+}
+
+static void
+chk_host_record(const void *buf, size_t len)
+{
+	struct arena *a = arena_new();
+	struct wire_host m;
+	char err[WIRE_ERR_LEN];
+
+	assert_int_equal(wire_decode_host_record(buf, len, a, &m, err), 0);
+	cmp_host(&hosts_fx[1], &m, true);
+	arena_free(a);
+}
+
+static int
+enc_reply_hosts(struct wbuf *b)
+{
+	return wire_reply_begin(b, 2) || wire_reply_u64(b, "rev", 1003) ||
+	       wire_reply_hosts(b, "hosts", hosts_fx, NELEM(hosts_fx));
+}
+
+static void
+chk_reply_hosts(const void *buf, size_t len)
+{
+	struct arena *a = arena_new();
+	struct wire_hosts_reply m;
+	char err[WIRE_ERR_LEN];
+	size_t i;
+
+	assert_int_equal(wire_decode_hosts_reply(buf, len, a, &m, err), 0);
+	assert_int_equal(m.rev, 1003);
+	assert_int_equal(m.nhosts, NELEM(hosts_fx));
+	for (i = 0; i < m.nhosts; i++)
+		cmp_host(&hosts_fx[i], &m.hosts[i], false);
 	arena_free(a);
 }
 
@@ -819,6 +921,9 @@ static const struct codec {
 	void (*chk)(const void *, size_t);
 } codecs[] = {
     {"snapshot", enc_snapshot, chk_snapshot},
+    {"snapshot_interval", enc_snapshot_interval, chk_snapshot_interval},
+    {"host_record", enc_host_record, chk_host_record},
+    {"reply_hosts", enc_reply_hosts, chk_reply_hosts},
     {"delta", enc_delta, chk_delta},
     {"plugin_result", enc_result, chk_result},
     {"dispatch", enc_dispatch, chk_dispatch},
@@ -1171,6 +1276,14 @@ static const struct bad {
     /* the baseline decodes */
     {"minimal snapshot", D_SNAPSHOT, SNAP("containers:[]"), NULL},
     {"minimal container", D_SNAPSHOT, SNAPC("id:'c1'"), NULL},
+    {"interval given", D_SNAPSHOT, SNAP("containers:[], interval_ms:500"),
+     NULL},
+    {"interval negative", D_SNAPSHOT, SNAP("containers:[], interval_ms:-500"),
+     "snapshot.interval_ms: negative integer -500"},
+    {"interval is str", D_SNAPSHOT, SNAP("containers:[], interval_ms:'30s'"),
+     "snapshot.interval_ms: expected int, got str"},
+    {"interval twice", D_SNAPSHOT,
+     SNAP("containers:[], interval_ms:1, interval_ms:2"), "duplicate key"},
     /* wrong types, one per field kind */
     {"string is int", D_SNAPSHOT,
      "{t:'snapshot', host:42, gen:1, complete:T, containers:[]}",
@@ -2160,6 +2273,8 @@ test_typed_replies(void **state)
 	struct wbuf b = {0};
 	struct wire_rows_reply rows;
 	struct wire_write_reply w;
+	struct wire_stats_reply st;
+	struct wire_hosts_reply hs;
 	struct wire_row row = {.id = "r1", .port = 80};
 	char err[WIRE_ERR_LEN];
 
@@ -2185,6 +2300,42 @@ test_typed_replies(void **state)
 	wire_reply_error(&b, "forbidden", "no");
 	assert_int_equal(wire_decode_write_reply(b.data, b.len, a, &w, err),
 	                 -1);
+	/* hosts.forget's reply: rev and missing */
+	wbuf_reset(&b);
+	wire_reply_begin(&b, 2);
+	wire_reply_u64(&b, "rev", 9);
+	wire_reply_u64(&b, "missing", 4);
+	assert_int_equal(wire_decode_write_reply(b.data, b.len, a, &w, err), 0);
+	assert_int_equal(w.rev, 9);
+	assert_int_equal(w.missing, 4);
+	assert_string_equal(w.job, "");
+	/* stats: the hosts by state; an older store's reply has none */
+	wbuf_reset(&b);
+	wire_reply_begin(&b, 3);
+	wire_reply_u64(&b, "rev", 9);
+	wire_reply_u64(&b, "hosts_live", 2);
+	wire_reply_u64(&b, "hosts_stale", 1);
+	assert_int_equal(wire_decode_stats_reply(b.data, b.len, a, &st, err),
+	                 0);
+	assert_int_equal(st.hosts_live, 2);
+	assert_int_equal(st.hosts_stale, 1);
+	wbuf_reset(&b);
+	wire_reply_begin(&b, 1);
+	wire_reply_u64(&b, "rev", 9);
+	assert_int_equal(wire_decode_stats_reply(b.data, b.len, a, &st, err),
+	                 0);
+	assert_int_equal(st.hosts_live + st.hosts_stale, 0);
+	/* hosts.list: hosts required, each with its host */
+	assert_int_equal(wire_decode_hosts_reply(b.data, b.len, a, &hs, err),
+	                 -1);
+	assert_string_equal(err, "hosts_reply: missing key \"hosts\"");
+	wbuf_reset(&b);
+	wire_reply_begin(&b, 2);
+	wire_reply_u64(&b, "rev", 9);
+	wire_reply_workloads(&b, "hosts", &workload_fx, 1, false);
+	assert_int_equal(wire_decode_hosts_reply(b.data, b.len, a, &hs, err),
+	                 -1);
+	assert_string_equal(err, "hosts_reply.hosts[0]: missing key \"host\"");
 	wbuf_free(&b);
 	arena_free(a);
 }

@@ -147,6 +147,28 @@ print_rows(json_object *rows)
 	ctl_table(rows, cols, sizeof(cols) / sizeof(cols[0]));
 }
 
+static int
+fmt_interval(json_object *o, char *buf, size_t len)
+{
+	int64_t ms = int_of(o, "interval_ms");
+
+	if (ms % 1000 == 0)
+		return snprintf(buf, len, "%llds", (long long)(ms / 1000));
+	return snprintf(buf, len, "%lldms", (long long)ms);
+}
+
+static void
+print_hosts(json_object *hs)
+{
+	static const struct ctl_col cols[] = {
+	    {"HOST", "host", NULL},        {"STATE", "state", NULL},
+	    {"SEEN", NULL, fmt_last_seen}, {"INTERVAL", NULL, fmt_interval},
+	    {"GEN", "gen", NULL},          {"ROWS", "rows", NULL},
+	};
+
+	ctl_table(hs, cols, sizeof(cols) / sizeof(cols[0]));
+}
+
 static void
 print_workloads(json_object *ws)
 {
@@ -424,6 +446,43 @@ ctl_resync(char **args)
 	lister_clnt_resync(c, &r);
 	if ((rc = ctl_status("lister", &r)) == CTL_EXIT_OK)
 		rc = ctl_done("lister", &r, "resync requested\n");
+	clnt_result_free(&r);
+	clnt_free(c);
+	return rc;
+}
+
+int
+ctl_hosts(char **args)
+{
+	struct clnt_result r = {0};
+	struct wire_hosts_reply hs;
+	struct clnt *c;
+
+	if ((c = ctl_clnt("store")) == NULL)
+		return CTL_EXIT_USAGE;
+	store_clnt_hosts_list(c, &r, &hs);
+	return ctl_read_done(c, &r, "hosts", print_hosts);
+}
+
+int
+ctl_hosts_forget(char **args)
+{
+	struct clnt_result r = {0};
+	struct wire_write_reply w;
+	char line[WIRE_ID_MAX + 96];
+	struct clnt *c;
+	int rc;
+
+	if ((c = ctl_clnt("store")) == NULL)
+		return CTL_EXIT_USAGE;
+	store_clnt_hosts_forget(c, args[0], &r, &w);
+	if ((rc = ctl_status("store", &r)) == CTL_EXIT_OK) {
+		snprintf(line, sizeof(line),
+		         "forgot host %s: %llu rows missing, rev %llu\n",
+		         args[0], (unsigned long long)w.missing,
+		         (unsigned long long)w.rev);
+		rc = ctl_done("store", &r, line);
+	}
 	clnt_result_free(&r);
 	clnt_free(c);
 	return rc;

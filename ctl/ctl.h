@@ -97,5 +97,7 @@ int ctl_dispatch(char **);
 int ctl_stats(char **);
 int ctl_dump(char **);
 int ctl_watch(char **);
+int ctl_hosts(char **);
+int ctl_hosts_forget(char **);
 
 #endif

@@ -1,8 +1,9 @@
 /*
  * dump.c: `reconctl dump --data-dir DIR`: the store's database, offline
  * and read-only, as one JSON object {rev, oldest_rev, workloads,
- * containers} (secrets only with --show-secrets). For backups, audits and
- * a look at a store that will not start.
+ * containers, hosts} (secrets only with --show-secrets; hosts: the
+ * stored host records). For backups, audits and a look at a store that
+ * will not start.
  */
 #include <stdio.h>
 
@@ -12,7 +13,7 @@
 #include "wirejson.h"
 
 struct dump {
-	json_object *workloads, *rows;
+	json_object *workloads, *rows, *hosts;
 	uint64_t rev, oldest;
 	int bad;
 };
@@ -60,6 +61,19 @@ dump_row(void *arg, struct wire_row *r)
 }
 
 static int
+dump_host(void *arg, struct wire_host *h)
+{
+	struct dump *d = arg;
+	struct wbuf b = {0};
+	int rc;
+
+	wire_encode_host_record(&b, h);
+	rc = dump_add(d, d->hosts, &b);
+	wbuf_free(&b);
+	return rc;
+}
+
+static int
 dump_txn(struct dbtx *tx, void *arg)
 {
 	struct dump *d = arg;
@@ -67,7 +81,8 @@ dump_txn(struct dbtx *tx, void *arg)
 	d->rev = db_head(tx);
 	d->oldest = db_oldest(tx);
 	if (db_workloads_each(tx, NULL, dump_workload, d) != 0 ||
-	    db_rows_each(tx, NULL, dump_row, d) != 0)
+	    db_rows_each(tx, NULL, dump_row, d) != 0 ||
+	    db_hosts_each(tx, NULL, dump_host, d) != 0)
 		return -1;
 	return 0;
 }
@@ -89,10 +104,12 @@ ctl_dump(char **args)
 		return CTL_EXIT_NO;
 	d.workloads = json_object_new_array();
 	d.rows = json_object_new_array();
+	d.hosts = json_object_new_array();
 	if (db_read(db, dump_txn, &d) != 0) {
 		db_close(db);
 		json_object_put(d.workloads);
 		json_object_put(d.rows);
+		json_object_put(d.hosts);
 		return CTL_EXIT_NO;
 	}
 	db_close(db);
@@ -102,6 +119,7 @@ ctl_dump(char **args)
 	                       json_object_new_uint64(d.oldest));
 	json_object_object_add(out, "workloads", d.workloads);
 	json_object_object_add(out, "containers", d.rows);
+	json_object_object_add(out, "hosts", d.hosts);
 	ctl_print_json(out);
 	json_object_put(out);
 	if (d.bad > 0) {

@@ -26,8 +26,8 @@ static struct flag ctl_flags[] = {
      "ps, watch: only this workload's rows or events"},
     {"state", 's', NULL, FLAG_STR, &ctl_opts.state, NULL,
      "ps: only rows in this state"},
-    {"host", 0, NULL, FLAG_STR, &ctl_opts.host, NULL,
-     "ps: only rows of this host"},
+    {"host", 'H', NULL, FLAG_STR, &ctl_opts.host, NULL,
+     "ps: only rows of this lister host"},
     {"show-secrets", 0, NULL, FLAG_BOOL, &ctl_opts.show_secrets, NULL,
      "workload get: include the secrets"},
     {"live", 0, NULL, FLAG_BOOL, &ctl_opts.live, NULL,
@@ -66,8 +66,7 @@ static const struct ctl_cmd {
 	int (*fn)(char **args);
 	const char *help;
 } ctl_cmds[] = {
-    {"ps", "[-w WID] [-s STATE] [--host HOST]", 0, ctl_ps,
-     "list container rows"},
+    {"ps", "[-w WID] [-s STATE] [-H HOST]", 0, ctl_ps, "list container rows"},
     {"container get", "ID", 1, ctl_container_get, "show one container row"},
     {"container put", "FILE|-", 1, ctl_container_put,
      "create or replace a container row from JSON (deployer-owned rows)"},
@@ -87,6 +86,13 @@ static const struct ctl_cmd {
     {"watch", "[-w WID] [--since REV | --list] [--json]", 0, ctl_watch,
      "print each change as it happens; --list: the rows and a synced "
      "line first (exit 3: list again)"},
+    /* before "hosts": the first entry whose words match is taken */
+    {"hosts forget", "HOST", 1, ctl_hosts_forget,
+     "forget a lister host gone for good: its rows turn missing, its "
+     "record goes"},
+    {"hosts", "[--json]", 0, ctl_hosts,
+     "list the lister hosts: live, or stale (nothing heard for 3 of "
+     "their intervals; their rows are left as they are)"},
     {"stats", "[--prometheus]", 0, ctl_stats,
      "the three processes' counters and the store's revisions"},
     {"dump", "--data-dir DIR [--show-secrets]", 0, ctl_dump,

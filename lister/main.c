@@ -43,7 +43,8 @@ static struct flag flagtab[] = {
      "unix:///var/run/docker.sock",
      "Docker daemon: unix:///path or tcp://host:port"},
     {"interval", 0, "RECON_INTERVAL", FLAG_DURATION, &interval_ms, "30s",
-     "time between full passes (<= 0: 30s, at most 5m)"},
+     "time between full passes (<= 0: 30s, at most 5m); snapshots "
+     "carry it, and the store calls the host stale after 3 without a word"},
     FLAG_LABEL_PREFIX(&label_prefix),
     {"host-name", 0, "RECON_HOST", FLAG_STR, &host_name, "local",
      "this Docker host's name in snapshots"},

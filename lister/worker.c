@@ -49,7 +49,11 @@ worker_new(const struct worker_conf *conf)
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&w->cv, &ca);
 	pthread_condattr_destroy(&ca);
-	/* Seeded from the clock so gens keep rising across restarts. */
+	/* Seeded from the clock so gens keep rising across restarts: the
+	 * store keeps each host's highest gen, across its own restarts too,
+	 * and drops anything below it (store/ingest.c). A new seed is above
+	 * the last gen sent unless the clock stepped back further than the
+	 * time since, or passes came faster than one per ms. */
 	w->gen = (uint64_t)now_ms();
 	w->rng = (unsigned int)(getpid() ^ now_ms());
 	return w;
@@ -401,8 +405,8 @@ run_pass(struct worker *w, size_t nb)
  * snapshot one older than a delta sent before it. With every list call
  * and every send on this thread, in program order, arrival order is read
  * order. A delta carries the gen of the latest snapshot (or the start
- * seed), which the store's stale check (gen below the last applied
- * snapshot's, same pipe) never drops.
+ * seed), which the store's stale check (a gen below the highest it took
+ * from this host) never drops.
  */
 static void *
 worker_main(void *arg)

@@ -101,6 +101,8 @@ worker_pass(struct worker *w, const struct hint *covered, size_t ncovered)
 	s.host = (char *)w->conf.host_name;
 	s.gen = ++w->gen;
 	s.taken_at = taken;
+	/* the store judges the host stale after 3 of these (SPEC §10) */
+	s.interval_ms = (uint64_t)w->conf.interval_ms;
 	/* R8: a container skipped but there keeps its row (skipped);
 	 * one that cannot even be named stops this pass's sweep */
 	s.complete = !r.skipped_unnamed;

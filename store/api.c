@@ -123,6 +123,9 @@ static const struct ctlsrv_cmd api_cmds[] = {
     {"events.since", api_events_since},
     {"stats", api_stats},
     {"dispatch", api_dispatch},
+    /* the lister hosts (SPEC §10) */
+    {"hosts.list", api_hosts_list},
+    {"hosts.forget", api_hosts_forget},
 };
 
 void

@@ -26,7 +26,8 @@ struct api_call {
 	/* a write body that refuses sets these and returns 1 */
 	const char *code;
 	char msg[256];
-	uint64_t rev; /* head after a write */
+	uint64_t rev;     /* head after a write */
+	uint64_t missing; /* hosts.forget: rows it turned missing */
 };
 
 /* The request of req, answered for the store arg, in c. */
@@ -61,6 +62,7 @@ int api_workloads_list(void *arg, struct ctlsrv_req *req);
 int api_workload_get(void *arg, struct ctlsrv_req *req);
 int api_events_since(void *arg, struct ctlsrv_req *req);
 int api_stats(void *arg, struct ctlsrv_req *req);
+int api_hosts_list(void *arg, struct ctlsrv_req *req);
 
 /* api_write.c */
 int api_container_put(void *arg, struct ctlsrv_req *req);
@@ -68,6 +70,7 @@ int api_container_delete(void *arg, struct ctlsrv_req *req);
 int api_workload_put(void *arg, struct ctlsrv_req *req);
 int api_workload_delete(void *arg, struct ctlsrv_req *req);
 int api_dispatch(void *arg, struct ctlsrv_req *req);
+int api_hosts_forget(void *arg, struct ctlsrv_req *req);
 
 /* api_check.c: NULL when row may be stored by container.put, else
  * "field: reason" (api_check_workload, in api.h, for workloads). */

@@ -1,7 +1,7 @@
 /*
  * api_read.c: the store.ctl reads, each in one LMDB read transaction and
- * carrying the revision it saw: lists, gets, events.since, stats, and the
- * store's part of health.
+ * carrying the revision it saw: lists, gets, events.since, stats,
+ * hosts.list, and the store's part of health.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +17,38 @@ health_body(struct dbtx *tx, void *arg)
 	return db_stats(tx, arg);
 }
 
-/* The store's part of health: ready, the lmdb check, its counters. */
+/*
+ * The hosts check: how many are live and stale, naming the stale ones. A
+ * stale host is a lister the store has not heard from, not a fault of
+ * the store (which goes on serving and writing): the check stays ok.
+ */
+static void
+hosts_check(struct store *st, struct wire_check *chk, char *detail, size_t len)
+{
+	uint64_t live, stale;
+	int64_t now = now_ms();
+	size_t i, n;
+	int k;
+
+	store_hosts_count(st, now, &live, &stale);
+	chk->name = "hosts";
+	chk->ok = true;
+	k = snprintf(detail, len, "%llu live, %llu stale",
+	             (unsigned long long)live, (unsigned long long)stale);
+	for (i = 0, n = 0; i < st->nhosts && k > 0 && (size_t)k < len; i++) {
+		if (!store_host_stale(&st->hosts[i], now))
+			continue;
+		if ((size_t)k + strlen(st->hosts[i].host) + 8 >= len) {
+			snprintf(detail + k, len - (size_t)k, ", ...");
+			break;
+		}
+		k += snprintf(detail + k, len - (size_t)k, "%s%s",
+		              n++ == 0 ? ": " : ", ", st->hosts[i].host);
+	}
+}
+
+/* The store's part of health: ready, the lmdb and hosts checks, its
+ * counters. */
 void
 api_health(void *arg, struct ctlsrv_req *req, bool live, struct wire_health *h)
 {
@@ -36,7 +67,7 @@ api_health(void *arg, struct ctlsrv_req *req, bool live, struct wire_health *h)
 	if (live)
 		return;
 	/* a read transaction and the map's fill, in microseconds */
-	chk = arena_alloc(req->a, sizeof(*chk));
+	chk = arena_alloc(req->a, 2 * sizeof(*chk));
 	chk->name = "lmdb";
 	chk->ok = db_read(st->db, health_body, &s) == 0;
 	if (!chk->ok)
@@ -57,8 +88,10 @@ api_health(void *arg, struct ctlsrv_req *req, bool live, struct wire_health *h)
 		         (unsigned long long)s.map_max);
 	}
 	chk->detail = arena_strdup(req->a, detail);
+	hosts_check(st, &chk[1], detail, sizeof(detail));
+	chk[1].detail = arena_strdup(req->a, detail);
 	h->checks = chk;
-	h->nchecks = 1;
+	h->nchecks = 2;
 }
 
 struct row_list {
@@ -316,12 +349,14 @@ api_stats(void *arg, struct ctlsrv_req *req)
 	struct api_call cb, *c = api_call_of(&cb, arg, req);
 	struct wire_counter ctr[STC_COUNT + CTLSRV_NCOUNTERS];
 	struct stats_read sr;
+	uint64_t live, stale;
 
 	if (db_read(c->st->db, stats_body, &sr) != 0)
 		return api_read_failed(c);
 	store_counters(c->st, ctr);
 	ctlsrv_counters(req->srv, ctr + STC_COUNT);
-	if (wire_reply_begin(c->out, 9) == -1 ||
+	store_hosts_count(c->st, now_ms(), &live, &stale);
+	if (wire_reply_begin(c->out, 11) == -1 ||
 	    wire_reply_u64(c->out, "rev", sr.head) == -1 ||
 	    wire_reply_u64(c->out, "oldest_rev", sr.oldest) == -1 ||
 	    wire_reply_u64(c->out, "workloads", sr.s.workloads) == -1 ||
@@ -330,8 +365,82 @@ api_stats(void *arg, struct ctlsrv_req *req)
 	    wire_reply_u64(c->out, "map_size", sr.s.map_size) == -1 ||
 	    wire_reply_u64(c->out, "map_used", sr.s.map_used) == -1 ||
 	    wire_reply_u64(c->out, "map_max", sr.s.map_max) == -1 ||
+	    wire_reply_u64(c->out, "hosts_live", live) == -1 ||
+	    wire_reply_u64(c->out, "hosts_stale", stale) == -1 ||
 	    wire_reply_counters(c->out, "counters", ctr,
 	                        STC_COUNT + CTLSRV_NCOUNTERS) == -1)
 		return -1;
+	return 0;
+}
+
+/*
+ * hosts.list (SPEC §10): every host the store knows, by name, its state
+ * now, and how many rows carry it (rows counts them all, missing ones
+ * too: what `containers.list` with that host filter lists).
+ */
+struct host_list {
+	struct api_call *c;
+	struct wire_host *hosts; /* sorted by name */
+	size_t n;
+};
+
+static int
+host_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct wire_host *)a)->host,
+	              ((const struct wire_host *)b)->host);
+}
+
+static int
+host_rows_add(void *arg, struct wire_row *row)
+{
+	struct host_list *l = arg;
+	struct wire_host key = {.host = row->host}, *h;
+
+	if (!str_empty(row->host) &&
+	    (h = bsearch(&key, l->hosts, l->n, sizeof(*l->hosts), host_cmp)) !=
+	        NULL)
+		h->rows++;
+	return 0;
+}
+
+static int
+hosts_list_body(struct dbtx *tx, void *arg)
+{
+	struct host_list *l = arg;
+
+	if (db_rows_each(tx, NULL, host_rows_add, l) == -1)
+		return -1;
+	if (wire_reply_begin(l->c->out, 2) == -1 ||
+	    wire_reply_u64(l->c->out, "rev", db_head(tx)) == -1 ||
+	    wire_reply_hosts(l->c->out, "hosts", l->hosts, l->n) == -1)
+		return -1;
+	return 0;
+}
+
+int
+api_hosts_list(void *arg, struct ctlsrv_req *req)
+{
+	struct api_call cb, *c = api_call_of(&cb, arg, req);
+	struct host_list l = {c, NULL, 0};
+	const struct store_host *sh;
+	int64_t now = now_ms();
+	size_t i;
+
+	l.n = c->st->nhosts;
+	l.hosts = arena_alloc(c->a, (l.n + 1) * sizeof(*l.hosts));
+	for (i = 0; i < l.n; i++) {
+		sh = &c->st->hosts[i];
+		memset(&l.hosts[i], 0, sizeof(l.hosts[i]));
+		l.hosts[i].host = sh->host;
+		l.hosts[i].state = store_host_stale(sh, now) ? "stale" : "live";
+		l.hosts[i].last_seen_at = sh->last_seen_at;
+		l.hosts[i].gen = sh->gen;
+		l.hosts[i].interval_ms = sh->interval_ms;
+	}
+	if (l.n > 1)
+		qsort(l.hosts, l.n, sizeof(*l.hosts), host_cmp);
+	if (db_read(c->st->db, hosts_list_body, &l) != 0)
+		return api_read_failed(c);
 	return 0;
 }

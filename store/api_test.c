@@ -20,6 +20,7 @@
 #include "ingest.h"
 #include "results.h"
 #include "store.h"
+#include "testfx.h"
 #include "util.h"
 #include "wire.h"
 #include "wirejson.h"
@@ -45,18 +46,11 @@ count_pub(void *arg, const void *msg, size_t len)
 static struct fx *
 fx_open_map(uint64_t retain, uint64_t map, uint64_t max)
 {
-	struct db_config cfg;
 	struct fx *fx = calloc(1, sizeof(*fx));
 
 	assert_non_null(fx);
-	snprintf(fx->dir, sizeof(fx->dir), "/tmp/recon-api-test.XXXXXX");
-	assert_non_null(mkdtemp(fx->dir));
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.dir = fx->dir;
-	cfg.map_size = map;
-	cfg.max_map_size = max;
-	cfg.retain = retain;
-	assert_non_null(fx->db = db_open(&cfg));
+	testfx_mkdtemp(fx->dir, sizeof(fx->dir), "api");
+	fx->db = testfx_db_open(fx->dir, map, max, retain);
 	assert_int_equal(store_init(&fx->st, fx->db, "tinyforge.", 4242), 0);
 	fx->a = arena_new();
 	db_set_publish(fx->db, count_pub, fx);
@@ -72,15 +66,9 @@ fx_open(uint64_t retain)
 static void
 fx_close(struct fx *fx)
 {
-	char path[128];
-
 	store_fini(&fx->st);
 	db_close(fx->db);
-	snprintf(path, sizeof(path), "%s/data.mdb", fx->dir);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/lock.mdb", fx->dir);
-	unlink(path);
-	assert_int_equal(rmdir(fx->dir), 0);
+	testfx_rmdir(fx->dir);
 	json_object_put(fx->last);
 	arena_free(fx->a);
 	free(fx);
@@ -100,23 +88,10 @@ teardown(void **state)
 	return 0;
 }
 
-/* Sends rq from uid and keeps the reply as JSON; returns its `ok`. */
 static bool
 call_as(struct fx *fx, const struct wire_request *rq, int64_t uid)
 {
-	struct wbuf req = {0}, rep = {0};
-	char err[WIRE_ERR_LEN];
-	json_object *ok;
-
-	assert_int_equal(wire_encode_request(&req, rq), 0);
-	assert_int_equal(api_handle(&fx->st, req.data, req.len, uid, &rep), 0);
-	json_object_put(fx->last);
-	fx->last = wire_to_json(rep.data, rep.len, err);
-	assert_non_null(fx->last);
-	wbuf_free(&req);
-	wbuf_free(&rep);
-	assert_true(json_object_object_get_ex(fx->last, "ok", &ok));
-	return json_object_get_boolean(ok);
+	return testfx_call_as(&fx->st, rq, uid, &fx->last);
 }
 
 static bool
@@ -125,25 +100,12 @@ call(struct fx *fx, const struct wire_request *rq)
 	return call_as(fx, rq, 0);
 }
 
-/* A dotted path into the last reply ("error.code", "containers.0.id"). */
+/* NULL when the last reply has no such member: the cases check that
+ * secrets are left out. */
 static json_object *
 get(struct fx *fx, const char *path)
 {
-	char buf[256], *part, *save = NULL;
-	json_object *o = fx->last, *next;
-
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (part = strtok_r(buf, ".", &save); part != NULL;
-	     part = strtok_r(NULL, ".", &save)) {
-		if (json_object_is_type(o, json_type_array))
-			next = json_object_array_get_idx(o, (size_t)atoi(part));
-		else if (!json_object_object_get_ex(o, part, &next))
-			next = NULL;
-		if (next == NULL)
-			return NULL;
-		o = next;
-	}
-	return o;
+	return testfx_get(fx->last, path);
 }
 
 static const char *
@@ -403,12 +365,12 @@ container_put_rules(void **state)
 		s.complete = true;
 		s.containers = &c;
 		s.ncontainers = 1;
-		assert_int_equal(ingest_snapshot(&fx->st, &s, 0, &r), 0);
+		assert_int_equal(ingest_snapshot(&fx->st, &s, &r), 0);
 		assert_int_equal(r.changed, 1);
 		assert_int_equal(r.ignored_project, 0);
 		c.id = "abc123"; /* the old id is no longer bound */
 		s.gen = 2;
-		assert_int_equal(ingest_snapshot(&fx->st, &s, 0, &r), 0);
+		assert_int_equal(ingest_snapshot(&fx->st, &s, &r), 0);
 		assert_int_equal(r.ignored_project, 1);
 	}
 	assert_true(simple(fx, "container.get", "w1:api"));
@@ -684,7 +646,6 @@ map_full_refuses_writes(void **state)
 {
 	struct fx *fx = fx_open_map(100000, DB_MAP_MIN, 4 * DB_MAP_MIN);
 	static char big[40000];
-	struct db_config cfg;
 	struct wire_workload w;
 	char id[32];
 	int i, acked = 0;
@@ -717,12 +678,7 @@ map_full_refuses_writes(void **state)
 	/* opened again with a larger --max-map-size: writes commit */
 	store_fini(&fx->st);
 	db_close(fx->db);
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.dir = fx->dir;
-	cfg.map_size = DB_MAP_MIN;
-	cfg.max_map_size = 64 * DB_MAP_MIN;
-	cfg.retain = 100000;
-	assert_non_null(fx->db = db_open(&cfg));
+	fx->db = testfx_db_open(fx->dir, DB_MAP_MIN, 64 * DB_MAP_MIN, 100000);
 	assert_int_equal(store_init(&fx->st, fx->db, "tinyforge.", 4242), 0);
 	assert_true(put_workload(fx, &w));
 	assert_true(simple(fx, "health", NULL));

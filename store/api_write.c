@@ -1,7 +1,8 @@
 /*
  * api_write.c: the store.ctl writes (trusted peers only): each validated,
  * committed with its events in one write transaction (changes.c), and
- * answered with the new head revision; and dispatch, a manual job.
+ * answered with the new head revision; dispatch, a manual job; and
+ * hosts.forget.
  */
 #include <string.h>
 
@@ -9,27 +10,43 @@
 #include "changes.h"
 #include "jobs.h"
 #include "log.h"
+#include "rules.h"
 #include "util.h"
+
+/* Runs a write body: 0 committed, else 1 with the refusal or failure
+ * answered (-1: not even that could be). */
+static int
+write_txn(struct api_call *c, db_txn_fn fn)
+{
+	int r = changes_write(c->st, fn, c);
+	const char *why;
+
+	if (r == 0)
+		return 0;
+	if (r == 1)
+		r = api_reply_error(c, c->code, "%s", c->msg);
+	else {
+		c->st->ctr[STC_WRITE_ERRORS]++;
+		/* a full map or disk: the operator's to fix, reads go on */
+		if ((why = db_trouble(c->st->db)) != NULL)
+			r = api_reply_error(c, "unavailable",
+			                    "unable to write: %s", why);
+		else
+			r = api_reply_error(c, "internal",
+			                    "unable to write the database");
+	}
+	return r == -1 ? -1 : 1;
+}
 
 /* Runs a write body on the record named what and answers {ok, rev} or
  * the refusal. */
 static int
 api_run_write(struct api_call *c, db_txn_fn fn, const char *what)
 {
-	int r = changes_write(c->st, fn, c);
-	const char *why;
+	int r;
 
-	if (r == 1)
-		return api_reply_error(c, c->code, "%s", c->msg);
-	if (r != 0) {
-		c->st->ctr[STC_WRITE_ERRORS]++;
-		/* a full map or disk: the operator's to fix, reads go on */
-		if ((why = db_trouble(c->st->db)) != NULL)
-			return api_reply_error(c, "unavailable",
-			                       "unable to write: %s", why);
-		return api_reply_error(c, "internal",
-		                       "unable to write the database");
-	}
+	if ((r = write_txn(c, fn)) != 0)
+		return r == 1 ? 0 : -1;
 	log_info("%s %s: rev %llu", c->rq->t, what, (unsigned long long)c->rev);
 	wbuf_reset(c->out);
 	if (wire_reply_begin(c->out, 1) == -1 ||
@@ -274,6 +291,59 @@ api_dispatch(void *arg, struct ctlsrv_req *req)
 	if (wire_reply_begin(c->out, 2) == -1 ||
 	    wire_reply_u64(c->out, "rev", c->rev) == -1 ||
 	    wire_reply_str(c->out, "job", r == 1 ? "sent" : "queued") == -1)
+		return -1;
+	return 0;
+}
+
+/*
+ * hosts.forget (SPEC §10): a host gone for good. Its bound rows turn
+ * missing through the change path (events, revisions, state jobs, as R7
+ * would), and its host record and pass record go, all in one
+ * transaction. A host is known by its record (or, in a database from
+ * before host records, by its pass record). Should its lister send
+ * again, the host comes back as new.
+ */
+static int
+hosts_forget_body(struct dbtx *tx, void *arg)
+{
+	struct api_call *c = arg;
+	const char *host = c->rq->host;
+	struct wire_host h;
+	int r;
+
+	if ((r = db_host_get(tx, host, c->a, &h)) == -1)
+		return -1;
+	if (r == 0 && store_host_find(c->st, host) == NULL &&
+	    db_host_seen(tx, host) == 0)
+		return api_refuse(c, "not_found",
+		                  "no host %s (hosts.list names the hosts the "
+		                  "store knows)",
+		                  host);
+	if (rules_forget(c->st, tx, host, &c->missing) == -1 ||
+	    db_host_seen_del(tx, host) == -1 || db_host_del(tx, host) == -1)
+		return -1;
+	c->rev = db_head(tx);
+	return 0;
+}
+
+int
+api_hosts_forget(void *arg, struct ctlsrv_req *req)
+{
+	struct api_call cb, *c = api_call_of(&cb, arg, req);
+	int r;
+
+	if (str_empty(c->rq->host))
+		return api_reply_error(c, "invalid", "host: required");
+	if ((r = write_txn(c, hosts_forget_body)) != 0)
+		return r == 1 ? 0 : -1;
+	store_host_drop(c->st, c->rq->host);
+	c->st->ctr[STC_HOSTS_FORGOTTEN]++;
+	log_info("hosts.forget %s: %llu rows missing, rev %llu", c->rq->host,
+	         (unsigned long long)c->missing, (unsigned long long)c->rev);
+	wbuf_reset(c->out);
+	if (wire_reply_begin(c->out, 2) == -1 ||
+	    wire_reply_u64(c->out, "rev", c->rev) == -1 ||
+	    wire_reply_u64(c->out, "missing", c->missing) == -1)
 		return -1;
 	return 0;
 }

@@ -14,7 +14,9 @@
  *              body (exactly the nng message published on `events`)
  *   meta       "head" -> 8-byte big-endian revision of the last change;
  *              "seen/<host>" -> 8-byte big-endian ms of the host's last
- *              complete pass
+ *              complete pass (its taken_at), then 8 bytes of the store's
+ *              clock when it was applied (the pass record);
+ *              "host/<host>" -> msgpack host record (db_hosts.c)
  */
 #ifndef RECON_DB_H
 #define RECON_DB_H
@@ -137,6 +139,25 @@ int db_rows_each_unless(struct dbtx *, db_key_fn skip, db_row_fn fn, void *arg);
  */
 int64_t db_host_seen(struct dbtx *, const char *host);
 int db_host_seen_set(struct dbtx *, const char *host, int64_t at);
+/* Drops a host's pass record (hosts.forget): 0, 1 when there was none,
+ * -1 on errors. */
+int db_host_seen_del(struct dbtx *, const char *host);
+
+/*
+ * The host records (db_hosts.c, SPEC §10): one per lister host whose
+ * snapshot or delta the store accepted, with host, gen, last_seen_at and
+ * interval_ms (state and rows are not stored). get 1 found, 0 not, -1
+ * error; put 0 / -1; del as the record deleters. each walks them in host
+ * order, as db_rows_each does.
+ */
+int db_host_get(struct dbtx *, const char *host, struct arena *,
+                struct wire_host *);
+int db_host_put(struct dbtx *, const struct wire_host *);
+int db_host_del(struct dbtx *, const char *host);
+typedef int (*db_host_fn)(void *arg, struct wire_host *);
+int db_hosts_each(struct dbtx *, struct arena *keep, db_host_fn, void *arg);
+/* Has the write transaction written anything yet (will it commit)? */
+bool db_dirty(const struct dbtx *);
 
 /*
  * The state runs owed (db_due.c, SPEC §8): workload wid is owed a plugin

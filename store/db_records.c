@@ -169,6 +169,24 @@ db_host_seen_set(struct dbtx *tx, const char *host, int64_t at)
 	return 0;
 }
 
+int
+db_host_seen_del(struct dbtx *tx, const char *host)
+{
+	char kb[WIRE_ID_MAX + 8];
+	size_t i;
+	int r;
+
+	if (!key_ok(host) || strlen(host) > WIRE_ID_MAX ||
+	    seen_key(kb, sizeof(kb), host) == -1)
+		return 1;
+	if ((r = db_rec_del(tx, tx->db->meta, kb, "a host's pass time")) != 0)
+		return r;
+	for (i = 0; i < tx->nseen; i++)
+		if (strcmp(tx->seen[i].host, host) == 0)
+			tx->seen[i] = tx->seen[--tx->nseen];
+	return 0;
+}
+
 /* last_seen_at as the rules read it (rules_last_seen, R7); an unbound
  * or missing row, which the rule leaves alone, costs no look-up. */
 static int

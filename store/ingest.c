@@ -1,7 +1,8 @@
 /*
  * ingest.c: the store's ingest socket: trust, strict decoding by a table
- * of the message types it takes, and the stale check of snapshots and
- * deltas (per lister host and nng pipe) before the rules apply them.
+ * of the message types it takes, the stale check of snapshots and deltas
+ * (per lister host, by gen) before the rules apply them, and the host's
+ * record (SPEC §10) taken with each one accepted.
  */
 #include <string.h>
 
@@ -12,26 +13,58 @@
 #include "results.h"
 #include "util.h"
 
-/* A lower gen than the host's last applied snapshot is stale, unless it
- * comes on another pipe than that snapshot did: then the lister restarted
- * and its counter began again. */
+/*
+ * The gen order a lister keeps (docs/PROTOCOL.md §8): a snapshot takes
+ * the next gen, a delta carries the latest snapshot's (or the start
+ * seed), and gens never go back, across the lister's restarts too:
+ * recon-lister seeds its counter from its clock (ms) at start, so a
+ * restarted lister begins above whatever it sent before. A message whose
+ * gen is below the highest one the store accepted from its host is stale
+ * and dropped: a late or replayed message never rolls the host back, and
+ * since the highest gen is in the host record, not across a store
+ * restart either.
+ *
+ * There used to be an exception for a lower gen on a new nng pipe (a
+ * restarted lister whose counter began again). It is gone: the clock seed
+ * makes it needless for recon's listers, and any replay comes on a new
+ * pipe, so it let exactly the replays through after a store restart. A
+ * lister whose clock stepped back below its own last gen is refused
+ * until it catches up, logged; `hosts.forget` drops the record.
+ */
 static bool
-is_stale(struct store *st, const char *host, uint64_t gen, uint32_t pipe,
-         uint64_t *last)
+is_stale(struct store *st, const char *host, uint64_t gen, uint64_t *last)
 {
-	uint32_t lpipe;
+	const struct store_host *h = store_host_find(st, host);
 
-	if (store_gen_get(st, host, last, &lpipe) == 0 || gen >= *last)
-		return false;
-	return pipe == 0 || lpipe == 0 || pipe == lpipe;
+	*last = h != NULL ? h->gen : 0;
+	return h != NULL && gen < h->gen;
+}
+
+/* The host's record once msg (a snapshot when sn is set) is taken. */
+static void
+host_record(struct store *st, const char *host, uint64_t gen,
+            const struct wire_snapshot *sn, struct wire_host *rec)
+{
+	const struct store_host *h = store_host_find(st, host);
+
+	memset(rec, 0, sizeof(*rec));
+	rec->host = (char *)host;
+	rec->gen = h != NULL && h->gen > gen ? h->gen : gen;
+	rec->last_seen_at = now_ms();
+	if (sn != NULL)
+		rec->interval_ms = store_interval(sn->interval_ms);
+	else
+		rec->interval_ms =
+		    store_interval(h != NULL ? h->interval_ms : 0);
 }
 
 int
-ingest_snapshot(struct store *st, const struct wire_snapshot *s, uint32_t pipe,
+ingest_snapshot(struct store *st, const struct wire_snapshot *s,
                 struct rules_result *res)
 {
 	struct rules_input in;
 	struct rules_result r;
+	struct wire_host rec;
 	uint64_t last;
 
 	if (res == NULL)
@@ -42,10 +75,11 @@ ingest_snapshot(struct store *st, const struct wire_snapshot *s, uint32_t pipe,
 		log_warnx("unable to apply a snapshot: no host");
 		return 0;
 	}
-	if (is_stale(st, s->host, s->gen, pipe, &last)) {
+	if (is_stale(st, s->host, s->gen, &last)) {
 		st->ctr[STC_STALE]++;
 		log_warnx("ignoring snapshot gen %llu of host %s: older than "
-		          "the applied gen %llu",
+		          "the host's gen %llu (a lister's gen never goes "
+		          "back)",
 		          (unsigned long long)s->gen, s->host,
 		          (unsigned long long)last);
 		return 0;
@@ -60,6 +94,8 @@ ingest_snapshot(struct store *st, const struct wire_snapshot *s, uint32_t pipe,
 	in.skipped = s->skipped;
 	in.nskipped = s->nskipped;
 	in.pass_event = true;
+	host_record(st, s->host, s->gen, s, &rec);
+	in.host_rec = &rec;
 	/*
 	 * R8: the lister sends no snapshot for a failed list. Should an
 	 * incomplete one arrive anyway, what it does list is still true, so
@@ -75,18 +111,20 @@ ingest_snapshot(struct store *st, const struct wire_snapshot *s, uint32_t pipe,
 	}
 	if (rules_apply(st, &in, res) == -1)
 		return -1;
+	store_host_take(st, &rec, res->host_saved);
 	st->ctr[STC_SNAPSHOTS]++;
 	if (s->complete)
 		jobs_pass(st->jobs); /* R11 */
-	return store_gen_set(st, s->host, s->gen, pipe);
+	return 0;
 }
 
 int
-ingest_delta(struct store *st, const struct wire_delta *d, uint32_t pipe,
+ingest_delta(struct store *st, const struct wire_delta *d,
              struct rules_result *res)
 {
 	struct rules_input in;
 	struct rules_result r;
+	struct wire_host rec;
 	uint64_t last, commits;
 
 	if (res == NULL)
@@ -97,10 +135,10 @@ ingest_delta(struct store *st, const struct wire_delta *d, uint32_t pipe,
 		log_warnx("unable to apply a delta: no host");
 		return 0;
 	}
-	if (is_stale(st, d->host, d->gen, pipe, &last)) {
+	if (is_stale(st, d->host, d->gen, &last)) {
 		st->ctr[STC_STALE]++;
 		log_warnx("ignoring delta gen %llu of host %s: older than the "
-		          "applied snapshot gen %llu",
+		          "host's gen %llu (a lister's gen never goes back)",
 		          (unsigned long long)d->gen, d->host,
 		          (unsigned long long)last);
 		return 0;
@@ -114,9 +152,12 @@ ingest_delta(struct store *st, const struct wire_delta *d, uint32_t pipe,
 	in.ncs = d->ncontainers;
 	in.gone = d->gone;
 	in.ngone = d->ngone;
+	host_record(st, d->host, d->gen, NULL, &rec);
+	in.host_rec = &rec;
 	commits = db_commits(st->db);
 	if (rules_apply(st, &in, res) == -1)
 		return -1;
+	store_host_take(st, &rec, res->host_saved);
 	st->ctr[STC_DELTAS]++;
 	/* a re-read after a Docker event that shows what is stored */
 	if (db_commits(st->db) == commits)
@@ -126,29 +167,29 @@ ingest_delta(struct store *st, const struct wire_delta *d, uint32_t pipe,
 
 static int
 take_snapshot(struct store *st, const void *buf, size_t len, struct arena *a,
-              uint32_t pipe, char *err)
+              char *err)
 {
 	struct wire_snapshot s;
 
 	if (wire_decode_snapshot(buf, len, a, &s, err) == -1)
 		return 1;
-	return ingest_snapshot(st, &s, pipe, NULL);
+	return ingest_snapshot(st, &s, NULL);
 }
 
 static int
 take_delta(struct store *st, const void *buf, size_t len, struct arena *a,
-           uint32_t pipe, char *err)
+           char *err)
 {
 	struct wire_delta d;
 
 	if (wire_decode_delta(buf, len, a, &d, err) == -1)
 		return 1;
-	return ingest_delta(st, &d, pipe, NULL);
+	return ingest_delta(st, &d, NULL);
 }
 
 static int
 take_plugin_result(struct store *st, const void *buf, size_t len,
-                   struct arena *a, uint32_t pipe, char *err)
+                   struct arena *a, char *err)
 {
 	struct wire_plugin_result pr;
 
@@ -166,7 +207,7 @@ static const struct ingest_handler {
 	enum wire_msgtype type;
 	const char *name;
 	int (*fn)(struct store *, const void *, size_t, struct arena *,
-	          uint32_t pipe, char *err);
+	          char *err);
 } ingest_handlers[] = {
     {WIRE_T_SNAPSHOT, "snapshot", take_snapshot},
     {WIRE_T_DELTA, "delta", take_delta},
@@ -174,8 +215,7 @@ static const struct ingest_handler {
 };
 
 int
-ingest_message(struct store *st, const void *buf, size_t len, uint32_t pipe,
-               int64_t peer_uid)
+ingest_message(struct store *st, const void *buf, size_t len, int64_t peer_uid)
 {
 	const struct ingest_handler *h = NULL;
 	char err[WIRE_ERR_LEN] = "";
@@ -209,7 +249,7 @@ ingest_message(struct store *st, const void *buf, size_t len, uint32_t pipe,
 		return 0;
 	}
 	a = arena_new();
-	r = h->fn(st, buf, len, a, pipe, err);
+	r = h->fn(st, buf, len, a, err);
 	arena_free(a);
 	if (r == 1) {
 		st->ctr[STC_BAD_MESSAGES]++;

@@ -16,13 +16,11 @@
 #include "wire.h"
 
 /*
- * Takes one ingest message from peer_uid (-1: not known), which came on
- * nng pipe `pipe` (0: unknown) so that a restarted lister, whose gen
- * starts over, is told apart from a stale message. A peer that may not
- * write, and bad or unknown messages, are counted, logged and dropped
- * (0); -1 only when the database write failed.
+ * Takes one ingest message from peer_uid (-1: not known). A peer that may
+ * not write, and bad or unknown messages, are counted, logged and
+ * dropped (0); -1 only when the database write failed.
  */
-int ingest_message(struct store *st, const void *buf, size_t len, uint32_t pipe,
+int ingest_message(struct store *st, const void *buf, size_t len,
                    int64_t peer_uid);
 
 /*
@@ -36,14 +34,15 @@ int ingest_message(struct store *st, const void *buf, size_t len, uint32_t pipe,
  */
 struct hostproof_verifier;
 int ingest_sealed(struct store *st, struct hostproof_verifier *v,
-                  const void *buf, size_t len, uint32_t pipe, const char *peer);
+                  const void *buf, size_t len, const char *peer);
 
 /* A decoded snapshot or delta (res may be NULL; res->applied false:
- * dropped as stale). 0, or -1 on a failed write (logged, counted,
- * nothing applied). */
+ * dropped as stale: its gen is below the host's). One accepted updates
+ * the host's record (last_seen_at, gen, a snapshot's interval). 0, or -1
+ * on a failed write (logged, counted, nothing applied). */
 int ingest_snapshot(struct store *st, const struct wire_snapshot *s,
-                    uint32_t pipe, struct rules_result *res);
-int ingest_delta(struct store *st, const struct wire_delta *d, uint32_t pipe,
+                    struct rules_result *res);
+int ingest_delta(struct store *st, const struct wire_delta *d,
                  struct rules_result *res);
 
 #endif

@@ -95,7 +95,7 @@ host_proven(struct store *st, struct hostproof_verifier *v,
 
 int
 ingest_sealed(struct store *st, struct hostproof_verifier *v, const void *buf,
-              size_t len, uint32_t pipe, const char *peer)
+              size_t len, const char *peer)
 {
 	char err[WIRE_ERR_LEN] = "";
 	struct hostproof_opened o;
@@ -136,13 +136,13 @@ ingest_sealed(struct store *st, struct hostproof_verifier *v, const void *buf,
 		if (wire_decode_snapshot(o.msg, o.len, a, &s, err) == -1)
 			goto bad;
 		if (host_proven(st, v, &o, s.host, peer) == 0)
-			r = ingest_snapshot(st, &s, pipe, NULL);
+			r = ingest_snapshot(st, &s, NULL);
 		break;
 	case WIRE_T_DELTA:
 		if (wire_decode_delta(o.msg, o.len, a, &d, err) == -1)
 			goto bad;
 		if (host_proven(st, v, &o, d.host, peer) == 0)
-			r = ingest_delta(st, &d, pipe, NULL);
+			r = ingest_delta(st, &d, NULL);
 		break;
 	default:
 		/* plugin results and the rest are the local dispatcher's */

@@ -22,6 +22,7 @@
 #include "ingest.h"
 #include "store.h"
 #include "testca.h"
+#include "testfx.h"
 #include "util.h"
 #include "wire.h"
 
@@ -45,12 +46,6 @@ count_pub(void *arg, const void *msg, size_t len)
 	fx->published++;
 }
 
-static int
-put_workload_body(struct dbtx *tx, void *arg)
-{
-	return db_workload_put(tx, arg);
-}
-
 static struct hostproof_signer *
 signer(const struct testca_host *h)
 {
@@ -68,24 +63,13 @@ setup(void **state)
 {
 	struct fx *fx = calloc(1, sizeof(*fx));
 	char err[HOSTPROOF_ERR_LEN], sub[128];
-	struct db_config cfg;
-	struct wire_workload w;
 
 	assert_non_null(fx);
-	snprintf(fx->dir, sizeof(fx->dir), "/tmp/recon-remote-test.XXXXXX");
-	assert_non_null(mkdtemp(fx->dir));
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.dir = fx->dir;
-	cfg.map_size = 1 << 20;
-	cfg.max_map_size = 1 << 26;
-	cfg.retain = 1000;
-	assert_non_null(fx->db = db_open(&cfg));
+	testfx_mkdtemp(fx->dir, sizeof(fx->dir), "remote");
+	fx->db = testfx_db_open(fx->dir, 1 << 20, 1 << 26, 1000);
 	assert_int_equal(store_init(&fx->st, fx->db, "tinyforge.", -1), 0);
 	db_set_publish(fx->db, count_pub, fx);
-	memset(&w, 0, sizeof(w));
-	w.id = "w";
-	w.kind = "stack";
-	assert_int_equal(db_write(fx->db, put_workload_body, &w), 0);
+	testfx_workload(fx->db, "w", "stack");
 	/* hostA of one CA, an impostor hostA of another */
 	snprintf(sub, sizeof(sub), "%s/ca1", fx->dir);
 	assert_int_equal(mkdir(sub, 0700), 0);
@@ -105,15 +89,17 @@ static int
 teardown(void **state)
 {
 	struct fx *fx = *state;
-	char cmd[128];
+	char path[160];
 
 	hostproof_signer_close(fx->sa);
 	hostproof_signer_close(fx->se);
 	hostproof_verifier_close(fx->v);
 	store_fini(&fx->st);
 	db_close(fx->db);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", fx->dir);
-	assert_int_equal(system(cmd), 0);
+	/* the certificates first: testfx_rmdir takes LMDB's files */
+	snprintf(path, sizeof(path), "rm -rf %s/ca1 %s/ca2", fx->dir, fx->dir);
+	assert_int_equal(system(path), 0);
+	testfx_rmdir(fx->dir);
 	free(fx);
 	return 0;
 }
@@ -171,7 +157,7 @@ seal(struct hostproof_signer *s, const struct wbuf *in, struct wbuf *out)
 static int
 take(struct fx *fx, const struct wbuf *b)
 {
-	return ingest_sealed(&fx->st, fx->v, b->data, b->len, 7, "10.0.0.9");
+	return ingest_sealed(&fx->st, fx->v, b->data, b->len, "10.0.0.9");
 }
 
 /* The counters a refusal must leave as they were, and those it moves. */

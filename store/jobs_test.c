@@ -15,13 +15,13 @@
 
 #include <cmocka.h>
 
-#include "api.h"
 #include "db.h"
 #include "jobs.h"
 #include "nngx.h"
 #include "ingest.h"
 #include "results.h"
 #include "store.h"
+#include "testfx.h"
 #include "util.h"
 #include "wire.h"
 #include "wirejson.h"
@@ -61,19 +61,12 @@ static struct fx *
 fx_open(bool listen)
 {
 	static int seq;
-	struct db_config cfg;
 	struct fx *fx = calloc(1, sizeof(*fx));
 
 	assert_non_null(fx);
-	snprintf(fx->dir, sizeof(fx->dir), "/tmp/recon-jobs-test.XXXXXX");
-	assert_non_null(mkdtemp(fx->dir));
+	testfx_mkdtemp(fx->dir, sizeof(fx->dir), "jobs");
 	snprintf(fx->url, sizeof(fx->url), "inproc://jobs-test-%d", ++seq);
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.dir = fx->dir;
-	cfg.map_size = 1 << 20;
-	cfg.max_map_size = 1 << 28;
-	cfg.retain = 100000;
-	assert_non_null(fx->db = db_open(&cfg));
+	fx->db = testfx_db_open(fx->dir, 1 << 20, 1 << 28, 100000);
 	assert_int_equal(store_init(&fx->st, fx->db, "tinyforge.", -1), 0);
 	if (listen)
 		fx_listen(fx);
@@ -89,7 +82,6 @@ static int
 teardown(void **state)
 {
 	struct fx *fx = *state;
-	char path[128];
 
 	nng_close(fx->push);
 	if (fx->listening)
@@ -97,11 +89,7 @@ teardown(void **state)
 	jobs_fini(&fx->j);
 	store_fini(&fx->st);
 	db_close(fx->db);
-	snprintf(path, sizeof(path), "%s/data.mdb", fx->dir);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/lock.mdb", fx->dir);
-	unlink(path);
-	assert_int_equal(rmdir(fx->dir), 0);
+	testfx_rmdir(fx->dir);
 	arena_free(fx->a);
 	free(fx);
 	return 0;
@@ -125,16 +113,9 @@ setup_down(void **state)
 static json_object *
 call_as(struct fx *fx, const struct wire_request *rq, int64_t uid)
 {
-	struct wbuf req = {0}, rep = {0};
-	char err[WIRE_ERR_LEN];
-	json_object *o;
+	json_object *o = NULL;
 
-	assert_int_equal(wire_encode_request(&req, rq), 0);
-	assert_int_equal(api_handle(&fx->st, req.data, req.len, uid, &rep), 0);
-	o = wire_to_json(rep.data, rep.len, err);
-	assert_non_null(o);
-	wbuf_free(&req);
-	wbuf_free(&rep);
+	testfx_call_as(&fx->st, rq, uid, &o);
 	return o;
 }
 
@@ -199,7 +180,7 @@ snapshot(struct fx *fx, bool complete, int n, const char *const *wids,
 	s.complete = complete;
 	s.containers = cs;
 	s.ncontainers = (size_t)n;
-	assert_int_equal(ingest_snapshot(&fx->st, &s, 1, NULL), 0);
+	assert_int_equal(ingest_snapshot(&fx->st, &s, NULL), 0);
 }
 
 /* The next job on the pull socket within ms, decoded into fx->a; -1 if

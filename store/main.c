@@ -151,7 +151,6 @@ serve_ingest(nng_socket sock, struct store *st)
 	int64_t t0 = mono_ms();
 	char peer[64];
 	nng_msg *m;
-	uint32_t pipe;
 	size_t len;
 	int n;
 
@@ -159,14 +158,12 @@ serve_ingest(nng_socket sock, struct store *st)
 	     n++) {
 		if (nngx_try_recv(sock, &m) != 1)
 			return false;
-		pipe = (uint32_t)nng_pipe_id(nng_msg_get_pipe(m));
 		len = nng_msg_len(m);
 		if (nngx_peer_remote(m)) {
 			nngx_peer_addr(m, peer, sizeof(peer));
-			ingest_sealed(st, verifier, nng_msg_body(m), len, pipe,
-			              peer);
+			ingest_sealed(st, verifier, nng_msg_body(m), len, peer);
 		} else
-			ingest_message(st, nng_msg_body(m), len, pipe,
+			ingest_message(st, nng_msg_body(m), len,
 			               nngx_peer_uid(m));
 		nng_msg_free(m);
 		if (len >= MEM_BIG)

@@ -19,6 +19,7 @@
 #include "ingest.h"
 #include "results.h"
 #include "store.h"
+#include "testfx.h"
 #include "util.h"
 #include "wire.h"
 
@@ -61,18 +62,11 @@ capture(void *arg, const void *msg, size_t len)
 static struct fx *
 fx_open(uint64_t map_size, uint64_t retain)
 {
-	struct db_config cfg;
 	struct fx *fx = calloc(1, sizeof(*fx));
 
 	assert_non_null(fx);
-	snprintf(fx->dir, sizeof(fx->dir), "/tmp/recon-store-test.XXXXXX");
-	assert_non_null(mkdtemp(fx->dir));
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.dir = fx->dir;
-	cfg.map_size = map_size;
-	cfg.max_map_size = 1ull << 30;
-	cfg.retain = retain;
-	assert_non_null(fx->db = db_open(&cfg));
+	testfx_mkdtemp(fx->dir, sizeof(fx->dir), "store");
+	fx->db = testfx_db_open(fx->dir, map_size, 1ull << 30, retain);
 	assert_int_equal(store_init(&fx->st, fx->db, "tinyforge.", -1), 0);
 	fx->a = arena_new();
 	fx->pubs = calloc(MAXPUB, sizeof(*fx->pubs));
@@ -91,15 +85,10 @@ static int
 teardown(void **state)
 {
 	struct fx *fx = *state;
-	char path[128];
 
 	store_fini(&fx->st);
 	db_close(fx->db);
-	snprintf(path, sizeof(path), "%s/data.mdb", fx->dir);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/lock.mdb", fx->dir);
-	unlink(path);
-	assert_int_equal(rmdir(fx->dir), 0);
+	testfx_rmdir(fx->dir);
 	arena_free(fx->a);
 	free(fx->pubs);
 	free(fx);
@@ -107,23 +96,6 @@ teardown(void **state)
 }
 
 /* ---- building input ---- */
-
-static int
-put_workload_body(struct dbtx *tx, void *arg)
-{
-	return db_workload_put(tx, arg);
-}
-
-static void
-workload(struct fx *fx, const char *id, const char *kind)
-{
-	struct wire_workload w;
-
-	memset(&w, 0, sizeof(w));
-	w.id = (char *)id;
-	w.kind = (char *)kind;
-	assert_int_equal(db_write(fx->db, put_workload_body, &w), 0);
-}
 
 static int
 put_row_body(struct dbtx *tx, void *arg)
@@ -192,26 +164,14 @@ apply(struct fx *fx, struct wire_snapshot s)
 {
 	struct rules_result r;
 
-	assert_int_equal(ingest_snapshot(&fx->st, &s, 0, &r), 0);
+	assert_int_equal(ingest_snapshot(&fx->st, &s, &r), 0);
 	return r;
 }
 
 static int
-get_row_body(struct dbtx *tx, void *arg)
-{
-	void **a = arg;
-
-	return db_row_get(tx, a[0], a[1], a[2]);
-}
-
-/* 1 when the row exists (filled), 0 when not. */
-static int
 row(struct fx *fx, const char *id, struct wire_row *out)
 {
-	void *args[3] = {(void *)id, fx->a, out};
-
-	memset(out, 0, sizeof(*out));
-	return db_read(fx->db, get_row_body, args);
+	return testfx_row(fx->db, fx->a, id, out);
 }
 
 static int
@@ -289,7 +249,7 @@ r1_unlabeled_ignored(void **state)
 	struct rules_result r;
 	struct wire_row rw;
 
-	workload(fx, "w1", "stack");
+	testfx_workload(fx->db, "w1", "stack");
 	c[0] = ctr(fx, "d1", "running", 1, NULL, NULL, "web");
 	c[1] = ctr(fx, "d2", "running", 1, "w1", NULL, "web");
 	r = apply(fx, snap("h", 1, true, c, 2));
@@ -308,7 +268,7 @@ r2_unknown_and_invalid_ids(void **state)
 	struct rules_result r;
 	struct wire_row rw;
 
-	workload(fx, "w1", "stack");
+	testfx_workload(fx->db, "w1", "stack");
 	c[0] = ctr(fx, "d1", "running", 1, "nope", NULL, NULL);
 	c[1] = ctr(fx, "d2", "running", 1, "w1/../x", NULL, NULL);
 	c[2] = ctr(fx, "d3", "running", 1, "w1", NULL, "bad role");
@@ -332,7 +292,7 @@ r3_kind_label(void **state)
 	struct rules_result r;
 	struct wire_row rw;
 
-	workload(fx, "w1", "stack");
+	testfx_workload(fx->db, "w1", "stack");
 	c[0] = ctr(fx, "d1", "running", 1, "w1", "site", "a");
 	c[1] = ctr(fx, "d2", "running", 1, "w1", "stack", "b");
 	c[2] = ctr(fx, "d3", "running", 1, "w1", NULL, "c");
@@ -385,7 +345,7 @@ r3_kind_warned_once(void **state)
 	const char *warn = "differs from workload";
 
 	log_init("recon-store-test", "text", 0);
-	workload(fx, "w1", "stack");
+	testfx_workload(fx->db, "w1", "stack");
 	c[0] = ctr(fx, "d1", "running", 1, "w1", "site", "a");
 	c[1] = ctr(fx, "d2", "running", 1, "w1", "stack", "b");
 	assert_int_equal(apply_logged(fx, snap("h", 1, true, c, 2), warn, &r),
@@ -398,17 +358,17 @@ r3_kind_warned_once(void **state)
 	assert_int_equal(fx->st.ctr[STC_KIND_WARNINGS], 1);
 
 	/* the stored kind changes to another that differs: warned anew */
-	workload(fx, "w1", "project");
+	testfx_workload(fx->db, "w1", "project");
 	assert_int_equal(apply_logged(fx, snap("h", 3, true, c, 2), warn, &r),
 	                 2); /* d2's stack label now differs too */
 	assert_int_equal(apply_logged(fx, snap("h", 4, true, c, 2), warn, &r),
 	                 0);
 	/* d1 matches for a pass, then differs again: warned again */
-	workload(fx, "w1", "site");
+	testfx_workload(fx->db, "w1", "site");
 	assert_int_equal(apply_logged(fx, snap("h", 5, true, c, 2), warn, &r),
 	                 1); /* d2 */
 	assert_int_equal(r.ignored_kind, 1);
-	workload(fx, "w1", "stack");
+	testfx_workload(fx->db, "w1", "stack");
 	assert_int_equal(apply_logged(fx, snap("h", 6, true, c, 2), warn, &r),
 	                 1); /* d1 again; d2 matches */
 	assert_int_equal(fx->st.ctr[STC_IGNORED_KIND], 8);
@@ -428,7 +388,7 @@ r3_kind_warned_bounded(void **state)
 
 	assert_non_null(c);
 	log_init("recon-store-test", "text", 0);
-	workload(fx, "w1", "stack");
+	testfx_workload(fx->db, "w1", "stack");
 	for (i = 0; i < n; i++) {
 		snprintf(id, sizeof(id), "d%zu", i);
 		c[i] = ctr(fx, id, "running", 1, "w1", "site", NULL);
@@ -453,7 +413,7 @@ r4_deployer_fields_kept(void **state)
 	struct wire_container c[1];
 	struct wire_row rw, before;
 
-	workload(fx, "w1", "project");
+	testfx_workload(fx->db, "w1", "project");
 	memset(&before, 0, sizeof(before));
 	before.id = "p1";
 	before.workload_id = "w1";
@@ -506,7 +466,7 @@ r5_project_unbound_ignored(void **state)
 	struct rules_result r;
 	struct wire_row rw;
 
-	workload(fx, "w1", "project");
+	testfx_workload(fx->db, "w1", "project");
 	c[0] = ctr(fx, "d9", "running", 1, "w1", NULL, "web");
 	r = apply(fx, snap("h", 1, true, c, 1));
 	assert_int_equal(r.ignored_project, 1);
@@ -524,8 +484,8 @@ r6_row_naming(void **state)
 	struct wire_container c[3];
 	struct wire_row rw;
 
-	workload(fx, "s1", "site");
-	workload(fx, "k1", "stack");
+	testfx_workload(fx->db, "s1", "site");
+	testfx_workload(fx->db, "k1", "stack");
 	c[0] = ctr(fx, "d1", "running", 1, "s1", NULL, "ignored-role");
 	c[1] = ctr(fx, "d2", "running", 1, "k1", NULL, "db");
 	c[2] = ctr(fx, "d3", "running", 1, "k1", NULL, NULL);
@@ -551,7 +511,7 @@ r6_running_beats_newer(void **state)
 	struct rules_result r;
 	struct wire_row rw;
 
-	workload(fx, "s1", "site");
+	testfx_workload(fx->db, "s1", "site");
 	c[0] = ctr(fx, "dnew", "exited", 200, "s1", NULL, NULL);
 	c[1] = ctr(fx, "dold", "running", 100, "s1", NULL, NULL);
 	r = apply(fx, snap("h", 1, true, c, 2));
@@ -575,7 +535,7 @@ r6_newer_created_wins(void **state)
 	struct wire_container c[3];
 	struct wire_row rw;
 
-	workload(fx, "k1", "stack");
+	testfx_workload(fx->db, "k1", "stack");
 	c[0] = ctr(fx, "dA", "exited", 100, "k1", NULL, "web");
 	c[1] = ctr(fx, "dB", "exited", 300, "k1", NULL, "web");
 	c[2] = ctr(fx, "dC", "dead", 200, "k1", NULL, "web");
@@ -583,7 +543,7 @@ r6_newer_created_wins(void **state)
 	assert_int_equal(row(fx, "k1:web", &rw), 1);
 	assert_string_equal(rw.container_id, "dB");
 	/* equal created: the greater Docker id, whatever the order */
-	workload(fx, "k2", "stack");
+	testfx_workload(fx->db, "k2", "stack");
 	c[0] = ctr(fx, "e2", "running", 7, "k2", NULL, "api");
 	c[1] = ctr(fx, "e9", "running", 7, "k2", NULL, "api");
 	c[2] = ctr(fx, "e5", "running", 7, "k2", NULL, "api");
@@ -610,7 +570,7 @@ r7_sweep_per_host(void **state)
 	struct wire_row rw;
 	size_t mark;
 
-	workload(fx, "k1", "stack");
+	testfx_workload(fx->db, "k1", "stack");
 	a[0] = ctr(fx, "a1", "running", 1, "k1", NULL, "a1");
 	a[1] = ctr(fx, "a2", "running", 1, "k1", NULL, "a2");
 	b[0] = ctr(fx, "b1", "running", 1, "k1", NULL, "b1");
@@ -655,7 +615,7 @@ r8_refused_input_keeps_row(void **state)
 	struct wire_row rw;
 	char *skipped[] = {"a1"};
 
-	workload(fx, "k1", "stack");
+	testfx_workload(fx->db, "k1", "stack");
 	a[0] = ctr(fx, "a1", "running", 1, "k1", NULL, "one");
 	a[1] = ctr(fx, "a2", "running", 1, "k1", NULL, "two");
 	apply(fx, snap("h", 1, true, a, 2));
@@ -690,7 +650,7 @@ r7_unbound_rows_not_swept(void **state)
 	struct wire_row rw, pending;
 	struct rules_result r;
 
-	workload(fx, "p", "project");
+	testfx_workload(fx->db, "p", "project");
 	memset(&pending, 0, sizeof(pending));
 	pending.id = "p:planned";
 	pending.workload_id = "p";
@@ -711,7 +671,7 @@ r8_incomplete_sweeps_nothing(void **state)
 	struct rules_result r;
 	struct wire_row rw;
 
-	workload(fx, "k1", "stack");
+	testfx_workload(fx->db, "k1", "stack");
 	c[0] = ctr(fx, "d1", "running", 1, "k1", NULL, "x");
 	c[1] = ctr(fx, "d2", "running", 1, "k1", NULL, "y");
 	apply(fx, snap("h", 1, true, c, 2));
@@ -749,7 +709,7 @@ r9_state_mapping(void **state)
 	char role[16];
 	size_t i;
 
-	workload(fx, "k1", "stack");
+	testfx_workload(fx->db, "k1", "stack");
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		assert_string_equal(rules_state_map(cases[i].docker),
 		                    cases[i].row);
@@ -769,7 +729,7 @@ r10_first_public_port(void **state)
 	struct wire_container c[2];
 	struct wire_row rw;
 
-	workload(fx, "k1", "stack");
+	testfx_workload(fx->db, "k1", "stack");
 	c[0] = ctr(fx, "d1", "running", 1, "k1", NULL, "a");
 	c[0].ports = (int64_t[]){8080, 443, 9090};
 	c[0].nports = 3;
@@ -797,7 +757,7 @@ unchanged_snapshot_is_quiet(void **state)
 	uint64_t h;
 	size_t mark;
 
-	workload(fx, "k1", "stack");
+	testfx_workload(fx->db, "k1", "stack");
 	c[0] = ctr(fx, "d1", "running", 1, "k1", NULL, "x");
 	c[1] = ctr(fx, "d2", "exited", 1, "k1", NULL, "y");
 	r = apply(fx, snap("h", 1, true, c, 2));
@@ -865,7 +825,7 @@ quiet_passes_stay_right(void **state)
 	struct wire_container c[2];
 	struct wire_row rw;
 
-	workload(fx, "k1", "stack");
+	testfx_workload(fx->db, "k1", "stack");
 	c[0] = ctr(fx, "d1", "running", 1, "k1", NULL, "x");
 	c[1] = ctr(fx, "d2", "running", 1, "k1", NULL, "y");
 	assert_int_equal(apply(fx, snap("h", 1, true, c, 2)).changed, 2);
@@ -892,7 +852,7 @@ quiet_passes_stay_right(void **state)
 	assert_int_equal(row(fx, "k1:y", &rw), 1);
 
 	/* the workload's kind changes: every bound row follows (R4) */
-	workload(fx, "k1", "project");
+	testfx_workload(fx->db, "k1", "project");
 	assert_int_equal(apply(fx, snap("h", 5, true, c, 2)).changed, 2);
 	assert_int_equal(row(fx, "k1:y", &rw), 1);
 	assert_string_equal(rw.workload_kind, "project");
@@ -924,7 +884,7 @@ quiet_passes_stay_right(void **state)
 		d.gen = 9;
 		d.containers = c;
 		d.ncontainers = 1;
-		assert_int_equal(ingest_delta(&fx->st, &d, 0, &r), 0);
+		assert_int_equal(ingest_delta(&fx->st, &d, &r), 0);
 		assert_int_equal(r.changed, 0);
 		assert_int_equal(row(fx, "k1:x", &rw), 1);
 		assert_int_equal(rw.last_seen_at, 1700000000008);
@@ -948,7 +908,7 @@ delta_unchanged_commits_nothing(void **state)
 	uint64_t h0, c0;
 	size_t n0;
 
-	workload(fx, "k1", "stack");
+	testfx_workload(fx->db, "k1", "stack");
 	c[0] = ctr(fx, "d1", "running", 1, "k1", NULL, "x");
 	c[1] = ctr(fx, "d2", "running", 1, "k1", NULL, "y");
 	apply(fx, snap("h", 1, true, c, 2));
@@ -960,7 +920,7 @@ delta_unchanged_commits_nothing(void **state)
 	d.gen = 2;
 	d.containers = c;
 	d.ncontainers = 2;
-	assert_int_equal(ingest_delta(&fx->st, &d, 0, &r), 0);
+	assert_int_equal(ingest_delta(&fx->st, &d, &r), 0);
 	assert_true(r.applied);
 	assert_int_equal(r.changed, 0);
 	assert_int_equal(head(fx), h0);
@@ -973,7 +933,7 @@ delta_unchanged_commits_nothing(void **state)
 
 	c[1] = ctr(fx, "d2", "exited", 1, "k1", NULL, "y");
 	d.gen = 3;
-	assert_int_equal(ingest_delta(&fx->st, &d, 0, &r), 0);
+	assert_int_equal(ingest_delta(&fx->st, &d, &r), 0);
 	assert_int_equal(r.changed, 1);
 	assert_int_equal(head(fx), h0 + 1);
 	assert_int_equal(db_commits(fx->db), c0 + 1);
@@ -1017,7 +977,7 @@ revisions_and_change_log(void **state)
 	size_t n = 0, i;
 	void *args[2] = {fx, &n};
 
-	workload(fx, "k1", "stack");
+	testfx_workload(fx->db, "k1", "stack");
 	c[0] = ctr(fx, "d1", "running", 1, "k1", NULL, "x");
 	c[1] = ctr(fx, "d2", "running", 1, "k1", NULL, "y");
 	c[2] = ctr(fx, "d3", "running", 1, "k1", NULL, "z");
@@ -1074,7 +1034,7 @@ retain_trims_log(void **state)
 	uint64_t i;
 
 	*state = fx;
-	workload(fx, "k1", "stack");
+	testfx_workload(fx->db, "k1", "stack");
 	for (i = 1; i <= 10; i++) {
 		c[0] = ctr(fx, "d1", i % 2 ? "running" : "exited", 1, "k1",
 		           NULL, "x");
@@ -1109,7 +1069,7 @@ map_full_grows(void **state)
 	size_t i;
 
 	*state = fx;
-	workload(fx, "k1", "stack");
+	testfx_workload(fx->db, "k1", "stack");
 	for (i = 0; i < N; i++) {
 		snprintf(id, sizeof(id), "%064zx", i);
 		snprintf(role, sizeof(role), "role-%zu", i);
@@ -1140,7 +1100,7 @@ delta_upserts_and_gone(void **state)
 	struct wire_row rw;
 	char *gone[2] = {"d1", "never-seen"};
 
-	workload(fx, "k1", "stack");
+	testfx_workload(fx->db, "k1", "stack");
 	c[0] = ctr(fx, "d1", "running", 1, "k1", NULL, "x");
 	c[1] = ctr(fx, "d2", "running", 1, "k1", NULL, "y");
 	apply(fx, snap("h", 5, true, c, 2));
@@ -1152,7 +1112,7 @@ delta_upserts_and_gone(void **state)
 	d.ncontainers = 1;
 	d.gone = gone;
 	d.ngone = 2;
-	assert_int_equal(ingest_delta(&fx->st, &d, 0, &r), 0);
+	assert_int_equal(ingest_delta(&fx->st, &d, &r), 0);
 	assert_int_equal(r.changed, 1);
 	assert_int_equal(r.missing, 1);
 	assert_int_equal(row(fx, "k1:x", &rw), 1);
@@ -1174,27 +1134,39 @@ stale_gens_dropped(void **state)
 	struct wire_delta d;
 	struct rules_result r;
 
-	workload(fx, "k1", "stack");
+	testfx_workload(fx->db, "k1", "stack");
 	c[0] = ctr(fx, "d1", "running", 1, "k1", NULL, "x");
 	s = snap("h", 10, true, c, 1);
-	assert_int_equal(ingest_snapshot(&fx->st, &s, 7, &r), 0);
+	assert_int_equal(ingest_snapshot(&fx->st, &s, &r), 0);
 	assert_true(r.applied);
 	s = snap("h", 9, true, NULL, 0);
-	assert_int_equal(ingest_snapshot(&fx->st, &s, 7, &r), 0);
+	assert_int_equal(ingest_snapshot(&fx->st, &s, &r), 0);
 	assert_false(r.applied);
 	memset(&d, 0, sizeof(d));
 	d.host = "h";
 	d.gen = 3;
-	assert_int_equal(ingest_delta(&fx->st, &d, 7, &r), 0);
+	assert_int_equal(ingest_delta(&fx->st, &d, &r), 0);
 	assert_false(r.applied);
 	assert_int_equal(fx->st.ctr[STC_STALE], 2);
 	/* another host has its own gen */
 	s = snap("other", 1, true, NULL, 0);
-	assert_int_equal(ingest_snapshot(&fx->st, &s, 7, &r), 0);
+	assert_int_equal(ingest_snapshot(&fx->st, &s, &r), 0);
 	assert_true(r.applied);
-	/* a new pipe with a low gen: a restarted lister, applied */
+	/* a lower gen is stale however it comes (no pipe exception: a
+	 * lister's gen never goes back), and a delta's gen counts too */
 	s = snap("h", 1, true, NULL, 0);
-	assert_int_equal(ingest_snapshot(&fx->st, &s, 8, &r), 0);
+	assert_int_equal(ingest_snapshot(&fx->st, &s, &r), 0);
+	assert_false(r.applied);
+	d.gen = 12;
+	assert_int_equal(ingest_delta(&fx->st, &d, &r), 0);
+	assert_true(r.applied);
+	s = snap("h", 11, true, NULL, 0);
+	assert_int_equal(ingest_snapshot(&fx->st, &s, &r), 0);
+	assert_false(r.applied);
+	assert_int_equal(fx->st.ctr[STC_STALE], 4);
+	/* the same gen again is not stale */
+	s = snap("h", 12, true, NULL, 0);
+	assert_int_equal(ingest_snapshot(&fx->st, &s, &r), 0);
 	assert_true(r.applied);
 	assert_int_equal(r.missing, 1);
 	assert_int_equal(fx->st.ctr[STC_SNAPSHOTS], 3);
@@ -1208,7 +1180,7 @@ plugin_results(void **state)
 	struct wire_workload w;
 	size_t mark = 0;
 
-	workload(fx, "k1", "stack");
+	testfx_workload(fx->db, "k1", "stack");
 	memset(&pr, 0, sizeof(pr));
 	pr.workload_id = "k1";
 	pr.reason = "pass";
@@ -1250,24 +1222,24 @@ ingest_decodes_and_counts(void **state)
 	struct wbuf b = {0};
 	struct wire_row rw;
 
-	workload(fx, "k1", "stack");
-	assert_int_equal(
-	    ingest_message(&fx->st, garbage, sizeof(garbage), 0, 0), 0);
+	testfx_workload(fx->db, "k1", "stack");
+	assert_int_equal(ingest_message(&fx->st, garbage, sizeof(garbage), 0),
+	                 0);
 	assert_int_equal(fx->st.ctr[STC_BAD_MESSAGES], 1);
 	memset(&dj, 0, sizeof(dj));
 	dj.reason = "pass";
 	assert_int_equal(wire_encode_dispatch(&b, &dj), 0);
-	assert_int_equal(ingest_message(&fx->st, b.data, b.len, 0, 0), 0);
+	assert_int_equal(ingest_message(&fx->st, b.data, b.len, 0), 0);
 	assert_int_equal(fx->st.ctr[STC_UNKNOWN_MESSAGES], 1);
 	c[0] = ctr(fx, "d1", "running", 1, "k1", NULL, "x");
 	s = snap("h", 1, true, c, 1);
 	wbuf_reset(&b);
 	assert_int_equal(wire_encode_snapshot(&b, &s), 0);
 	/* truncated: rejected whole, nothing applied */
-	assert_int_equal(ingest_message(&fx->st, b.data, b.len - 3, 0, 0), 0);
+	assert_int_equal(ingest_message(&fx->st, b.data, b.len - 3, 0), 0);
 	assert_int_equal(fx->st.ctr[STC_BAD_MESSAGES], 2);
 	assert_int_equal(row(fx, "k1:x", &rw), 0);
-	assert_int_equal(ingest_message(&fx->st, b.data, b.len, 0, 0), 0);
+	assert_int_equal(ingest_message(&fx->st, b.data, b.len, 0), 0);
 	assert_int_equal(row(fx, "k1:x", &rw), 1);
 	assert_int_equal(fx->st.ctr[STC_SNAPSHOTS], 1);
 	wbuf_free(&b);
@@ -1280,8 +1252,8 @@ pass_event_counts(void **state)
 	struct wire_container c[4];
 	const struct wire_event *ev;
 
-	workload(fx, "k1", "stack");
-	workload(fx, "s1", "site");
+	testfx_workload(fx->db, "k1", "stack");
+	testfx_workload(fx->db, "s1", "site");
 	c[0] = ctr(fx, "d1", "running", 1, "k1", NULL, "x");
 	c[1] = ctr(fx, "d2", "running", 1, "ghost", NULL, NULL);
 	c[2] = ctr(fx, "d3", "running", 1, "s1", "stack", NULL);
@@ -1308,20 +1280,14 @@ reopen_keeps_state(void **state)
 {
 	struct fx *fx = *state;
 	struct wire_container c[1];
-	struct db_config cfg;
 	struct db_stats s;
 	struct wire_row rw;
 
-	workload(fx, "k1", "stack");
+	testfx_workload(fx->db, "k1", "stack");
 	c[0] = ctr(fx, "d1", "running", 1, "k1", NULL, "x");
 	apply(fx, snap("h", 1, true, c, 1));
 	db_close(fx->db);
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.dir = fx->dir;
-	cfg.map_size = DB_MAP_MIN;
-	cfg.max_map_size = 1ull << 30;
-	cfg.retain = 100;
-	assert_non_null(fx->db = db_open(&cfg));
+	fx->db = testfx_db_open(fx->dir, DB_MAP_MIN, 1ull << 30, 100);
 	fx->st.db = fx->db;
 	/* the stored map size wins over a smaller configured one */
 	assert_int_equal(db_read(fx->db, count_body, &s), 0);

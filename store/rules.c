@@ -51,7 +51,8 @@ struct pass {
 	size_t nskipped;
 	bool sweep;      /* R7: a complete snapshot */
 	bool pass_event; /* a snapshot: sys/pass after it */
-	uint64_t t0;     /* mono_us at the start */
+	const struct wire_host *host_rec;
+	uint64_t t0; /* mono_us at the start */
 
 	struct arena *a;
 	struct cand *cands;
@@ -511,6 +512,41 @@ gone_one(struct pass *p, struct dbtx *tx, const char *docker_id)
 	return mark_missing(p, tx, rid);
 }
 
+/* hosts.forget: picks host's bound rows that are not missing yet. */
+static int
+forget_pick(void *arg, struct wire_row *row)
+{
+	struct pass *p = arg;
+
+	if (!str_eq(row->host, p->host) || str_empty(row->container_id) ||
+	    str_eq(row->state, STATE_MISSING))
+		return 0;
+	p->swept = arena_realloc(p->a, p->swept, p->nswept * sizeof(char *),
+	                         (p->nswept + 1) * sizeof(char *));
+	p->swept[p->nswept++] = arena_strdup(p->a, row->id);
+	return 0;
+}
+
+int
+rules_forget(struct store *st, struct dbtx *tx, const char *host, uint64_t *n)
+{
+	struct pass p;
+	size_t i;
+	int r = 0;
+
+	memset(&p, 0, sizeof(p));
+	p.st = st;
+	p.host = host;
+	p.a = arena_new();
+	if (db_rows_each(tx, NULL, forget_pick, &p) == -1)
+		r = -1;
+	for (i = 0; r == 0 && i < p.nswept; i++)
+		r = mark_missing(&p, tx, p.swept[i]);
+	arena_free(p.a);
+	*n = p.r.missing;
+	return r;
+}
+
 static int
 pass_run(struct dbtx *tx, void *arg)
 {
@@ -556,6 +592,13 @@ pass_run(struct dbtx *tx, void *arg)
 	/* after the sweep: the rows it turned missing keep their old time */
 	if (p->sweep && db_host_seen_set(tx, p->host, p->seen_at) == -1)
 		return -1;
+	/* a snapshot commits (its pass event); a delta that changed
+	 * nothing does not, and is not made to for its host's time alone */
+	if (p->host_rec != NULL && (p->pass_event || db_dirty(tx))) {
+		if (db_host_put(tx, p->host_rec) == -1)
+			return -1;
+		p->r.host_saved = true;
+	}
 	p->r.duration_us = mono_us() - p->t0;
 	if (p->pass_event && changes_pass(tx, p->host, p->gen, &p->r) == -1)
 		return -1;
@@ -596,6 +639,7 @@ rules_apply(struct store *st, const struct rules_input *in,
 	p.nskipped = in->nskipped;
 	p.sweep = in->sweep;
 	p.pass_event = in->pass_event;
+	p.host_rec = in->host_rec;
 	p.t0 = mono_us();
 	r = changes_write(st, pass_run, &p);
 	arena_free(p.a);

@@ -21,7 +21,8 @@ struct rules_result {
 	uint64_t ignored_kind, ignored_project;
 	uint64_t kept; /* R8: rows not swept, their container's input refused */
 	uint64_t duration_us;
-	bool applied; /* false: dropped as stale */
+	bool applied;    /* false: dropped as stale */
+	bool host_saved; /* the host record was written with it */
 };
 
 /* One snapshot or delta to apply, as ingest.c checked it. */
@@ -38,6 +39,9 @@ struct rules_input {
 	size_t nskipped;
 	bool sweep;      /* R7: a complete snapshot */
 	bool pass_event; /* a snapshot: sys/pass after it */
+	/* the host's record after this message (SPEC §10), written in its
+	 * transaction when that commits anyway; NULL: none */
+	const struct wire_host *host_rec;
 };
 
 /*
@@ -47,6 +51,15 @@ struct rules_input {
  */
 int rules_apply(struct store *st, const struct rules_input *in,
                 struct rules_result *res);
+
+/*
+ * hosts.forget (SPEC §10): every row of host that is bound to a
+ * container and not missing yet becomes missing, each with its event, as
+ * R7's sweep would make it; in the caller's write transaction. *n gets
+ * how many. 0, or -1 on a failed write.
+ */
+int rules_forget(struct store *st, struct dbtx *tx, const char *host,
+                 uint64_t *n);
 
 /* R9: the row state for Docker's state word. */
 const char *rules_state_map(const char *docker_state);

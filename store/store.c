@@ -1,6 +1,7 @@
 /*
- * store.c: the store's carried state: label keys, counters and the per-host
- * generation table used to drop stale snapshots and deltas.
+ * store.c: the store's carried state: label keys, counters and the lister
+ * hosts (their gens, used to drop stale snapshots and deltas, and when
+ * each was last heard from), read from their LMDB records at start.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +49,7 @@ const char *const store_ctr_names[STC_COUNT] = {
     [STC_JOBS_SENT] = "jobs_sent",
     [STC_JOBS_BUSY] = "jobs_busy",
     [STC_JOBS_OWED_ASKED] = "jobs_owed_asked",
+    [STC_HOSTS_FORGOTTEN] = "hosts_forgotten",
 };
 
 static char *
@@ -58,6 +60,19 @@ label_key(const char *prefix, const char *name)
 
 	snprintf(k, n, "%s%s", prefix, name);
 	return k;
+}
+
+static int
+host_load(void *arg, struct wire_host *h)
+{
+	store_host_take(arg, h, true);
+	return 0;
+}
+
+static int
+hosts_load_body(struct dbtx *tx, void *arg)
+{
+	return db_hosts_each(tx, NULL, host_load, arg);
 }
 
 int
@@ -74,6 +89,13 @@ store_init(struct store *st, struct db *db, const char *label_prefix,
 	st->own_uid = (int64_t)geteuid();
 	st->admin_uid = admin_uid;
 	st->started_ms = mono_ms();
+	if (db != NULL && db_read(db, hosts_load_body, st) != 0) {
+		log_warnx("unable to read the host records");
+		store_fini(st);
+		return -1;
+	}
+	if (st->nhosts > 0)
+		log_info("%zu lister hosts known", st->nhosts);
 	return 0;
 }
 
@@ -85,9 +107,9 @@ store_fini(struct store *st)
 	free(st->key_id);
 	free(st->key_kind);
 	free(st->key_role);
-	for (i = 0; i < st->ngens; i++)
-		free(st->gens[i].host);
-	free(st->gens);
+	for (i = 0; i < st->nhosts; i++)
+		free(st->hosts[i].host);
+	free(st->hosts);
 	free(st->kind_warned);
 	st->kind_warned = NULL;
 	for (i = 0; i < st->nstate_notes; i++)
@@ -97,8 +119,8 @@ store_fini(struct store *st)
 	st->nstate_notes = st->capstate_notes = 0;
 	st->nkind_warned = st->kind_warned_next = 0;
 	st->key_id = st->key_kind = st->key_role = NULL;
-	st->gens = NULL;
-	st->ngens = 0;
+	st->hosts = NULL;
+	st->nhosts = 0;
 }
 
 void
@@ -136,39 +158,74 @@ store_workload_public(struct wire_workload *dst,
 	dst->webhook_signing_secret = NULL;
 }
 
-int
-store_gen_get(const struct store *st, const char *host, uint64_t *gen,
-              uint32_t *pipe)
+struct store_host *
+store_host_find(const struct store *st, const char *host)
 {
 	size_t i;
 
-	for (i = 0; i < st->ngens; i++) {
-		if (strcmp(st->gens[i].host, host) == 0) {
-			*gen = st->gens[i].gen;
-			*pipe = st->gens[i].pipe;
-			return 1;
-		}
-	}
-	return 0;
+	for (i = 0; i < st->nhosts; i++)
+		if (strcmp(st->hosts[i].host, host) == 0)
+			return &st->hosts[i];
+	return NULL;
 }
 
-int
-store_gen_set(struct store *st, const char *host, uint64_t gen, uint32_t pipe)
+void
+store_host_take(struct store *st, const struct wire_host *rec, bool saved)
 {
-	struct store_gen *g;
+	struct store_host *h;
+
+	if ((h = store_host_find(st, rec->host)) == NULL) {
+		st->hosts = xreallocarray(st->hosts, st->nhosts + 1,
+		                          sizeof(*st->hosts));
+		h = &st->hosts[st->nhosts++];
+		h->host = xstrdup(rec->host);
+	}
+	h->gen = rec->gen;
+	h->last_seen_at = rec->last_seen_at;
+	h->interval_ms = store_interval(rec->interval_ms);
+	h->unsaved = !saved;
+}
+
+void
+store_host_drop(struct store *st, const char *host)
+{
+	struct store_host *h;
+
+	if ((h = store_host_find(st, host)) == NULL)
+		return;
+	free(h->host);
+	*h = st->hosts[--st->nhosts];
+}
+
+uint64_t
+store_interval(uint64_t interval_ms)
+{
+	if (interval_ms == 0)
+		return STORE_INTERVAL_DEFAULT_MS;
+	return interval_ms < STORE_INTERVAL_MAX_MS ? interval_ms
+	                                           : STORE_INTERVAL_MAX_MS;
+}
+
+bool
+store_host_stale(const struct store_host *h, int64_t now)
+{
+	/* the interval is clamped: no overflow, whatever the record says */
+	return h->last_seen_at <
+	       now - (int64_t)(STORE_STALE_INTERVALS *
+	                       store_interval(h->interval_ms));
+}
+
+void
+store_hosts_count(const struct store *st, int64_t now, uint64_t *live,
+                  uint64_t *stale)
+{
 	size_t i;
 
-	for (i = 0; i < st->ngens; i++) {
-		if (strcmp(st->gens[i].host, host) == 0) {
-			st->gens[i].gen = gen;
-			st->gens[i].pipe = pipe;
-			return 0;
-		}
+	*live = *stale = 0;
+	for (i = 0; i < st->nhosts; i++) {
+		if (store_host_stale(&st->hosts[i], now))
+			(*stale)++;
+		else
+			(*live)++;
 	}
-	g = st->gens = xreallocarray(st->gens, st->ngens + 1, sizeof(*g));
-	g[st->ngens].host = xstrdup(host);
-	g[st->ngens].gen = gen;
-	g[st->ngens].pipe = pipe;
-	st->ngens++;
-	return 0;
 }

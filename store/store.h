@@ -1,7 +1,7 @@
 /*
  * store.h: the state recon-store carries between messages: the database,
- * the label keys, the counters reported by health and stats, and the last
- * snapshot generation applied per lister host.
+ * the label keys, the counters reported by health and stats, and what it
+ * knows of each lister host (SPEC §10), kept in LMDB too.
  */
 #ifndef RECON_STORE_H
 #define RECON_STORE_H
@@ -53,17 +53,38 @@ enum store_ctr {
 	STC_JOBS_SENT,
 	STC_JOBS_BUSY,
 	STC_JOBS_OWED_ASKED, /* state runs owed asked for again (jobs_owed) */
+	STC_HOSTS_FORGOTTEN, /* hosts dropped by hosts.forget */
 	STC_COUNT
 };
 
 extern const char *const store_ctr_names[STC_COUNT];
 
-/* Per lister host: the gen of the last applied snapshot, and the nng pipe
- * it came on (a new pipe with a lower gen is a restarted lister). */
-struct store_gen {
+/*
+ * The lister hosts (SPEC §10). A host's interval is what its snapshots
+ * say (interval_ms), STORE_INTERVAL_DEFAULT_MS when they say nothing (an
+ * older lister: its own default --interval), at most
+ * STORE_INTERVAL_MAX_MS (the lister clamps --interval so). A host whose
+ * last accepted message is older than STORE_STALE_INTERVALS of its
+ * intervals is stale: shown so, its rows left as they are (R8).
+ */
+#define STORE_INTERVAL_DEFAULT_MS 30000
+#define STORE_INTERVAL_MAX_MS     300000
+#define STORE_STALE_INTERVALS     3
+
+/*
+ * One lister host, as its host record (db_host_put) says, the store's
+ * clock and gen up to date: a delta that changed nothing commits nothing
+ * (no sync for a no-op), so its last_seen_at and gen are kept here only
+ * (unsaved) until the host's next write that commits, at the latest its
+ * next snapshot. A store restart in between reads the record's older
+ * time.
+ */
+struct store_host {
 	char *host;
-	uint64_t gen;
-	uint32_t pipe;
+	uint64_t gen;         /* the highest gen accepted */
+	int64_t last_seen_at; /* ms, the store's clock */
+	uint64_t interval_ms; /* as used, see above */
+	bool unsaved;
 };
 
 /*
@@ -86,8 +107,8 @@ struct store {
 	struct db *db;
 	char *key_id, *key_kind, *key_role; /* <prefix>workload.id, ... */
 	uint64_t ctr[STC_COUNT];
-	struct store_gen *gens;
-	size_t ngens;
+	struct store_host *hosts; /* in no order */
+	size_t nhosts;
 	int64_t own_uid, admin_uid; /* admin_uid -1: none */
 	int64_t started_ms;         /* monotonic, for uptime */
 	bool ready;
@@ -100,7 +121,8 @@ struct store {
 	size_t nstate_notes, capstate_notes;
 };
 
-/* Sets up st around an open db; 0, or -1 logged. */
+/* Sets up st around an open db (NULL: none), reading the host records;
+ * 0, or -1 logged. */
 int store_init(struct store *st, struct db *db, const char *label_prefix,
                int64_t admin_uid);
 /* Frees what store_init allocated (not the db). */
@@ -110,11 +132,19 @@ void store_counters(const struct store *st, struct wire_counter *out);
 /* dst = src with the three secrets left out (for events and lists). */
 void store_workload_public(struct wire_workload *dst,
                            const struct wire_workload *src);
-/* Last applied snapshot gen of host: 1 found (*gen, *pipe set), 0 none. */
-int store_gen_get(const struct store *st, const char *host, uint64_t *gen,
-                  uint32_t *pipe);
-/* Records an applied snapshot's gen; 0, or -1 logged. */
-int store_gen_set(struct store *st, const char *host, uint64_t gen,
-                  uint32_t pipe);
+/* The host named host, or NULL. */
+struct store_host *store_host_find(const struct store *st, const char *host);
+/* A host's record as taken from an accepted message (saved: written in
+ * the message's transaction), replacing what st held. */
+void store_host_take(struct store *st, const struct wire_host *rec, bool saved);
+/* Forgets a host (hosts.forget, once its transaction committed). */
+void store_host_drop(struct store *st, const char *host);
+/* The interval a snapshot's interval_ms (0: not said) stands for. */
+uint64_t store_interval(uint64_t interval_ms);
+/* Is h stale at now (ms, the store's clock)? */
+bool store_host_stale(const struct store_host *h, int64_t now);
+/* How many hosts are live and stale at now. */
+void store_hosts_count(const struct store *st, int64_t now, uint64_t *live,
+                       uint64_t *stale);
 
 #endif

@@ -55,7 +55,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	if (data[0] & 1) {
-		(void)ingest_message(&st, data + 1, size - 1, 1, 0);
+		(void)ingest_message(&st, data + 1, size - 1, 0);
 		return 0;
 	}
 	if (api_handle(&st, data + 1, size - 1, 0, &reply) != 0)

@@ -90,7 +90,27 @@ spawn_daemon() {
 	) &
 }
 
-dockerd_pid() { pidof dockerd | awk '{print $1}'; }
+# dockerd_pid: the dockerd serving the default socket, by its pid file
+# when that names a running dockerd, else any dockerd. (pidof alone skips
+# a process in disk sleep, D, and printed nothing for a busy dockerd once:
+# the test that froze it then froze nothing.)
+dockerd_pid() {
+	local p
+	p=$(cat /var/run/docker.pid 2>/dev/null)
+	if [ -n "$p" ] && [ "$(cat "/proc/$p/comm" 2>/dev/null)" = dockerd ]; then
+		echo "$p"
+		return 0
+	fi
+	pidof -z dockerd | awk '{print $1}'
+}
+
+# dockerd_freeze: SIGSTOP to that dockerd, its pid in DPID; fails unless it
+# is found and stopped (state T) within 5 s.
+dockerd_frozen() { [ "$(awk '{print $3}' "/proc/$DPID/stat" 2>/dev/null)" = T ]; }
+dockerd_freeze() {
+	DPID=$(dockerd_pid)
+	[ -n "$DPID" ] && kill -STOP "$DPID" && wait_for 5 dockerd_frozen
+}
 
 # Starts dockerd when none answers; fails the run when Docker cannot be had
 # (a skipped integration test is not a pass).

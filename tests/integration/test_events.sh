@@ -205,14 +205,14 @@ stop_pid "$PID_recon_lister"
 lister_start
 check "a lister with 1 s Docker calls is healthy" wait_for 5 reconctl probe lister
 before=$(rows_json | jq -c 'map({id, state}) | sort_by(.id)')
-dpid=$(dockerd_pid)
 LPID=$PID_recon_lister
 # Absence over time: the lister's Docker calls time out after 1 s and its
 # docker check fails after 3 of them; watch 3 timeouts + 1.5 s that no
 # probe goes unanswered and no row changes. (Probes wait 2 s: that they
 # are answered is the point; how fast is bench/'s to measure.)
 DOCKER_TIMEOUT_MS=1000
-kill -STOP "$dpid"
+check "dockerd frozen" dockerd_freeze
+dpid=$DPID
 t0=$(ms)
 unanswered=0
 failed_at=

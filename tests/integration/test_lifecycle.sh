@@ -73,8 +73,8 @@ probe_rc() {
 	echo $?
 }
 lister_unhealthy() { [ "$(probe_rc)" = 1 ]; }
-dpid=$(dockerd_pid)
-kill -STOP "$dpid"
+check "dockerd frozen" dockerd_freeze
+dpid=$DPID
 wait_for 15 lister_unhealthy
 rc=$(probe_rc)
 reconctl probe lister --live --timeout 2s >/dev/null 2>&1

@@ -292,6 +292,11 @@ check "remote workload get: the workload, no secret" \
 check "remote workload ls: no secret" no_secret rctl workload ls --json
 check "remote ps -w wa: the rows" \
 	test "$(rctl ps -w wa --json | jq length)" = 3
+remote_hosts() {
+	rctl hosts --json | jq -e 'map(.host) | index("hostA") != null' \
+		>/dev/null
+}
+check "remote hosts: hostA listed" remote_hosts
 FB0=$(store_ctr ctl_forbidden)
 check "remote workload get --show-secrets: forbidden (exit 1)" \
 	code_says 1 forbidden rctl workload get wa --show-secrets
@@ -299,12 +304,16 @@ check "remote workload put: forbidden (exit 1), though the reader's uid is root"
 	code_says 1 "remote listener serves reads only" rctl workload put - \
 	<<<'{"id":"wz","name":"wz","kind":"site"}'
 check "remote workload rm: forbidden" code_says 1 forbidden rctl workload rm wa
+check "remote hosts forget: forbidden" code_says 1 forbidden \
+	rctl hosts forget hostB
 not_written() {
 	! reconctl workload get wz >/dev/null 2>&1 &&
-		reconctl workload get wa >/dev/null
+		reconctl workload get wa >/dev/null &&
+		reconctl hosts --json | jq -e 'map(.host) | index("hostB") != null' \
+			>/dev/null
 }
 check "... the writes were not applied" not_written
-check "... counted (ctl_forbidden)" ctr_ge ctl_forbidden $((FB0 + 3))
+check "... counted (ctl_forbidden)" ctr_ge ctl_forbidden $((FB0 + 4))
 check "... and logged" grep -q "came through the remote listener" \
 	"$T/recon-store.log"
 
@@ -381,8 +390,8 @@ bg lister-R "$BUILD/recon-lister" --run-dir "$T/run-R" \
 LPID_R=$BG_PID
 check "a lister of hostC through the relay: its rows" wait_for 15 rows_n hostC 3
 RR0=$(lister_ctr R reconnects)
-kill -KILL "$RELAY_PID"
-{ wait "$RELAY_PID"; } 2>/dev/null
+kill -TERM "$RELAY_PID"
+wait "$RELAY_PID" 2>/dev/null
 fake_post R /_fake/container \
 	"{\"id\": \"$(python3 -c 'import hashlib
 print(hashlib.sha256(b"wr-2").hexdigest())')\", \"remove\": true}"

@@ -96,8 +96,8 @@ check "R7 missing row keeps its container id" \
 # (+2 s), in which passes would have run. (ps waits up to 2 s: that it is
 # answered is the point; how fast is bench/'s to measure.)
 before=$(rows_json | jq -c 'map({id, state}) | sort_by(.id)')
-dpid=$(dockerd_pid)
-kill -STOP "$dpid"
+check "dockerd frozen" dockerd_freeze
+dpid=$DPID
 unanswered=0
 end=$(($(date +%s) + INTERVAL * 3 + 2))
 while [ "$(date +%s)" -lt "$end" ]; do

@@ -5,7 +5,8 @@
  * snapshot makes one container event per container plus one sys/pass.
  * With --plugin-error it sends one plugin_result instead, with
  * --delta-gone one delta, with --dispatch one dispatch job to the
- * dispatcher's jobs socket (the trust tests forge each of them).
+ * dispatcher's jobs socket (the trust tests forge each of them). Gens
+ * start from the clock (ms), as recon-lister's do, unless --gen says.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +22,7 @@
 
 static char *run_dir, *ingest_url, *jobs_url, *prefix, *host, *workloads;
 static char *plugin_error, *delta_gone, *dispatch_kind;
-static int64_t ncontainers, nsnapshots, rate, gen0;
+static int64_t ncontainers, nsnapshots, rate, gen0, interval_ms;
 
 static struct flag flagtab[] = {
     {"run-dir", 0, "RECON_RUN_DIR", FLAG_STR, &run_dir, "/run/recon",
@@ -38,7 +39,11 @@ static struct flag flagtab[] = {
     {"snapshots", 'n', NULL, FLAG_INT, &nsnapshots, "10", "snapshots to send"},
     {"rate", 'r', NULL, FLAG_INT, &rate, "0",
      "snapshots per second (0: as fast as the store takes them)"},
-    {"gen", 0, NULL, FLAG_INT, &gen0, "1", "gen of the first snapshot"},
+    {"gen", 0, NULL, FLAG_INT, &gen0, "0",
+     "gen of the first snapshot (0: the clock in ms, as recon-lister)"},
+    {"interval", 0, NULL, FLAG_DURATION, &interval_ms, "0",
+     "interval_ms the snapshots carry, and one snapshot per interval "
+     "unless --rate says otherwise (0: none carried)"},
     {"plugin-error", 0, NULL, FLAG_STR, &plugin_error, NULL,
      "send one failed plugin_result of the first workload with this text"},
     {"delta-gone", 0, NULL, FLAG_STR, &delta_gone, NULL,
@@ -163,8 +168,13 @@ main(int argc, char **argv)
 	    -1)
 		return EXIT_USAGE;
 	log_init("recon-load", "text", 0);
-	if (ncontainers < 0 || nsnapshots < 0 || rate < 0)
-		fatalx(EXIT_USAGE, "bad --containers, --snapshots or --rate");
+	if (ncontainers < 0 || nsnapshots < 0 || rate < 0 || gen0 < 0 ||
+	    interval_ms < 0)
+		fatalx(EXIT_USAGE,
+		       "bad --containers, --snapshots, --rate, --gen "
+		       "or --interval");
+	if (gen0 == 0)
+		gen0 = now_ms();
 	wids = split(workloads, &nw);
 	if (nw == 0)
 		fatalx(EXIT_USAGE, "bad --workloads: none");
@@ -213,14 +223,18 @@ main(int argc, char **argv)
 		snap.gen = (uint64_t)(gen0 + k);
 		snap.taken_at = now_ms();
 		snap.complete = true;
+		snap.interval_ms = (uint64_t)interval_ms;
 		snap.containers = cs;
 		snap.ncontainers = (size_t)ncontainers;
 		wbuf_reset(&b);
 		if (wire_encode_snapshot(&b, &snap) == -1)
 			fatalx(EXIT_TEMP, "unable to encode a snapshot");
 		push(s, &b);
-		/* --rate: snapshot k + 1 is due (k + 1) / rate s after t0 */
-		while (rate > 0 && mono_ms() - t0 < (k + 1) * 1000 / rate) {
+		/* --rate: snapshot k + 1 is due (k + 1) / rate s after t0;
+		 * else --interval: (k + 1) intervals after it */
+		while ((rate > 0 && mono_ms() - t0 < (k + 1) * 1000 / rate) ||
+		       (rate == 0 && interval_ms > 0 &&
+		        mono_ms() - t0 < (k + 1) * interval_ms)) {
 			ts.tv_sec = 0;
 			ts.tv_nsec = 1000000;
 			nanosleep(&ts, NULL);
