@@ -17,8 +17,10 @@
  * key of a certificate issued by a certificate of the CA bundle (each one
  * a trust anchor, an intermediate too; the envelope carries no chain),
  * within its dates when opened, fit for a TLS client, at 112 bits of
- * security; and the hosts its subject CNs and DNS SANs name (exactly, in
- * any ASCII case; a wildcard proves nothing). The store then checks that
+ * security; and the hosts its subject CNs and DNS SANs name (byte for
+ * byte, case included, since the store's host names are: a name in
+ * another case would be another host; a wildcard proves nothing). The
+ * store then checks that
  * the host the inner message names is one of them (hostproof_check_host).
  * What it does not prove: freshness. A replayed envelope is genuine, on
  * any connection; the store's per-host gen check stops replays, not this
@@ -134,7 +136,7 @@ struct hostproof_opened {
 int hostproof_open(struct hostproof_verifier *, const void *env, size_t len,
                    struct hostproof_opened *out, struct hostproof_err *err);
 
-/* Is host one of the names proven (exact, ASCII case-insensitive)? */
+/* Is host one of the names proven (exactly, case included)? */
 bool hostproof_names_host(const struct hostproof_opened *, const char *host);
 /* The same as a refusal: 0, or -1 with err (NAME), counted. */
 int hostproof_check_host(struct hostproof_verifier *,

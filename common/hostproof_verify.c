@@ -118,25 +118,6 @@ name_ok(const unsigned char *s, size_t n)
 	return true;
 }
 
-static bool
-ascii_caseeq(const char *a, const char *b, size_t n)
-{
-	size_t i;
-	unsigned char x, y;
-
-	for (i = 0; i < n; i++) {
-		x = (unsigned char)a[i];
-		y = (unsigned char)b[i];
-		if (x >= 'A' && x <= 'Z')
-			x += 'a' - 'A';
-		if (y >= 'A' && y <= 'Z')
-			y += 'a' - 'A';
-		if (x != y)
-			return false;
-	}
-	return true;
-}
-
 /* Adds a name that proves something and is not there yet; -1 past
  * HOSTPROOF_NAMES_MAX. */
 static int
@@ -148,7 +129,7 @@ names_add(struct hp_names *nm, const unsigned char *s, size_t n)
 		return 0;
 	for (i = 0; i < nm->n; i++)
 		if (nm->len[i] == n &&
-		    ascii_caseeq(nm->b.data + nm->off[i], (const char *)s, n))
+		    memcmp(nm->b.data + nm->off[i], s, n) == 0)
 			return 0;
 	if (nm->n == HOSTPROOF_NAMES_MAX)
 		return -1;
@@ -377,7 +358,7 @@ hostproof_names_host(const struct hostproof_opened *o, const char *host)
 		return false;
 	for (i = 0; i < o->nnames; i++)
 		if (strlen(o->names[i]) == n &&
-		    ascii_caseeq(o->names[i], host, n))
+		    memcmp(o->names[i], host, n) == 0)
 			return true;
 	return false;
 }

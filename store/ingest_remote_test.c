@@ -211,11 +211,16 @@ test_own_host_applies(void **state)
 	assert_int_equal(fx->st.ctr[STC_SNAPSHOTS], 1);
 	assert_int_equal(fx->st.ctr[STC_INGEST_FORBIDDEN], 0);
 	assert_true(fx->published >= 3);
-	/* a delta of the same host, in any ASCII case */
-	encode(&in, "delta", "HOSTA", 10, 1);
+	/* a delta of the same host */
+	encode(&in, "delta", "hostA", 10, 1);
 	seal(fx->sa, &in, &env);
 	assert_int_equal(take(fx, &env), 0);
 	assert_int_equal(fx->st.ctr[STC_DELTAS], 1);
+	/* the name in another case is another host, which hostA's
+	 * certificate does not prove */
+	encode(&in, "delta", "HOSTA", 10, 1);
+	seal(fx->sa, &in, &env);
+	refused(fx, &env, STC_REMOTE_HOST);
 	wbuf_free(&in);
 	wbuf_free(&env);
 }
