@@ -128,13 +128,20 @@ int
 nngx_dial(nng_socket *s, enum nngx_proto proto, const char *url,
           uint64_t max_msg)
 {
+	return nngx_dial_tls(s, proto, url, max_msg, NULL);
+}
+
+int
+nngx_dial_tls(nng_socket *s, enum nngx_proto proto, const char *url,
+              uint64_t max_msg, const struct nngx_tls *t)
+{
 	int rv;
 
 	if (nngx_open(s, proto, url, max_msg) < 0)
 		return -1;
 	nng_socket_set_ms(*s, NNG_OPT_RECONNMINT, 50);
 	nng_socket_set_ms(*s, NNG_OPT_RECONNMAXT, 1000);
-	if ((rv = nngx_dial_url(*s, url, NULL, NNG_FLAG_NONBLOCK)) != 0) {
+	if ((rv = nngx_dial_url(*s, url, t, NNG_FLAG_NONBLOCK)) != 0) {
 		log_warnx("unable to dial %s: %s", url, nng_strerror(rv));
 		nng_close(*s);
 		return -1;

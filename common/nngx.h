@@ -11,6 +11,8 @@
 
 #include <nng/nng.h>
 
+struct nngx_tls;
+
 enum nngx_proto {
 	NNGX_PULL,
 	NNGX_PUSH,
@@ -82,6 +84,11 @@ void nngx_stats(struct nngx_stats *);
 /* Opens a socket and dials url in the background (nng redials by itself).
  * 0, or -1 logged. */
 int nngx_dial(nng_socket *, enum nngx_proto, const char *url, uint64_t max_msg);
+/* The same with a TLS of its own for a tls+tcp:// url (NULL: the
+ * process's default): one process dialling as several certificates
+ * (recon-load --hosts). t must outlive the socket. */
+int nngx_dial_tls(nng_socket *, enum nngx_proto, const char *url,
+                  uint64_t max_msg, const struct nngx_tls *t);
 /* A file descriptor that polls readable when a message can be received
  * (NNG_OPT_RECVFD); -1 logged. */
 int nngx_recv_fd(nng_socket);

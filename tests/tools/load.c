@@ -7,6 +7,8 @@
  * --delta-gone one delta, with --dispatch one dispatch job to the
  * dispatcher's jobs socket (the trust tests forge each of them). Gens
  * start from the clock (ms), as recon-lister's do, unless --gen says.
+ * With --hosts N it acts as N listers at once, each with its own socket
+ * and, towards a remote store, its own certificate (load_hosts.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,14 +17,16 @@
 #include <unistd.h>
 
 #include "flags.h"
+#include "load.h"
 #include "log.h"
 #include "nngx.h"
 #include "util.h"
 #include "wire.h"
 
 static char *run_dir, *ingest_url, *jobs_url, *prefix, *host, *workloads;
-static char *plugin_error, *delta_gone, *dispatch_kind;
+static char *plugin_error, *delta_gone, *dispatch_kind, *tls_dir;
 static int64_t ncontainers, nsnapshots, rate, gen0, interval_ms;
+static int64_t nhosts, duration_ms, change_pct;
 
 static struct flag flagtab[] = {
     {"run-dir", 0, "RECON_RUN_DIR", FLAG_STR, &run_dir, "/run/recon",
@@ -31,7 +35,18 @@ static struct flag flagtab[] = {
      "ingest socket (default ipc://RUN_DIR/ingest)"},
     {"label-prefix", 0, "RECON_LABEL_PREFIX", FLAG_STR, &prefix, "tinyforge.",
      "prefix of the labels"},
-    {"host", 0, NULL, FLAG_STR, &host, "load", "lister host name to send as"},
+    {"host", 0, NULL, FLAG_STR, &host, "load",
+     "lister host name to send as (with --hosts: the names' prefix)"},
+    {"hosts", 0, NULL, FLAG_INT, &nhosts, "0",
+     "act as this many hosts HOST1..HOSTN, each its own socket and "
+     "schedule, a snapshot each per --interval (0: one host, --host)"},
+    {"tls-dir", 0, NULL, FLAG_STR, &tls_dir, NULL,
+     "with --hosts and a remote --ingest-url: NAME.pem, NAME.key of each "
+     "host (its TLS client and the seal of its snapshots) and ca.pem"},
+    {"change", 0, NULL, FLAG_INT, &change_pct, "100",
+     "with --hosts: % of a host's containers changing state per pass"},
+    {"duration", 0, NULL, FLAG_DURATION, &duration_ms, "0",
+     "with --hosts: send for this long instead of --snapshots passes"},
     {"workloads", 'w', NULL, FLAG_STR, &workloads, "load",
      "comma-separated stack workload ids the containers go to, in turn"},
     {"containers", 'c', NULL, FLAG_INT, &ncontainers, "1000",
@@ -150,6 +165,41 @@ send_dispatch(char **wids, size_t nw)
 	free(items);
 }
 
+/* --hosts: N listers in one process (load_hosts.c) */
+static int
+many_hosts(char **wids, size_t nw)
+{
+	struct load_hosts_conf c;
+	char url[1024], key_id[512], key_role[512];
+	int rc;
+
+	if (plugin_error != NULL || delta_gone != NULL || dispatch_kind != NULL)
+		fatalx(EXIT_USAGE, "--hosts sends snapshots only");
+	if (nngx_url(url, sizeof(url), ingest_url, run_dir, "ingest") == -1)
+		fatalx(EXIT_USAGE, "bad --ingest-url");
+	snprintf(key_id, sizeof(key_id), "%sworkload.id", prefix);
+	snprintf(key_role, sizeof(key_role), "%srole", prefix);
+	memset(&c, 0, sizeof(c));
+	c.url = url;
+	c.prefix = host;
+	c.tls_dir = tls_dir;
+	c.key_id = key_id;
+	c.key_role = key_role;
+	c.wids = wids;
+	c.nw = nw;
+	c.hosts = nhosts;
+	c.containers = ncontainers;
+	c.snapshots = nsnapshots;
+	c.duration_ms = duration_ms;
+	c.rate = rate;
+	c.interval_ms = interval_ms;
+	c.gen0 = gen0;
+	c.change_pct = change_pct;
+	rc = load_hosts(&c);
+	free(wids);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -169,15 +219,17 @@ main(int argc, char **argv)
 		return EXIT_USAGE;
 	log_init("recon-load", "text", 0);
 	if (ncontainers < 0 || nsnapshots < 0 || rate < 0 || gen0 < 0 ||
-	    interval_ms < 0)
+	    interval_ms < 0 || nhosts < 0)
 		fatalx(EXIT_USAGE,
-		       "bad --containers, --snapshots, --rate, --gen "
-		       "or --interval");
-	if (gen0 == 0)
-		gen0 = now_ms();
+		       "bad --containers, --snapshots, --rate, --gen, "
+		       "--interval or --hosts");
 	wids = split(workloads, &nw);
 	if (nw == 0)
 		fatalx(EXIT_USAGE, "bad --workloads: none");
+	if (nhosts > 0)
+		return many_hosts(wids, nw);
+	if (gen0 == 0)
+		gen0 = now_ms();
 	if (dispatch_kind != NULL) {
 		send_dispatch(wids, nw);
 		free(wids);
