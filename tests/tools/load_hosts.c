@@ -68,8 +68,10 @@ sleep_until(int64_t due)
 	int64_t left;
 
 	while (!stopping && (left = due - mono_ms()) > 0) {
-		if (left > 10)
-			left = 10;
+		/* a stop is seen within 100 ms; 100 hosts asleep cost
+		 * little */
+		if (left > 100)
+			left = 100;
 		ts.tv_sec = 0;
 		ts.tv_nsec = (long)left * 1000000;
 		nanosleep(&ts, NULL);
