@@ -72,12 +72,14 @@ bench_pid_cpu_us(int64_t pid)
 	return (int64_t)(ut + st) * 1000000 / sysconf(_SC_CLK_TCK);
 }
 
-/* A process's resident memory now (VmRSS), KiB; -1 if unknown. */
+/* A line "KEY: N kB" of another process's /proc/PID/status (VmRSS,
+ * RssAnon, VmHWM ...), KiB; -1 if unknown. */
 static inline int64_t
-bench_pid_rss_kb(int64_t pid)
+bench_pid_status_kb(int64_t pid, const char *key)
 {
 	char path[64], line[256];
 	long long kb = -1;
+	size_t kl = strlen(key);
 	FILE *f;
 
 	if (pid <= 0)
@@ -86,10 +88,18 @@ bench_pid_rss_kb(int64_t pid)
 	if ((f = fopen(path, "r")) == NULL)
 		return -1;
 	while (fgets(line, sizeof(line), f) != NULL)
-		if (sscanf(line, "VmRSS: %lld", &kb) == 1)
+		if (strncmp(line, key, kl) == 0 && line[kl] == ':' &&
+		    sscanf(line + kl + 1, "%lld", &kb) == 1)
 			break;
 	fclose(f);
 	return kb;
+}
+
+/* A process's resident memory now (VmRSS), KiB; -1 if unknown. */
+static inline int64_t
+bench_pid_rss_kb(int64_t pid)
+{
+	return bench_pid_status_kb(pid, "VmRSS");
 }
 
 static inline int
