@@ -120,6 +120,25 @@ int db_rec_get(struct dbtx *, MDB_dbi, const char *id, MDB_val *v,
 /* db_records.c: a host's last complete pass (zeros if none). */
 struct host_seen db_host_pass(struct dbtx *, const char *host);
 
+/* What db_each hands each decoded record to: the one typed callback set
+ * says the record's type (workload, host record, else row). */
+struct each_ctx {
+	db_workload_fn wfn;
+	db_row_fn rfn;
+	db_host_fn hfn;
+	void *arg;
+	db_key_fn skip; /* records whose key it accepts are not decoded */
+};
+
+/*
+ * db_records.c: walks dbi in key order from the first key (prefix NULL)
+ * or from prefix up to the last key that starts with it, decoding each
+ * value into keep or a per-record arena; one that fails to decode is
+ * logged (as a stored `what`) and passed over. As db_rows_each.
+ */
+int db_each(struct dbtx *, MDB_dbi, const char *prefix, struct arena *keep,
+            struct each_ctx *, const char *what);
+
 /* db_docker.c: keeps the digest in by_docker in step with a row just
  * written, or about to be deleted (row NULL). */
 int db_docker_sync(struct dbtx *, const char *docker_id, const char *row_id,

@@ -253,18 +253,14 @@ db_row_del(struct dbtx *tx, const char *id)
 	return db_rec_del(tx, tx->db->rows, id, "a row");
 }
 
-/* Hands one decoded record to the caller's typed callback. */
-struct each_ctx {
-	db_workload_fn wfn;
-	db_row_fn rfn;
-	void *arg;
-	db_key_fn skip; /* rows whose key it accepts are not decoded */
-};
-
 static int
 each_call(struct each_ctx *ec, void *rec)
 {
-	return ec->wfn != NULL ? ec->wfn(ec->arg, rec) : ec->rfn(ec->arg, rec);
+	if (ec->wfn != NULL)
+		return ec->wfn(ec->arg, rec);
+	if (ec->hfn != NULL)
+		return ec->hfn(ec->arg, rec);
+	return ec->rfn(ec->arg, rec);
 }
 
 static int
@@ -276,6 +272,11 @@ each_decode(struct dbtx *tx, const struct each_ctx *ec, const MDB_val *v,
 		return wire_decode_workload(v->mv_data, v->mv_size, a, *rec,
 		                            err);
 	}
+	if (ec->hfn != NULL) {
+		*rec = arena_alloc(a, sizeof(struct wire_host));
+		return wire_decode_host_record(v->mv_data, v->mv_size, a, *rec,
+		                               err);
+	}
 	*rec = arena_alloc(a, sizeof(struct wire_row));
 	if (wire_decode_row(v->mv_data, v->mv_size, a, *rec, err) == -1)
 		return -1;
@@ -283,29 +284,37 @@ each_decode(struct dbtx *tx, const struct each_ctx *ec, const MDB_val *v,
 	return 0;
 }
 
-/* Walks dbi, decoding each value into keep or a per-record arena. */
-static int
-each(struct dbtx *tx, MDB_dbi dbi, struct arena *keep, struct each_ctx *ec,
-     const char *what)
+/* Room to log a whole key of any record walked ("host/" and an id). */
+#define LOG_KEY_MAX 140
+
+int
+db_each(struct dbtx *tx, MDB_dbi dbi, const char *prefix, struct arena *keep,
+        struct each_ctx *ec, const char *what)
 {
 	char err[WIRE_ERR_LEN];
+	size_t plen = prefix != NULL ? strlen(prefix) : 0;
 	MDB_cursor *c;
-	MDB_val k, v;
+	MDB_val k = {plen, (void *)prefix}, v;
 	struct arena *a;
 	void *rec;
 	int rc, r = 0;
 
 	if ((rc = mdb_cursor_open(tx->txn, dbi, &c)) != 0)
 		return db_tx_fail(tx, rc, "read", what);
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
-	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+	for (rc = mdb_cursor_get(c, &k, &v,
+	                         plen > 0 ? MDB_SET_RANGE : MDB_FIRST);
+	     rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (plen > 0 &&
+		    (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0))
+			break; /* past the prefix: keys sort bytewise */
 		if (ec->skip != NULL && ec->skip(ec->arg, k.mv_data, k.mv_size))
 			continue;
 		a = keep != NULL ? keep : arena_new();
 		if (each_decode(tx, ec, &v, a, &rec, err) == -1) {
 			log_error("unable to decode a stored %s (key %.*s): %s",
 			          what,
-			          (int)(k.mv_size > 128 ? 128 : k.mv_size),
+			          (int)(k.mv_size > LOG_KEY_MAX ? LOG_KEY_MAX
+			                                        : k.mv_size),
 			          (const char *)k.mv_data, err);
 			r = 0;
 		} else
@@ -325,23 +334,23 @@ int
 db_workloads_each(struct dbtx *tx, struct arena *keep, db_workload_fn fn,
                   void *arg)
 {
-	struct each_ctx ec = {fn, NULL, arg, NULL};
+	struct each_ctx ec = {.wfn = fn, .arg = arg};
 
-	return each(tx, tx->db->workloads, keep, &ec, "workload");
+	return db_each(tx, tx->db->workloads, NULL, keep, &ec, "workload");
 }
 
 int
 db_rows_each(struct dbtx *tx, struct arena *keep, db_row_fn fn, void *arg)
 {
-	struct each_ctx ec = {NULL, fn, arg, NULL};
+	struct each_ctx ec = {.rfn = fn, .arg = arg};
 
-	return each(tx, tx->db->rows, keep, &ec, "row");
+	return db_each(tx, tx->db->rows, NULL, keep, &ec, "row");
 }
 
 int
 db_rows_each_unless(struct dbtx *tx, db_key_fn skip, db_row_fn fn, void *arg)
 {
-	struct each_ctx ec = {NULL, fn, arg, skip};
+	struct each_ctx ec = {.rfn = fn, .arg = arg, .skip = skip};
 
-	return each(tx, tx->db->rows, NULL, &ec, "row");
+	return db_each(tx, tx->db->rows, NULL, NULL, &ec, "row");
 }
