@@ -230,7 +230,9 @@ db_row_put(struct dbtx *tx, const struct wire_row *row)
 		log_error("unable to encode row %s", row->id);
 		return -1;
 	}
-	if (db_rec_put(tx, tx->db->rows, row->id, "a row") == -1)
+	/* before the put: a host change unlists the row as stored */
+	if (db_byhost_put(tx, row->id, row->host) == -1 ||
+	    db_rec_put(tx, tx->db->rows, row->id, "a row") == -1)
 		return -1;
 	return db_docker_sync(tx, row->container_id, row->id, row);
 }
@@ -242,11 +244,13 @@ db_row_del(struct dbtx *tx, const char *id)
 	struct wire_row row;
 	int r;
 
-	/* its by_docker entry, if any, must stop vouching for it */
+	/* its by_docker entry, if any, must stop vouching for it, and its
+	 * host must stop listing it */
 	a = arena_new();
 	r = db_row_get(tx, id, a, &row);
-	if (r == 1)
-		r = db_docker_sync(tx, row.container_id, id, NULL);
+	if (r == 1 && (db_docker_sync(tx, row.container_id, id, NULL) == -1 ||
+	               db_byhost_del(tx, id, row.host) == -1))
+		r = -1;
 	arena_free(a);
 	if (r == -1)
 		return -1;
@@ -260,6 +264,9 @@ each_call(struct each_ctx *ec, void *rec)
 		return ec->wfn(ec->arg, rec);
 	if (ec->hfn != NULL)
 		return ec->hfn(ec->arg, rec);
+	if (ec->host != NULL &&
+	    !str_eq(((struct wire_row *)rec)->host, ec->host))
+		return 0;
 	return ec->rfn(ec->arg, rec);
 }
 
@@ -284,19 +291,34 @@ each_decode(struct dbtx *tx, const struct each_ctx *ec, const MDB_val *v,
 	return 0;
 }
 
-/* Room to log a whole key of any record walked ("host/" and an id). */
-#define LOG_KEY_MAX 140
+int
+db_each_one(struct dbtx *tx, struct each_ctx *ec, struct arena *keep,
+            const MDB_val *k, const MDB_val *v, const char *what)
+{
+	char err[WIRE_ERR_LEN];
+	struct arena *a = keep != NULL ? keep : arena_new();
+	void *rec;
+	int r = 0;
+
+	if (each_decode(tx, ec, v, a, &rec, err) == -1)
+		log_error("unable to decode a stored %s (key %.*s): %s", what,
+		          (int)(k->mv_size > DB_LOG_KEY_MAX ? DB_LOG_KEY_MAX
+		                                            : k->mv_size),
+		          (const char *)k->mv_data, err);
+	else
+		r = each_call(ec, rec);
+	if (keep == NULL)
+		arena_free(a);
+	return r;
+}
 
 int
 db_each(struct dbtx *tx, MDB_dbi dbi, const char *prefix, struct arena *keep,
         struct each_ctx *ec, const char *what)
 {
-	char err[WIRE_ERR_LEN];
 	size_t plen = prefix != NULL ? strlen(prefix) : 0;
 	MDB_cursor *c;
 	MDB_val k = {plen, (void *)prefix}, v;
-	struct arena *a;
-	void *rec;
 	int rc, r = 0;
 
 	if ((rc = mdb_cursor_open(tx->txn, dbi, &c)) != 0)
@@ -309,19 +331,7 @@ db_each(struct dbtx *tx, MDB_dbi dbi, const char *prefix, struct arena *keep,
 			break; /* past the prefix: keys sort bytewise */
 		if (ec->skip != NULL && ec->skip(ec->arg, k.mv_data, k.mv_size))
 			continue;
-		a = keep != NULL ? keep : arena_new();
-		if (each_decode(tx, ec, &v, a, &rec, err) == -1) {
-			log_error("unable to decode a stored %s (key %.*s): %s",
-			          what,
-			          (int)(k.mv_size > LOG_KEY_MAX ? LOG_KEY_MAX
-			                                        : k.mv_size),
-			          (const char *)k.mv_data, err);
-			r = 0;
-		} else
-			r = each_call(ec, rec);
-		if (keep == NULL)
-			arena_free(a);
-		if (r != 0)
+		if ((r = db_each_one(tx, ec, keep, &k, &v, what)) != 0)
 			break;
 	}
 	mdb_cursor_close(c);
@@ -345,12 +355,4 @@ db_rows_each(struct dbtx *tx, struct arena *keep, db_row_fn fn, void *arg)
 	struct each_ctx ec = {.rfn = fn, .arg = arg};
 
 	return db_each(tx, tx->db->rows, NULL, keep, &ec, "row");
-}
-
-int
-db_rows_each_unless(struct dbtx *tx, db_key_fn skip, db_row_fn fn, void *arg)
-{
-	struct each_ctx ec = {.rfn = fn, .arg = arg, .skip = skip};
-
-	return db_each(tx, tx->db->rows, NULL, NULL, &ec, "row");
 }
