@@ -137,18 +137,28 @@ round_page(uint64_t n)
 	return (n + p - 1) / p * p;
 }
 
+/*
+ * Opens the named DBs, and read-write makes sure by_host indexes every
+ * row (db_byhost.c), all in one transaction: a database from before the
+ * index gets it at its first open. Read-only (reconctl dump) by_host is
+ * left shut: such a database may not have it, and nothing read-only
+ * walks one host's rows through it.
+ */
 static int
 open_dbis(struct db *db)
 {
 	static const struct {
 		const char *name;
 		size_t off;
+		unsigned flags;
+		bool rw; /* opened read-write only */
 	} dbis[] = {
-	    {"workloads", offsetof(struct db, workloads)},
-	    {"rows", offsetof(struct db, rows)},
-	    {"by_docker", offsetof(struct db, by_docker)},
-	    {"changes", offsetof(struct db, changes)},
-	    {"meta", offsetof(struct db, meta)},
+	    {"workloads", offsetof(struct db, workloads), 0, false},
+	    {"rows", offsetof(struct db, rows), 0, false},
+	    {"by_docker", offsetof(struct db, by_docker), 0, false},
+	    {"by_host", offsetof(struct db, by_host), MDB_DUPSORT, true},
+	    {"changes", offsetof(struct db, changes), 0, false},
+	    {"meta", offsetof(struct db, meta), 0, false},
 	};
 	MDB_txn *txn;
 	size_t i;
@@ -163,12 +173,17 @@ open_dbis(struct db *db)
 			return -1;
 		}
 		for (i = 0; i < sizeof(dbis) / sizeof(dbis[0]); i++) {
+			if (dbis[i].rw && db->readonly)
+				continue;
 			rc = mdb_dbi_open(
-			    txn, dbis[i].name, db->readonly ? 0 : MDB_CREATE,
+			    txn, dbis[i].name,
+			    dbis[i].flags | (db->readonly ? 0 : MDB_CREATE),
 			    (MDB_dbi *)((char *)db + dbis[i].off));
 			if (rc != 0)
 				break;
 		}
+		if (rc == 0 && !db->readonly)
+			rc = db_byhost_open(db, txn);
 		if (rc == 0)
 			rc = mdb_txn_commit(txn);
 		else
@@ -370,6 +385,9 @@ db_write(struct db *db, db_txn_fn fn, void *arg)
 		r = fn(&tx, arg);
 		/* the log is trimmed once per transaction, not per event */
 		if (r == 0 && db_log_finish(&tx) == -1)
+			r = -1;
+		/* a commit notes that it kept by_host (db_byhost.c) */
+		if (r == 0 && tx.dirty && db_byhost_commit(&tx) == -1)
 			r = -1;
 		if (r != 0 || !tx.dirty) {
 			/* refused, failed, or wrote nothing: no commit */

@@ -1,22 +1,30 @@
 /*
  * db.h: recon-store's LMDB database: write transactions that grow the map
  * when it fills up (db.c), records (db_records.c), the Docker id index
- * (db_docker.c), the change log and the head revision (db_log.c). Only
- * those files include <lmdb.h>, through their private db_impl.h.
+ * (db_docker.c), the host index (db_byhost.c), the change log and the
+ * head revision (db_log.c). Only those files include <lmdb.h>, through
+ * their private db_impl.h.
  *
- * On-disk layout (one LMDB environment in --data-dir, five named DBs):
+ * On-disk layout (one LMDB environment in --data-dir, six named DBs):
  *   workloads  workload id -> msgpack workload record (secrets included)
  *   rows       row id      -> msgpack container row
  *   by_docker  Docker id   -> row id (the row bound to that container),
  *              then NUL and the 8-byte digest of that row's
  *              Docker-derived fields (db_docker_find)
+ *   by_host    host        -> row id, MDB_DUPSORT: one item per row whose
+ *              host it is (none for a row with no host), in row id order
+ *              (db_host_rows_each)
  *   changes    8-byte big-endian rev -> topic, one NUL byte, msgpack event
  *              body (exactly the nng message published on `events`)
  *   meta       "head" -> 8-byte big-endian revision of the last change;
  *              "seen/<host>" -> 8-byte big-endian ms of the host's last
  *              complete pass (its taken_at), then 8 bytes of the store's
  *              clock when it was applied (the pass record);
- *              "host/<host>" -> msgpack host record (db_hosts.c)
+ *              "host/<host>" -> msgpack host record (db_hosts.c);
+ *              "by_host" -> 8-byte big-endian id of the last write
+ *              transaction that kept by_host in step (each of ours does;
+ *              one from a store without the index leaves it behind, and
+ *              the next open builds the index again: db_byhost.c)
  */
 #ifndef RECON_DB_H
 #define RECON_DB_H
@@ -124,11 +132,16 @@ typedef int (*db_row_fn)(void *arg, struct wire_row *);
 int db_workloads_each(struct dbtx *, struct arena *keep, db_workload_fn,
                       void *arg);
 int db_rows_each(struct dbtx *, struct arena *keep, db_row_fn, void *arg);
-/* As db_rows_each (keep NULL), but rows whose key skip accepts are passed
- * over without being decoded. Keys come in LMDB's order, which for row ids
- * is strcmp's. The key is not NUL-terminated. */
+/*
+ * The rows whose host is host (none for ""), in row id order, read
+ * through by_host: a host's pass (R7) and hosts.forget cost that host's
+ * rows, not every host's. As db_rows_each (keep NULL), but rows whose id
+ * skip (if any) accepts are passed over without being decoded; the id is
+ * not NUL-terminated.
+ */
 typedef bool (*db_key_fn)(void *arg, const char *key, size_t len);
-int db_rows_each_unless(struct dbtx *, db_key_fn skip, db_row_fn fn, void *arg);
+int db_host_rows_each(struct dbtx *, const char *host, db_key_fn skip,
+                      db_row_fn fn, void *arg);
 
 /*
  * The time of a host's last complete pass (0 if none), and recording it

@@ -77,37 +77,7 @@ db_host_del(struct dbtx *tx, const char *host)
 int
 db_hosts_each(struct dbtx *tx, struct arena *keep, db_host_fn fn, void *arg)
 {
-	char err[WIRE_ERR_LEN];
-	MDB_cursor *c;
-	MDB_val k = {strlen(HOST_PREFIX), HOST_PREFIX}, v;
-	struct wire_host h;
-	struct arena *a;
-	int rc, r = 0;
+	struct each_ctx ec = {.hfn = fn, .arg = arg};
 
-	if ((rc = mdb_cursor_open(tx->txn, tx->db->meta, &c)) != 0)
-		return db_tx_fail(tx, rc, "read", "the host records");
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
-	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		if (k.mv_size < strlen(HOST_PREFIX) ||
-		    memcmp(k.mv_data, HOST_PREFIX, strlen(HOST_PREFIX)) != 0)
-			break; /* past the records: keys sort bytewise */
-		a = keep != NULL ? keep : arena_new();
-		if (wire_decode_host_record(v.mv_data, v.mv_size, a, &h, err) ==
-		    -1) {
-			log_error("unable to decode a stored host record (key "
-			          "%.*s): %s",
-			          (int)(k.mv_size > 140 ? 140 : k.mv_size),
-			          (const char *)k.mv_data, err);
-			r = 0;
-		} else
-			r = fn(arg, &h);
-		if (keep == NULL)
-			arena_free(a);
-		if (r != 0)
-			break;
-	}
-	mdb_cursor_close(c);
-	if (r == 0 && rc != MDB_NOTFOUND && rc != 0)
-		return db_tx_fail(tx, rc, "read", "the host records");
-	return r < 0 ? -1 : 0;
+	return db_each(tx, tx->db->meta, HOST_PREFIX, keep, &ec, "host record");
 }

@@ -18,10 +18,13 @@
 #include "wire.h"
 
 #define DB_KEY_MAX 511 /* LMDB's default key size limit */
+/* Room to log a whole key of any record ("host/" and an id). */
+#define DB_LOG_KEY_MAX 140
 
 struct db {
 	MDB_env *env;
-	MDB_dbi workloads, rows, by_docker, changes, meta;
+	/* by_host: opened read-write only (see db_byhost.c) */
+	MDB_dbi workloads, rows, by_docker, by_host, changes, meta;
 	uint64_t map_size, max_map_size;
 	uint64_t retain;
 	uint64_t resizes;
@@ -120,10 +123,48 @@ int db_rec_get(struct dbtx *, MDB_dbi, const char *id, MDB_val *v,
 /* db_records.c: a host's last complete pass (zeros if none). */
 struct host_seen db_host_pass(struct dbtx *, const char *host);
 
+/* What db_each hands each decoded record to: the one typed callback set
+ * says the record's type (workload, host record, else row). */
+struct each_ctx {
+	db_workload_fn wfn;
+	db_row_fn rfn;
+	db_host_fn hfn;
+	void *arg;
+	db_key_fn skip;   /* records whose key it accepts are not decoded */
+	const char *host; /* rows: only those of this host reach rfn */
+};
+
+/*
+ * db_records.c: walks dbi in key order from the first key (prefix NULL)
+ * or from prefix up to the last key that starts with it, decoding each
+ * value into keep or a per-record arena; one that fails to decode is
+ * logged (as a stored `what`) and passed over. As db_rows_each.
+ */
+int db_each(struct dbtx *, MDB_dbi, const char *prefix, struct arena *keep,
+            struct each_ctx *, const char *what);
+/* db_records.c: db_each's step for one record, value v under key k
+ * (skip not asked): the callback's value, 0 when passed over. */
+int db_each_one(struct dbtx *, struct each_ctx *, struct arena *keep,
+                const MDB_val *k, const MDB_val *v, const char *what);
+
 /* db_docker.c: keeps the digest in by_docker in step with a row just
  * written, or about to be deleted (row NULL). */
 int db_docker_sync(struct dbtx *, const char *docker_id, const char *row_id,
                    const struct wire_row *row);
+
+/*
+ * db_byhost.c: keeps by_host in step with rows: before row_id is written
+ * with host (NULL or "": in no host's list), and when it is deleted
+ * (host: its stored host).
+ */
+int db_byhost_put(struct dbtx *, const char *row_id, const char *host);
+int db_byhost_del(struct dbtx *, const char *row_id, const char *host);
+/* db_byhost.c: once per write transaction about to commit: by_host is
+ * in step as of this one. */
+int db_byhost_commit(struct dbtx *);
+/* db_byhost.c: in the transaction that opens the databases (read-write):
+ * builds by_host anew unless the last commit kept it. An LMDB code. */
+int db_byhost_open(struct db *, MDB_txn *);
 
 /* db_log.c: once per write transaction that logged events, before it
  * commits: the head revision written, the log trimmed. */

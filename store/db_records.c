@@ -230,7 +230,9 @@ db_row_put(struct dbtx *tx, const struct wire_row *row)
 		log_error("unable to encode row %s", row->id);
 		return -1;
 	}
-	if (db_rec_put(tx, tx->db->rows, row->id, "a row") == -1)
+	/* before the put: a host change unlists the row as stored */
+	if (db_byhost_put(tx, row->id, row->host) == -1 ||
+	    db_rec_put(tx, tx->db->rows, row->id, "a row") == -1)
 		return -1;
 	return db_docker_sync(tx, row->container_id, row->id, row);
 }
@@ -242,29 +244,30 @@ db_row_del(struct dbtx *tx, const char *id)
 	struct wire_row row;
 	int r;
 
-	/* its by_docker entry, if any, must stop vouching for it */
+	/* its by_docker entry, if any, must stop vouching for it, and its
+	 * host must stop listing it */
 	a = arena_new();
 	r = db_row_get(tx, id, a, &row);
-	if (r == 1)
-		r = db_docker_sync(tx, row.container_id, id, NULL);
+	if (r == 1 && (db_docker_sync(tx, row.container_id, id, NULL) == -1 ||
+	               db_byhost_del(tx, id, row.host) == -1))
+		r = -1;
 	arena_free(a);
 	if (r == -1)
 		return -1;
 	return db_rec_del(tx, tx->db->rows, id, "a row");
 }
 
-/* Hands one decoded record to the caller's typed callback. */
-struct each_ctx {
-	db_workload_fn wfn;
-	db_row_fn rfn;
-	void *arg;
-	db_key_fn skip; /* rows whose key it accepts are not decoded */
-};
-
 static int
 each_call(struct each_ctx *ec, void *rec)
 {
-	return ec->wfn != NULL ? ec->wfn(ec->arg, rec) : ec->rfn(ec->arg, rec);
+	if (ec->wfn != NULL)
+		return ec->wfn(ec->arg, rec);
+	if (ec->hfn != NULL)
+		return ec->hfn(ec->arg, rec);
+	if (ec->host != NULL &&
+	    !str_eq(((struct wire_row *)rec)->host, ec->host))
+		return 0;
+	return ec->rfn(ec->arg, rec);
 }
 
 static int
@@ -276,6 +279,11 @@ each_decode(struct dbtx *tx, const struct each_ctx *ec, const MDB_val *v,
 		return wire_decode_workload(v->mv_data, v->mv_size, a, *rec,
 		                            err);
 	}
+	if (ec->hfn != NULL) {
+		*rec = arena_alloc(a, sizeof(struct wire_host));
+		return wire_decode_host_record(v->mv_data, v->mv_size, a, *rec,
+		                               err);
+	}
 	*rec = arena_alloc(a, sizeof(struct wire_row));
 	if (wire_decode_row(v->mv_data, v->mv_size, a, *rec, err) == -1)
 		return -1;
@@ -283,36 +291,47 @@ each_decode(struct dbtx *tx, const struct each_ctx *ec, const MDB_val *v,
 	return 0;
 }
 
-/* Walks dbi, decoding each value into keep or a per-record arena. */
-static int
-each(struct dbtx *tx, MDB_dbi dbi, struct arena *keep, struct each_ctx *ec,
-     const char *what)
+int
+db_each_one(struct dbtx *tx, struct each_ctx *ec, struct arena *keep,
+            const MDB_val *k, const MDB_val *v, const char *what)
 {
 	char err[WIRE_ERR_LEN];
-	MDB_cursor *c;
-	MDB_val k, v;
-	struct arena *a;
+	struct arena *a = keep != NULL ? keep : arena_new();
 	void *rec;
+	int r = 0;
+
+	if (each_decode(tx, ec, v, a, &rec, err) == -1)
+		log_error("unable to decode a stored %s (key %.*s): %s", what,
+		          (int)(k->mv_size > DB_LOG_KEY_MAX ? DB_LOG_KEY_MAX
+		                                            : k->mv_size),
+		          (const char *)k->mv_data, err);
+	else
+		r = each_call(ec, rec);
+	if (keep == NULL)
+		arena_free(a);
+	return r;
+}
+
+int
+db_each(struct dbtx *tx, MDB_dbi dbi, const char *prefix, struct arena *keep,
+        struct each_ctx *ec, const char *what)
+{
+	size_t plen = prefix != NULL ? strlen(prefix) : 0;
+	MDB_cursor *c;
+	MDB_val k = {plen, (void *)prefix}, v;
 	int rc, r = 0;
 
 	if ((rc = mdb_cursor_open(tx->txn, dbi, &c)) != 0)
 		return db_tx_fail(tx, rc, "read", what);
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
-	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+	for (rc = mdb_cursor_get(c, &k, &v,
+	                         plen > 0 ? MDB_SET_RANGE : MDB_FIRST);
+	     rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (plen > 0 &&
+		    (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0))
+			break; /* past the prefix: keys sort bytewise */
 		if (ec->skip != NULL && ec->skip(ec->arg, k.mv_data, k.mv_size))
 			continue;
-		a = keep != NULL ? keep : arena_new();
-		if (each_decode(tx, ec, &v, a, &rec, err) == -1) {
-			log_error("unable to decode a stored %s (key %.*s): %s",
-			          what,
-			          (int)(k.mv_size > 128 ? 128 : k.mv_size),
-			          (const char *)k.mv_data, err);
-			r = 0;
-		} else
-			r = each_call(ec, rec);
-		if (keep == NULL)
-			arena_free(a);
-		if (r != 0)
+		if ((r = db_each_one(tx, ec, keep, &k, &v, what)) != 0)
 			break;
 	}
 	mdb_cursor_close(c);
@@ -325,23 +344,15 @@ int
 db_workloads_each(struct dbtx *tx, struct arena *keep, db_workload_fn fn,
                   void *arg)
 {
-	struct each_ctx ec = {fn, NULL, arg, NULL};
+	struct each_ctx ec = {.wfn = fn, .arg = arg};
 
-	return each(tx, tx->db->workloads, keep, &ec, "workload");
+	return db_each(tx, tx->db->workloads, NULL, keep, &ec, "workload");
 }
 
 int
 db_rows_each(struct dbtx *tx, struct arena *keep, db_row_fn fn, void *arg)
 {
-	struct each_ctx ec = {NULL, fn, arg, NULL};
+	struct each_ctx ec = {.rfn = fn, .arg = arg};
 
-	return each(tx, tx->db->rows, keep, &ec, "row");
-}
-
-int
-db_rows_each_unless(struct dbtx *tx, db_key_fn skip, db_row_fn fn, void *arg)
-{
-	struct each_ctx ec = {NULL, fn, arg, skip};
-
-	return each(tx, tx->db->rows, NULL, &ec, "row");
+	return db_each(tx, tx->db->rows, NULL, keep, &ec, "row");
 }

@@ -538,7 +538,7 @@ rules_forget(struct store *st, struct dbtx *tx, const char *host, uint64_t *n)
 	p.st = st;
 	p.host = host;
 	p.a = arena_new();
-	if (db_rows_each(tx, NULL, forget_pick, &p) == -1)
+	if (db_host_rows_each(tx, host, NULL, forget_pick, &p) == -1)
 		r = -1;
 	for (i = 0; r == 0 && i < p.nswept; i++)
 		r = mark_missing(&p, tx, p.swept[i]);
@@ -580,7 +580,8 @@ pass_run(struct dbtx *tx, void *arg)
 	if (p->sweep) {
 		if (p->nkept > 1)
 			qsort(p->kept, p->nkept, sizeof(*p->kept), str_pcmp);
-		if (db_rows_each_unless(tx, sweep_skip, sweep_pick, p) == -1)
+		if (db_host_rows_each(tx, p->host, sweep_skip, sweep_pick, p) ==
+		    -1)
 			return -1;
 		for (i = 0; i < p->nswept; i++)
 			if (mark_missing(p, tx, p->swept[i]) == -1)

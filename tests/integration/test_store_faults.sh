@@ -190,7 +190,7 @@ for ((j = 1; j <= KILLS; j++)); do
 	[ "$(wmutex "$DATA")" = 40000000 ] && killed_in_txn=$((killed_in_txn + 1))
 	# the database as LMDB's own tools see it, the store down
 	if ! mdb_stat -a "$DATA" >"$T/stat.out" 2>&1 ||
-		[ "$(grep -c '^Status of \(workloads\|rows\|by_docker\|changes\|meta\)$' "$T/stat.out")" != 5 ]; then
+		[ "$(grep -c '^Status of \(workloads\|rows\|by_docker\|by_host\|changes\|meta\)$' "$T/stat.out")" != 6 ]; then
 		why="mdb_stat -a: $(tail -1 "$T/stat.out")"
 	fi
 	read -r kfirst klast kcount khead < <(log_keys "$DATA")
