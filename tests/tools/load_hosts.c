@@ -192,10 +192,12 @@ host_make(struct lhost *h, const struct load_hosts_conf *c)
 	h->ids = xcalloc(n ? n : 1, sizeof(*h->ids));
 	h->roles = xcalloc(n ? n : 1, sizeof(*h->roles));
 	for (i = 0; i < c->containers; i++) {
-		snprintf(h->ids[i], sizeof(h->ids[i]), "%s-%06lld", h->name,
-		         (long long)i);
-		snprintf(h->roles[i], sizeof(h->roles[i]), "%s-r%lld", h->name,
-		         (long long)i);
+		if (xsnprintf(h->ids[i], sizeof(h->ids[i]), "%s-%06lld",
+		              h->name, (long long)i) == -1 ||
+		    xsnprintf(h->roles[i], sizeof(h->roles[i]), "%s-r%lld",
+		              h->name, (long long)i) == -1)
+			fatalx(EXIT_USAGE, "host name %s too long for its ids",
+			       h->name);
 		h->labels[2 * i] =
 		    (struct wire_kv){(char *)c->key_id, c->wids[i % c->nw]};
 		h->labels[2 * i + 1] =
