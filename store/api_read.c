@@ -392,25 +392,15 @@ host_cmp(const void *a, const void *b)
 }
 
 static int
-host_rows_add(void *arg, struct wire_row *row)
-{
-	struct host_list *l = arg;
-	struct wire_host key = {.host = row->host}, *h;
-
-	if (!str_empty(row->host) &&
-	    (h = bsearch(&key, l->hosts, l->n, sizeof(*l->hosts), host_cmp)) !=
-	        NULL)
-		h->rows++;
-	return 0;
-}
-
-static int
 hosts_list_body(struct dbtx *tx, void *arg)
 {
 	struct host_list *l = arg;
+	size_t i;
 
-	if (db_rows_each(tx, NULL, host_rows_add, l) == -1)
-		return -1;
+	for (i = 0; i < l->n; i++)
+		if (db_host_rows_count(tx, l->hosts[i].host,
+		                       &l->hosts[i].rows) == -1)
+			return -1;
 	if (wire_reply_begin(l->c->out, 2) == -1 ||
 	    wire_reply_u64(l->c->out, "rev", db_head(tx)) == -1 ||
 	    wire_reply_hosts(l->c->out, "hosts", l->hosts, l->n) == -1)

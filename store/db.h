@@ -142,6 +142,9 @@ int db_rows_each(struct dbtx *, struct arena *keep, db_row_fn, void *arg);
 typedef bool (*db_key_fn)(void *arg, const char *key, size_t len);
 int db_host_rows_each(struct dbtx *, const char *host, db_key_fn skip,
                       db_row_fn fn, void *arg);
+/* How many rows by_host lists under host (what db_host_rows_each would
+ * walk), from the index alone: hosts.list's row counts. */
+int db_host_rows_count(struct dbtx *, const char *host, uint64_t *n);
 
 /*
  * The time of a host's last complete pass (0 if none), and recording it

@@ -204,6 +204,29 @@ db_host_rows_each(struct dbtx *tx, const char *host, db_key_fn skip,
 	return r < 0 ? -1 : 0;
 }
 
+int
+db_host_rows_count(struct dbtx *tx, const char *host, uint64_t *n)
+{
+	MDB_cursor *c;
+	MDB_val k, id;
+	size_t dups;
+	int rc;
+
+	*n = 0;
+	if (!listed(host) || tx->db->readonly)
+		return 0;
+	k = key_of(host);
+	if ((rc = mdb_cursor_open(tx->txn, tx->db->by_host, &c)) != 0)
+		return db_tx_fail(tx, rc, "read", "the host index");
+	rc = mdb_cursor_get(c, &k, &id, MDB_SET_KEY);
+	if (rc == 0 && (rc = mdb_cursor_count(c, &dups)) == 0)
+		*n = (uint64_t)dups;
+	mdb_cursor_close(c);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return db_tx_fail(tx, rc, "read", "the host index");
+	return 0;
+}
+
 static int
 mark_put(MDB_txn *txn, MDB_dbi meta)
 {

@@ -415,6 +415,11 @@ sweep_per_host(void **state)
 	assert_int_equal(r.missing, 3);
 	assert_string_equal(row_state(fx, "w1:r0"), "running");
 	assert_string_equal(row_state(fx, "w3:r0"), "stopped");
+	/* hosts.list counts each host's rows in any state (by_host) */
+	assert_true(ask(fx, "hosts.list", NULL));
+	assert_int_equal(host_num(fx, "h1", "rows"), 3);
+	assert_int_equal(host_num(fx, "h2", "rows"), 3);
+	assert_int_equal(host_num(fx, "h3", "rows"), 3);
 }
 
 /*
