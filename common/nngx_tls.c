@@ -270,44 +270,43 @@ tls_apply(nng_tls_config *cfg, const struct nngx_tls *t, const char *url)
 	return rv;
 }
 
-int
-nngx_tls_dialer(nng_dialer d, const char *url, const struct nngx_tls *t)
+/* tls_apply on the config an endpoint's get returned (rv: the get's) */
+static int
+tls_apply_got(int rv, nng_tls_config *cfg, const struct nngx_tls *t,
+              const char *url)
 {
-	nng_tls_config *cfg;
-	int rv;
-
-	if (nngx_scheme(url) != NNGX_TLS)
-		return 0;
-	if (t == NULL)
-		t = tls_default;
-	/* the dialer's own config keeps the server name nng took from
-	 * the url, which the server's certificate must carry */
-	if ((rv = nng_dialer_get_ptr(d, NNG_OPT_TLS_CONFIG, (void **)&cfg)) !=
-	    0) {
+	if (rv != 0) {
 		log_warnx("unable to set up TLS for %s: %s", url,
 		          nng_strerror(rv));
 		return rv;
 	}
-	return tls_apply(cfg, t, url);
+	return tls_apply(cfg, t != NULL ? t : tls_default, url);
+}
+
+int
+nngx_tls_dialer(nng_dialer d, const char *url, const struct nngx_tls *t)
+{
+	nng_tls_config *cfg = NULL;
+
+	if (nngx_scheme(url) != NNGX_TLS)
+		return 0;
+	/* the dialer's own config keeps the server name nng took from
+	 * the url, which the server's certificate must carry */
+	return tls_apply_got(
+	    nng_dialer_get_ptr(d, NNG_OPT_TLS_CONFIG, (void **)&cfg), cfg, t,
+	    url);
 }
 
 int
 nngx_tls_listener(nng_listener l, const char *url, const struct nngx_tls *t)
 {
-	nng_tls_config *cfg;
-	int rv;
+	nng_tls_config *cfg = NULL;
 
 	if (nngx_scheme(url) != NNGX_TLS)
 		return 0;
-	if (t == NULL)
-		t = tls_default;
-	if ((rv = nng_listener_get_ptr(l, NNG_OPT_TLS_CONFIG, (void **)&cfg)) !=
-	    0) {
-		log_warnx("unable to set up TLS for %s: %s", url,
-		          nng_strerror(rv));
-		return rv;
-	}
-	return tls_apply(cfg, t, url);
+	return tls_apply_got(
+	    nng_listener_get_ptr(l, NNG_OPT_TLS_CONFIG, (void **)&cfg), cfg, t,
+	    url);
 }
 
 int
