@@ -357,9 +357,22 @@ bg_watch() {
 	PIDS+=("$WATCH_A")
 }
 bg_watch
-# the revisions the remote subscriber printed (its log holds stderr too)
-revs() { jq -rR 'fromjson? | .rev // empty' "$T/watch-hA.log"; }
-revs_have() { revs | grep -qx "$1"; }
+# and 15 more at once, 5 from each host, with each host's certificate
+WATCHES=()
+for h in "${HOSTS[@]}"; do
+	for i in 1 2 3 4 5; do
+		# shellcheck disable=SC2046
+		spawn_daemon "$T/watch-$h-$i.log" "$T" \
+			nsenter --net="/run/netns/$NS-$h" "$BUILD/reconctl" \
+			--events-url "$EV" --store-ctl-url "$CTL" $(tls "$h") \
+			watch --since "$R0" --json
+		WATCHES+=("$h-$i")
+		PIDS+=($!)
+	done
+done
+# the revisions a remote subscriber printed (its log holds stderr too)
+revs() { jq -rR 'fromjson? | .rev // empty' "$T/watch-${1:-hA}.log"; }
+revs_have() { revs "${2:-hA}" | grep -qx "$1"; }
 dk hB start hB-r0 >/dev/null # a no-op: the watch comes up first
 dk hA stop -t 0 hA-r1 >/dev/null
 check "e: the remote subscriber in hA sees a change" \
@@ -417,14 +430,25 @@ check "e: the remote subscriber reached the head ($HEAD)" \
 every_rev_once() {
 	local want got
 	want=$(seq $((R0 + 1)) "$HEAD" | xargs)
-	got=$(revs | awk -v h="$HEAD" '$1 <= h' | xargs)
+	got=$(revs "${1:-hA}" | awk -v h="$HEAD" '$1 <= h' | xargs)
 	[ "$want" = "$got" ] || {
-		log "want $want, got $got"
+		log "${1:-hA}: want $want, got $got"
 		return 1
 	}
 }
 check "e: ... every revision from $((R0 + 1)) to $HEAD once, in order" \
 	every_rev_once
+all_watches_once() {
+	local w n=0
+	for w in "${WATCHES[@]}"; do
+		wait_for 20 revs_have "$HEAD" "$w" && every_rev_once "$w" &&
+			n=$((n + 1))
+	done
+	log "$n of ${#WATCHES[@]} remote subscribers had every revision once"
+	[ "$n" = "${#WATCHES[@]}" ]
+}
+check "e: 15 more remote subscribers at once (5 per host): each every revision once, in order" \
+	all_watches_once
 stop_pid "$WATCH_A"
 
 # ---- f: 30 remote clients at once, 10 from each host ----
