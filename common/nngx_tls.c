@@ -287,26 +287,26 @@ int
 nngx_tls_dialer(nng_dialer d, const char *url, const struct nngx_tls *t)
 {
 	nng_tls_config *cfg = NULL;
+	int rv;
 
 	if (nngx_scheme(url) != NNGX_TLS)
 		return 0;
 	/* the dialer's own config keeps the server name nng took from
 	 * the url, which the server's certificate must carry */
-	return tls_apply_got(
-	    nng_dialer_get_ptr(d, NNG_OPT_TLS_CONFIG, (void **)&cfg), cfg, t,
-	    url);
+	rv = nng_dialer_get_ptr(d, NNG_OPT_TLS_CONFIG, (void **)&cfg);
+	return tls_apply_got(rv, cfg, t, url);
 }
 
 int
 nngx_tls_listener(nng_listener l, const char *url, const struct nngx_tls *t)
 {
 	nng_tls_config *cfg = NULL;
+	int rv;
 
 	if (nngx_scheme(url) != NNGX_TLS)
 		return 0;
-	return tls_apply_got(
-	    nng_listener_get_ptr(l, NNG_OPT_TLS_CONFIG, (void **)&cfg), cfg, t,
-	    url);
+	rv = nng_listener_get_ptr(l, NNG_OPT_TLS_CONFIG, (void **)&cfg);
+	return tls_apply_got(rv, cfg, t, url);
 }
 
 int
