@@ -22,6 +22,7 @@
 # (1, %), MANY_HOSTS_TRANSPORTS ("ipc tls").
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
+. tests/integration/certs.sh
 BUILD=build
 SMOKE=
 for a in "$@"; do
@@ -84,33 +85,14 @@ s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 # certs N: the CA, the store's certificate (the address dialled:
 # IP:127.0.0.1, and the same as a DNS name, which mbedTLS 2.28 matches;
 # see the README's "Several hosts") and h1..hN's (CN and DNS SAN: the
-# host), as tests/integration/test_remote.sh makes them
+# host), made by tests/integration/certs.sh as the tests make theirs
 certs() {
 	local i
-	mkdir -p "$CERTS"
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-		-keyout "$CERTS/ca.key" -out "$CERTS/ca.pem" -days 2 \
-		-subj "/CN=recon bench CA" \
-		-addext basicConstraints=critical,CA:TRUE \
-		-addext keyUsage=critical,keyCertSign,cRLSign \
-		2>>"$T/openssl.log" || return 1
-	# issue NAME CN SAN
-	issue() {
-		openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-			-keyout "$CERTS/$1.key" -out "$CERTS/$1.csr" -subj "/CN=$2" \
-			2>>"$T/openssl.log" || return 1
-		printf '%s\n' basicConstraints=CA:FALSE \
-			keyUsage=critical,digitalSignature \
-			extendedKeyUsage=serverAuth,clientAuth \
-			"subjectAltName=$3" >"$CERTS/$1.ext"
-		openssl x509 -req -in "$CERTS/$1.csr" -CA "$CERTS/ca.pem" \
-			-CAkey "$CERTS/ca.key" -CAcreateserial -days 2 \
-			-extfile "$CERTS/$1.ext" -out "$CERTS/$1.pem" \
-			2>>"$T/openssl.log"
-	}
-	issue store 127.0.0.1 IP:127.0.0.1,DNS:127.0.0.1 || return 1
+	cert_ca "$CERTS" ca "recon bench CA" &&
+		cert_issue "$CERTS" store 127.0.0.1 IP:127.0.0.1,DNS:127.0.0.1 ||
+		return 1
 	for i in $(seq "$1"); do
-		issue "h$i" "h$i" "DNS:h$i" || return 1
+		cert_issue "$CERTS" "h$i" "h$i" "DNS:h$i" || return 1
 	done
 }
 
@@ -172,7 +154,7 @@ row() {
 max=0
 for n in $SIZES; do [ "$n" -gt "$max" ] && max=$n; done
 if [[ " $TRANSPORTS " == *" tls "* ]]; then
-	certs "$max" || die "openssl could not make the certificates: $(tail -3 "$T/openssl.log")"
+	certs "$max" 2>>"$T/openssl.log" || die "openssl could not make the certificates: $(tail -3 "$T/openssl.log")"
 fi
 : >"$T/rows.txt"
 echo "# $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg); per host a" \

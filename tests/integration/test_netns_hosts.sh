@@ -16,6 +16,7 @@
 # address (hub is the test's own). Needs root, ip and nsenter.
 # usage: test_netns_hosts.sh BUILD_DIR
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/certs.sh"
 
 HOSTS=(hA hB hC)
 # The hosts' dockerds are the test's own: their containers carry the
@@ -124,33 +125,15 @@ net_up || { bad "the namespaces, bridge and veth pairs made"; exit 1; }
 
 # ---- certificates: a CA, the store (named by its address), a host each ----
 mkcerts() {
-	mkdir -p "$C"
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
-		-nodes -keyout "$C/ca.key" -out "$C/ca.pem" -days 2 \
-		-subj "/CN=recon test ca" \
-		-addext basicConstraints=critical,CA:TRUE \
-		-addext keyUsage=critical,keyCertSign,cRLSign \
-		2>>"$T/openssl.log" || return 1
-	# issue NAME CN SAN
-	issue() {
-		openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-			-keyout "$C/$1.key" -out "$C/$1.csr" -subj "/CN=$2" \
-			2>>"$T/openssl.log" || return 1
-		printf '%s\n' basicConstraints=CA:FALSE \
-			keyUsage=critical,digitalSignature \
-			extendedKeyUsage=serverAuth,clientAuth \
-			"subjectAltName=$3" >"$C/$1.ext"
-		openssl x509 -req -in "$C/$1.csr" -CA "$C/ca.pem" \
-			-CAkey "$C/ca.key" -CAcreateserial -days 2 \
-			-extfile "$C/$1.ext" -out "$C/$1.pem" 2>>"$T/openssl.log"
-	}
+	cert_ca "$C" || return 1
 	# mbedTLS matches the address dialled against DNS SANs only
-	issue store "$HUB" "IP:$HUB,DNS:$HUB" || return 1
+	cert_issue "$C" store "$HUB" "IP:$HUB,DNS:$HUB" || return 1
 	for h in "${HOSTS[@]}"; do
-		issue "$h" "$h" "DNS:$h" || return 1
+		cert_issue "$C" "$h" "$h" "DNS:$h" || return 1
 	done
 }
-mkcerts || { bad "certificates made with openssl"; exit 1; }
+mkcerts 2>>"$T/openssl.log" ||
+	{ bad "certificates made with openssl"; exit 1; }
 tls() {
 	echo --tls-cert "$C/$1.pem" --tls-key "$C/$1.key" --tls-ca "$C/ca.pem"
 }

@@ -8,6 +8,7 @@
 # Everything binds 127.0.0.1 on free ports.
 # usage: test_remote.sh BUILD_DIR
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/certs.sh"
 
 # No Docker here: lib.sh's cleanup would ask dockerd; this one does not.
 remote_cleanup() {
@@ -40,37 +41,17 @@ C=$T/certs
 # see the README); hostA, hostB and a reader signed by the first CA; an
 # impostor hostA signed by the second.
 mkcerts() {
-	mkdir -p "$C"
-	local ca
-	for ca in ca ca2; do
-		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
-			-nodes -keyout "$C/$ca.key" -out "$C/$ca.pem" -days 2 \
-			-subj "/CN=recon test $ca" \
-			-addext basicConstraints=critical,CA:TRUE \
-			-addext keyUsage=critical,keyCertSign,cRLSign \
-			2>>"$T/openssl.log" || return 1
-	done
-	# issue NAME CA CN SAN
-	issue() {
-		openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-			-keyout "$C/$1.key" -out "$C/$1.csr" -subj "/CN=$3" \
-			2>>"$T/openssl.log" || return 1
-		printf '%s\n' basicConstraints=CA:FALSE \
-			keyUsage=critical,digitalSignature \
-			extendedKeyUsage=serverAuth,clientAuth \
-			"subjectAltName=$4" >"$C/$1.ext"
-		openssl x509 -req -in "$C/$1.csr" -CA "$C/$2.pem" \
-			-CAkey "$C/$2.key" -CAcreateserial -days 2 \
-			-extfile "$C/$1.ext" -out "$C/$1.pem" 2>>"$T/openssl.log"
-	}
-	issue store ca 127.0.0.1 IP:127.0.0.1,DNS:127.0.0.1 &&
-		issue hostA ca hostA DNS:hostA &&
-		issue hostB ca hostB DNS:hostB &&
-		issue hostC ca hostC DNS:hostC &&
-		issue reader ca reader DNS:reader &&
-		issue evil ca2 hostA DNS:hostA
+	cert_ca "$C" ca &&
+		cert_ca "$C" ca2 &&
+		cert_issue "$C" store 127.0.0.1 IP:127.0.0.1,DNS:127.0.0.1 &&
+		cert_issue "$C" hostA hostA DNS:hostA &&
+		cert_issue "$C" hostB hostB DNS:hostB &&
+		cert_issue "$C" hostC hostC DNS:hostC &&
+		cert_issue "$C" reader reader DNS:reader &&
+		cert_issue "$C" evil hostA DNS:hostA ca2
 }
-mkcerts || { bad "certificates made with openssl"; finish; exit 1; }
+mkcerts 2>>"$T/openssl.log" ||
+	{ bad "certificates made with openssl"; finish; exit 1; }
 
 free_port() {
 	python3 -c 'import socket; s = socket.socket()
