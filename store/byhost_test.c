@@ -26,43 +26,19 @@
 #include "util.h"
 #include "wire.h"
 
-#define MAXPUB 1024
-
 struct fx {
 	char dir[64];
 	struct db *db;
 	struct store st;
 	struct arena *a;
-	struct wire_event pubs[MAXPUB];
-	char *topics[MAXPUB];
-	size_t npubs;
+	struct testfx_pubs pub;
 	json_object *last; /* the last reply, as JSON */
 };
 
 static void
-capture(void *arg, const void *msg, size_t len)
-{
-	struct fx *fx = arg;
-	const char *nul = memchr(msg, '\0', len);
-	char err[WIRE_ERR_LEN];
-
-	assert_non_null(nul);
-	assert_true(fx->npubs < MAXPUB);
-	fx->topics[fx->npubs] =
-	    arena_strndup(fx->a, msg, (size_t)(nul - (const char *)msg));
-	assert_int_equal(
-	    wire_decode_event(nul + 1,
-	                      len - (size_t)(nul + 1 - (const char *)msg),
-	                      fx->a, &fx->pubs[fx->npubs++], err),
-	    0);
-}
-
-static void
 fx_open(struct fx *fx)
 {
-	fx->db = testfx_db_open(fx->dir, 1 << 20, 1 << 28, 100000);
-	assert_int_equal(store_init(&fx->st, fx->db, "tinyforge.", -1), 0);
-	db_set_publish(fx->db, capture, fx);
+	fx->db = testfx_store_open(&fx->st, fx->dir, &fx->pub);
 }
 
 static void
@@ -81,6 +57,7 @@ setup(void **state)
 	assert_non_null(fx);
 	testfx_mkdtemp(fx->dir, sizeof(fx->dir), "byhost");
 	fx->a = arena_new();
+	fx->pub.a = fx->a;
 	fx_open(fx);
 	*state = fx;
 	return 0;
@@ -671,7 +648,7 @@ sweep_as_before(struct fx *fx, const char *host, uint64_t gen,
 	all = all_rows_of(fx, fx->db, host);
 	assert_string_equal(host_rows(fx, fx->db, host, &asked), all);
 	assert_string_equal(asked, all);
-	mark = fx->npubs;
+	mark = fx->pub.n;
 	r = sweep(fx, host, gen, "k1", ids, n, skipped, nskipped);
 	assert_int_equal(r.missing, nexp);
 	assert_int_equal(r.kept, nkept);
@@ -685,18 +662,19 @@ sweep_as_before(struct fx *fx, const char *host, uint64_t gen,
 		}
 		assert_string_equal(row_state(fx, b.rows[i].id), "missing");
 		/* the events, in row id order */
-		while (ev < fx->npubs && fx->pubs[ev].type != WIRE_EV_CONTAINER)
+		while (ev < fx->pub.n &&
+		       fx->pub.ev[ev].type != WIRE_EV_CONTAINER)
 			ev++;
-		assert_true(ev < fx->npubs);
+		assert_true(ev < fx->pub.n);
 		snprintf(topic, sizeof(topic), "container/%s/%s", b.rows[i].wid,
 		         b.rows[i].id);
-		assert_string_equal(fx->topics[ev], topic);
-		assert_string_equal(fx->pubs[ev].op, "missing");
-		assert_string_equal(fx->pubs[ev].prev_state, b.rows[i].state);
+		assert_string_equal(fx->pub.topic[ev], topic);
+		assert_string_equal(fx->pub.ev[ev].op, "missing");
+		assert_string_equal(fx->pub.ev[ev].prev_state, b.rows[i].state);
 		ev++;
 	}
-	for (; ev < fx->npubs; ev++)
-		assert_int_not_equal(fx->pubs[ev].type, WIRE_EV_CONTAINER);
+	for (; ev < fx->pub.n; ev++)
+		assert_int_not_equal(fx->pub.ev[ev].type, WIRE_EV_CONTAINER);
 	return exp != NULL ? exp : "";
 }
 

@@ -25,41 +25,14 @@
 #include "wire.h"
 #include "wirejson.h"
 
-#define MAXPUB 1024
-
 struct fx {
 	char dir[64];
 	struct db *db;
 	struct store st;
 	struct arena *a;
-	struct wire_event pubs[MAXPUB];
-	size_t npubs;
+	struct testfx_pubs pub;
 	json_object *last; /* the last reply, as JSON */
 };
-
-static void
-capture(void *arg, const void *msg, size_t len)
-{
-	struct fx *fx = arg;
-	const char *nul = memchr(msg, '\0', len);
-	char err[WIRE_ERR_LEN];
-
-	assert_non_null(nul);
-	assert_true(fx->npubs < MAXPUB);
-	assert_int_equal(
-	    wire_decode_event(nul + 1,
-	                      len - (size_t)(nul + 1 - (const char *)msg),
-	                      fx->a, &fx->pubs[fx->npubs++], err),
-	    0);
-}
-
-static void
-fx_db_open(struct fx *fx)
-{
-	fx->db = testfx_db_open(fx->dir, 1 << 20, 1 << 28, 100000);
-	assert_int_equal(store_init(&fx->st, fx->db, "tinyforge.", -1), 0);
-	db_set_publish(fx->db, capture, fx);
-}
 
 /* The store stopped and started again on the same data dir. */
 static void
@@ -67,7 +40,7 @@ fx_restart(struct fx *fx)
 {
 	store_fini(&fx->st);
 	db_close(fx->db);
-	fx_db_open(fx);
+	fx->db = testfx_store_open(&fx->st, fx->dir, &fx->pub);
 }
 
 static int
@@ -78,7 +51,8 @@ setup(void **state)
 	assert_non_null(fx);
 	testfx_mkdtemp(fx->dir, sizeof(fx->dir), "hosts");
 	fx->a = arena_new();
-	fx_db_open(fx);
+	fx->pub.a = fx->a;
+	fx->db = testfx_store_open(&fx->st, fx->dir, &fx->pub);
 	*state = fx;
 	return 0;
 }
@@ -359,7 +333,7 @@ stale_host_left_alone(void **state)
 	host_pass(fx, 2, 10, 3, "running");
 	assert_true(ask(fx, "containers.list", NULL));
 	before = json_object_get(get(fx, "containers"));
-	pubs = fx->npubs;
+	pubs = fx->pub.n;
 	age(fx, "h2", 3 * 500 + 1);
 	assert_string_equal(host_state(fx, "h2"), "stale");
 	assert_string_equal(host_state(fx, "h1"), "live");
@@ -378,7 +352,7 @@ stale_host_left_alone(void **state)
 	wbuf_free(&req);
 	wbuf_free(&rep);
 	/* nothing was written for it: rows and log as they were */
-	assert_int_equal(fx->npubs, pubs);
+	assert_int_equal(fx->pub.n, pubs);
 	assert_true(ask(fx, "containers.list", NULL));
 	after = get(fx, "containers");
 	assert_true(json_object_equal(before, after));
@@ -539,17 +513,17 @@ forget(void **state)
 	assert_string_equal(gets(fx, "error.code"), "invalid");
 	assert_string_equal(host_state(fx, "h3"), "live");
 	rev0 = (uint64_t)geti(fx, "rev");
-	pubs = fx->npubs;
+	pubs = fx->pub.n;
 	assert_true(call_as(fx, &rq, 0));
 	assert_int_equal(geti(fx, "missing"), 2);
 	assert_int_equal(geti(fx, "rev"), rev0 + 2);
-	assert_int_equal(fx->npubs, pubs + 2);
-	for (i = pubs; i < fx->npubs; i++) {
-		assert_int_equal(fx->pubs[i].type, WIRE_EV_CONTAINER);
-		assert_string_equal(fx->pubs[i].op, "missing");
-		assert_string_equal(fx->pubs[i].prev_state, "running");
-		assert_string_equal(fx->pubs[i].row->host, "h3");
-		assert_int_equal(fx->pubs[i].rev, rev0 + 1 + (i - pubs));
+	assert_int_equal(fx->pub.n, pubs + 2);
+	for (i = pubs; i < fx->pub.n; i++) {
+		assert_int_equal(fx->pub.ev[i].type, WIRE_EV_CONTAINER);
+		assert_string_equal(fx->pub.ev[i].op, "missing");
+		assert_string_equal(fx->pub.ev[i].prev_state, "running");
+		assert_string_equal(fx->pub.ev[i].row->host, "h3");
+		assert_int_equal(fx->pub.ev[i].rev, rev0 + 1 + (i - pubs));
 	}
 	assert_string_equal(row_state(fx, "w3:r0"), "missing");
 	assert_string_equal(row_state(fx, "w3:r1"), "missing");

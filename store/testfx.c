@@ -14,6 +14,7 @@
 
 #include "api.h"
 #include "db.h"
+#include "store.h"
 #include "testfx.h"
 #include "wire.h"
 #include "wirejson.h"
@@ -55,6 +56,34 @@ testfx_db_open(const char *dir, uint64_t map_size, uint64_t max_map_size,
 	cfg.max_map_size = max_map_size;
 	cfg.retain = retain;
 	assert_non_null(db = db_open(&cfg));
+	return db;
+}
+
+void
+testfx_capture(void *arg, const void *msg, size_t len)
+{
+	struct testfx_pubs *p = arg;
+	const char *nul = memchr(msg, '\0', len);
+	char err[WIRE_ERR_LEN];
+
+	assert_non_null(nul);
+	assert_true(p->n < TESTFX_MAXPUB);
+	p->topic[p->n] =
+	    arena_strndup(p->a, msg, (size_t)(nul - (const char *)msg));
+	assert_int_equal(
+	    wire_decode_event(nul + 1,
+	                      len - (size_t)(nul + 1 - (const char *)msg), p->a,
+	                      &p->ev[p->n++], err),
+	    0);
+}
+
+struct db *
+testfx_store_open(struct store *st, const char *dir, struct testfx_pubs *pubs)
+{
+	struct db *db = testfx_db_open(dir, 1 << 20, 1 << 28, 100000);
+
+	assert_int_equal(store_init(st, db, "tinyforge.", -1), 0);
+	db_set_publish(db, testfx_capture, pubs);
 	return db;
 }
 

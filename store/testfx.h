@@ -14,11 +14,12 @@
 
 #include <json-c/json.h>
 
+#include "wire.h"
+
 struct arena;
 struct db;
 struct store;
 struct wire_request;
-struct wire_row;
 
 /* A new directory /tmp/recon-<name>-test.XXXXXX, its path into dir. */
 void testfx_mkdtemp(char *dir, size_t size, const char *name);
@@ -29,6 +30,27 @@ void testfx_rmdir(const char *dir);
 /* The environment in dir, made or opened again. */
 struct db *testfx_db_open(const char *dir, uint64_t map_size,
                           uint64_t max_map_size, uint64_t retain);
+
+/* What a store published, decoded in order: the event in ev, its topic in
+ * topic (strings in a, which the test sets before the first). */
+#define TESTFX_MAXPUB 1024
+struct testfx_pubs {
+	struct arena *a;
+	struct wire_event ev[TESTFX_MAXPUB];
+	char *topic[TESTFX_MAXPUB];
+	size_t n;
+};
+
+/* A publish callback (db_set_publish) decoding into arg, a testfx_pubs. */
+void testfx_capture(void *arg, const void *msg, size_t len);
+
+/*
+ * st started (labels tinyforge., no admin uid) on the environment in dir,
+ * made or opened again (a 1 MiB map growing to 256 MiB, 100000 events
+ * kept), its publications into pubs. Returns the environment.
+ */
+struct db *testfx_store_open(struct store *st, const char *dir,
+                             struct testfx_pubs *pubs);
 
 /* A workload written in a transaction of its own, past api_check_workload
  * and without the events a workload.put sends. */
