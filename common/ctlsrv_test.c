@@ -14,9 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 
 #include <cmocka.h>
 #include <nng/nng.h>
@@ -25,6 +22,7 @@
 #include "clnt.h"
 #include "ctlsrv.h"
 #include "nngx.h"
+#include "testfx.h"
 #include "wirejson.h"
 
 #define NTHREADS 16
@@ -356,23 +354,6 @@ trust_and_health(void **state)
 	wbuf_free(&out);
 }
 
-/* A port nobody holds now on 127.0.0.1. */
-static int
-free_port(void)
-{
-	struct sockaddr_in sa = {.sin_family = AF_INET};
-	socklen_t len = sizeof(sa);
-	int fd, port;
-
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_true((fd = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-	port = ntohs(sa.sin_port);
-	close(fd);
-	return port;
-}
-
 /* SPEC §10: a request that came through a remote listener may read and
  * nothing else, whatever uid the asker has (the test runs as a trusted
  * one): decided by the listener of its pipe, never by the message. */
@@ -387,7 +368,7 @@ remote_reads_only(void **state)
 	struct arena *a;
 	json_object *o, *v;
 
-	snprintf(rurl, sizeof(rurl), "tcp://127.0.0.1:%d", free_port());
+	snprintf(rurl, sizeof(rurl), "tcp://127.0.0.1:%d", testfx_free_port());
 	assert_int_equal(nngx_listen_remote(srv_sock, rurl), 0);
 	o = call_to(rurl, "resync", NULL);
 	assert_non_null(o);

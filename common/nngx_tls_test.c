@@ -13,9 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 
 #include <cmocka.h>
 #include <nng/nng.h>
@@ -24,6 +21,7 @@
 
 #include "nngx.h"
 #include "testca.h"
+#include "testfx.h"
 
 static char dir[64];
 
@@ -172,22 +170,6 @@ loads(void **state)
 	assert_false(t.loaded);
 }
 
-static int
-free_port(void)
-{
-	struct sockaddr_in sa = {.sin_family = AF_INET};
-	socklen_t len = sizeof(sa);
-	int fd, port;
-
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_true((fd = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-	port = ntohs(sa.sin_port);
-	close(fd);
-	return port;
-}
-
 /* One request from a client with cert/key/ca to the server: 0 answered,
  * else nng's error; *auth the dialer's refused handshakes. */
 static int
@@ -246,7 +228,8 @@ mutual_tls(void **state)
 	char url[64], err[512];
 	uint64_t auth;
 
-	snprintf(url, sizeof(url), "tls+tcp://127.0.0.1:%d", free_port());
+	snprintf(url, sizeof(url), "tls+tcp://127.0.0.1:%d",
+	         testfx_free_port());
 	assert_int_equal(nngx_tls_load(&t, f("server.pem"), f("server.key"),
 	                               f("ca.pem"), err, sizeof(err)),
 	                 0);
