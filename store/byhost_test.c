@@ -79,25 +79,6 @@ teardown(void **state)
 
 /* ---- input ---- */
 
-static struct wire_container
-ctr(struct fx *fx, const char *id, const char *wid, const char *role)
-{
-	struct wire_container c;
-
-	memset(&c, 0, sizeof(c));
-	c.id = arena_strdup(fx->a, id);
-	c.image = "busybox:latest";
-	c.state = "running";
-	c.created = 1700000000;
-	c.labels = arena_alloc(fx->a, 2 * sizeof(*c.labels));
-	c.labels[0].key = "tinyforge.workload.id";
-	c.labels[0].val = arena_strdup(fx->a, wid);
-	c.labels[1].key = "tinyforge.role";
-	c.labels[1].val = arena_strdup(fx->a, role);
-	c.nlabels = 2;
-	return c;
-}
-
 /* A complete snapshot of host: containers ids[i] of workload wid with
  * role ids[i] (rows wid:ids[i]), and skipped (R8). */
 static struct rules_result
@@ -111,7 +92,7 @@ sweep(struct fx *fx, const char *host, uint64_t gen, const char *wid,
 
 	assert_true(n <= 16);
 	for (i = 0; i < n; i++)
-		cs[i] = ctr(fx, ids[i], wid, ids[i]);
+		cs[i] = testfx_container(fx->a, ids[i], "running", wid, ids[i]);
 	memset(&s, 0, sizeof(s));
 	s.host = (char *)host;
 	s.gen = gen;

@@ -73,27 +73,6 @@ teardown(void **state)
 
 /* ---- input ---- */
 
-/* Container id of workload wid with role label role. */
-static struct wire_container
-ctr(struct fx *fx, const char *id, const char *state, const char *wid,
-    const char *role)
-{
-	struct wire_container c;
-
-	memset(&c, 0, sizeof(c));
-	c.id = arena_strdup(fx->a, id);
-	c.image = "busybox:latest";
-	c.state = arena_strdup(fx->a, state);
-	c.created = 1700000000;
-	c.labels = arena_alloc(fx->a, 2 * sizeof(*c.labels));
-	c.labels[0].key = "tinyforge.workload.id";
-	c.labels[0].val = arena_strdup(fx->a, wid);
-	c.labels[1].key = "tinyforge.role";
-	c.labels[1].val = arena_strdup(fx->a, role);
-	c.nlabels = 2;
-	return c;
-}
-
 static struct rules_result
 snapshot(struct fx *fx, const char *host, uint64_t gen, uint64_t interval_ms,
          struct wire_container *cs, size_t n)
@@ -128,7 +107,7 @@ host_pass(struct fx *fx, int h, uint64_t gen, int ncs, const char *state)
 	for (i = 0; i < ncs; i++) {
 		snprintf(id, sizeof(id), "h%d-c%d", h, i);
 		snprintf(role, sizeof(role), "r%d", i);
-		cs[i] = ctr(fx, id, state, wid, role);
+		cs[i] = testfx_container(fx->a, id, state, wid, role);
 	}
 	return snapshot(fx, host, gen, 500, cs, (size_t)ncs);
 }
@@ -448,7 +427,7 @@ deltas_and_the_record(void **state)
 	host_pass(fx, 1, 5, 1, "running");
 	age(fx, "h1", 10000);
 	saved = store_host_find(&fx->st, "h1")->last_seen_at;
-	c = ctr(fx, "h1-c0", "running", "w1", "r0");
+	c = testfx_container(fx->a, "h1-c0", "running", "w1", "r0");
 	memset(&d, 0, sizeof(d));
 	d.host = "h1";
 	d.gen = 7;

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "api.h"
+#include "arena.h"
 #include "db.h"
 #include "store.h"
 #include "testfx.h"
@@ -85,6 +86,26 @@ testfx_store_open(struct store *st, const char *dir, struct testfx_pubs *pubs)
 	assert_int_equal(store_init(st, db, "tinyforge.", -1), 0);
 	db_set_publish(db, testfx_capture, pubs);
 	return db;
+}
+
+struct wire_container
+testfx_container(struct arena *a, const char *id, const char *state,
+                 const char *wid, const char *role)
+{
+	struct wire_container c;
+
+	memset(&c, 0, sizeof(c));
+	c.id = arena_strdup(a, id);
+	c.image = "busybox:latest";
+	c.state = arena_strdup(a, state);
+	c.created = 1700000000;
+	c.labels = arena_alloc(a, 2 * sizeof(*c.labels));
+	c.labels[0].key = "tinyforge.workload.id";
+	c.labels[0].val = arena_strdup(a, wid);
+	c.labels[1].key = "tinyforge.role";
+	c.labels[1].val = arena_strdup(a, role);
+	c.nlabels = 2;
+	return c;
 }
 
 static int

@@ -52,6 +52,12 @@ void testfx_capture(void *arg, const void *msg, size_t len);
 struct db *testfx_store_open(struct store *st, const char *dir,
                              struct testfx_pubs *pubs);
 
+/* Container id in state of workload wid (label tinyforge.workload.id)
+ * with role label role, strings in a. */
+struct wire_container testfx_container(struct arena *a, const char *id,
+                                       const char *state, const char *wid,
+                                       const char *role);
+
 /* A workload written in a transaction of its own, past api_check_workload
  * and without the events a workload.put sends. */
 void testfx_workload(struct db *, const char *id, const char *kind);
