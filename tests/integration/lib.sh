@@ -208,6 +208,18 @@ row_field() {
 
 row_state_is() { [ "$(row_field "$1" state)" = "$2" ]; }
 
+# host_rows HOST: that host's rows (SPEC §10), the fields a pass may change
+# but last_seen_at, sorted, as one JSON line; rows_n HOST N: N of them
+host_rows() {
+	reconctl ps --json | jq -c --arg h "$1" \
+		'[.[] | select(.host == $h) | {id, state, host, container_id}]
+		 | sort_by(.id)'
+}
+rows_n() { [ "$(host_rows "$1" | jq length)" = "$2" ]; }
+
+# store_ctr NAME: the store's counter NAME
+store_ctr() { reconctl probe store --json 2>/dev/null | jq -r ".counters.$1"; }
+
 cleanup() {
 	local p
 	for p in "${PIDS[@]}"; do

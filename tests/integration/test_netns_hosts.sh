@@ -205,17 +205,6 @@ lister_ctr() {
 	reconctl --run-dir "$T/run-$1" probe lister --json 2>/dev/null |
 		jq -r ".counters.$2"
 }
-store_ctr() { reconctl probe store --json 2>/dev/null | jq -r ".counters.$1"; }
-
-# host_rows HOST: that host's rows, the fields a pass may change but
-# last_seen_at, sorted, as one JSON line
-host_rows() {
-	reconctl ps --json | jq -c --arg h "$1" \
-		'[.[] | select(.host == $h) | {id, state, host, container_id}]
-		 | sort_by(.id)'
-}
-rows_n() { [ "$(host_rows "$1" | jq length)" = "$2" ]; }
-row_is() { [ "$(row_field "$1" state)" = "$2" ]; }
 host_field() {
 	reconctl hosts --json | jq -r --arg h "$1" --arg f "$2" \
 		'.[] | select(.host == $h) | .[$f]'
@@ -255,8 +244,8 @@ A0=$(host_rows hA)
 C0=$(host_rows hC)
 dk hB rm -f hB-r1 >/dev/null
 check "b: hB's container removed: its row wb:r1 missing" \
-	wait_for 10 row_is wb:r1 missing
-check "b: ... wb:r0 still running" row_is wb:r0 running
+	wait_for 10 row_state_is wb:r1 missing
+check "b: ... wb:r0 still running" row_state_is wb:r0 running
 # a pass of each host after the sweep, then their rows again
 SA=$(host_field hA last_seen_at)
 SC=$(host_field hC last_seen_at)
@@ -286,9 +275,9 @@ SA=$(host_field hA last_seen_at)
 SB=$(host_field hB last_seen_at)
 dk hA stop -t 0 hA-r0 >/dev/null
 check "c: during the cut, hA's wa:r0 stopped lands" \
-	wait_for 10 row_is wa:r0 stopped
+	wait_for 10 row_state_is wa:r0 stopped
 dk hA start hA-r0 >/dev/null
-check "c: ... and its start" wait_for 10 row_is wa:r0 running
+check "c: ... and its start" wait_for 10 row_state_is wa:r0 running
 others_pass() { seen_above hA "$SA" && seen_above hB "$SB"; }
 check "c: hA and hB keep passing (last seen rises)" \
 	wait_for $((3 * IV)) others_pass
@@ -316,7 +305,7 @@ first_seen() {
 check "c: link back: hC heard again" wait_for 60 first_seen
 check "c: ... live again" wait_for 10 host_is hC live
 check "c: ... the change made during the cut arrived (wc:r1 stopped)" \
-	wait_for 10 row_is wc:r1 stopped
+	wait_for 10 row_state_is wc:r1 stopped
 # at: the store's time of the event that turned wc:r1 stopped
 CHANGE_AT=$(jq -rR 'fromjson? | select(.row.id == "wc:r1" and
 	.row.state == "stopped") | .at' "$T/reconctl.log" | head -1)
@@ -405,7 +394,7 @@ for h in "${HOSTS[@]}"; do
 		wait_for 20 same_as_docker "$h"
 done
 check "d: ... wa:r0, removed while the store was down, missing" \
-	row_is wa:r0 missing
+	row_state_is wa:r0 missing
 check "d: hA, hB, hC live" wait_for 10 all_live
 HEAD=$(head_rev)
 check "e: the remote subscriber reached the head ($HEAD)" \

@@ -85,9 +85,6 @@ store_up() {
 	STORE_PID=$BG_PID
 	wait_for 10 reconctl probe store
 }
-store_ctr() {
-	reconctl probe store --json 2>/dev/null | jq -r ".counters.$1"
-}
 ctr_ge() { [ "$(store_ctr "$1")" -ge "$2" ]; }
 
 # fake_up NAME WORKLOAD: a fake Docker of 3 containers of WORKLOAD
@@ -120,14 +117,6 @@ lister_ctr() {
 		jq -r ".counters.$2"
 }
 
-# host_rows HOST: that host's rows, sorted, as one JSON line
-host_rows() {
-	reconctl ps --json | jq -c --arg h "$1" \
-		'[.[] | select(.host == $h) | {id, state, host, container_id}]
-		 | sort_by(.id)'
-}
-rows_n() { [ "$(host_rows "$1" | jq length)" = "$2" ]; }
-row_state() { [ "$(row_field "$1" state)" = "$2" ]; }
 
 # ---- configuration refused: exit 100 saying why ----
 # code_says CODE TEXT CMD...: CMD exits CODE and its stderr names TEXT
@@ -381,7 +370,7 @@ relinked() { [ "$(lister_ctr R reconnects)" -gt "$RR0" ]; }
 check "link cut and restored: the lister reconnected and passed again" \
 	wait_for 15 relinked
 check "... the change made during the cut arrived (wr:r2 missing)" \
-	wait_for 15 row_state wr:r2 missing
+	wait_for 15 row_state_is wr:r2 missing
 kill -TERM "$LPID_R" "$RELAY_PID"
 wait "$LPID_R" "$RELAY_PID" 2>/dev/null
 
@@ -419,7 +408,7 @@ done
 check "hostA's lister reconnected by itself and sent a full pass" \
 	wait_for 15 reconnected
 check "... the rows are back to its fake Docker's list (wa:r1 missing)" \
-	wait_for 15 row_state wa:r1 missing
+	wait_for 15 row_state_is wa:r1 missing
 present() {
 	reconctl ps --json | jq -r '[.[] | select(.host == "hostA" and
 		.state != "missing") | .id] | sort | join(" ")'
