@@ -134,9 +134,9 @@ overwrite_row_body(struct dbtx *tx, void *arg)
 	return db_row_put(tx, arg);
 }
 
-static void
-write_row(struct fx *fx, db_txn_fn body, const char *id, const char *host,
-          const char *cid, const char *state)
+/* Row id of workload w1, on host, bound to cid, in state. */
+static struct wire_row
+mkrow(const char *id, const char *host, const char *cid, const char *state)
 {
 	struct wire_row row;
 
@@ -147,6 +147,15 @@ write_row(struct fx *fx, db_txn_fn body, const char *id, const char *host,
 	row.host = (char *)host;
 	row.container_id = (char *)cid;
 	row.state = (char *)state;
+	return row;
+}
+
+static void
+write_row(struct fx *fx, db_txn_fn body, const char *id, const char *host,
+          const char *cid, const char *state)
+{
+	struct wire_row row = mkrow(id, host, cid, state);
+
 	assert_int_equal(db_write(fx->db, body, &row), 0);
 }
 
@@ -437,16 +446,9 @@ raw_row(struct fx *fx, const char *id, const void *value, size_t len, bool mark)
 static void
 raw_put_row(struct fx *fx, const char *id, const char *host, const char *cid)
 {
-	struct wire_row row;
+	struct wire_row row = mkrow(id, host, cid, "running");
 	struct wbuf b = {0};
 
-	memset(&row, 0, sizeof(row));
-	row.id = (char *)id;
-	row.workload_id = "w1";
-	row.workload_kind = "stack";
-	row.host = (char *)host;
-	row.container_id = (char *)cid;
-	row.state = "running";
 	assert_int_equal(wire_encode_row(&b, &row), 0);
 	raw_row(fx, id, b.data, b.len, false);
 	wbuf_free(&b);
