@@ -181,6 +181,30 @@ stop_pid() {
 	wait "$1" 2>/dev/null
 }
 
+# stop_pids: SIGTERM to every process in PIDS, then each waited for.
+stop_pids() {
+	local p
+	for p in "${PIDS[@]}"; do
+		kill -TERM "$p" 2>/dev/null
+	done
+	for p in "${PIDS[@]}"; do
+		wait "$p" 2>/dev/null
+	done
+}
+
+# show_logs: the end of each log in $T, when a check failed or KEEP_LOGS
+# is set.
+show_logs() {
+	local f
+	if [ "$FAILED" -gt 0 ] || [ -n "${KEEP_LOGS:-}" ]; then
+		for f in "$T"/*.log; do
+			[ -f "$f" ] || continue
+			echo "---- $f (last 40 lines)"
+			tail -40 "$f"
+		done
+	fi
+}
+
 # ctr NAME KIND WID [ROLE] [CMD]: a labelled container, created and started.
 ctr_run() {
 	local name=$1 kind=$2 wid=$3 role=${4:-}
@@ -221,13 +245,7 @@ rows_n() { [ "$(host_rows "$1" | jq length)" = "$2" ]; }
 store_ctr() { reconctl probe store --json 2>/dev/null | jq -r ".counters.$1"; }
 
 cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do
-		kill -TERM "$p" 2>/dev/null
-	done
-	for p in "${PIDS[@]}"; do
-		wait "$p" 2>/dev/null
-	done
+	stop_pids
 	# dockerd may have been left frozen by a failed test
 	[ -n "$(dockerd_pid)" ] && kill -CONT "$(dockerd_pid)" 2>/dev/null
 	docker ps -aq --filter "label=${PREFIX}workload.id" |
@@ -236,13 +254,7 @@ cleanup() {
 		kill -TERM "$STARTED_DOCKERD" 2>/dev/null
 		wait "$STARTED_DOCKERD" 2>/dev/null
 	fi
-	if [ "$FAILED" -gt 0 ] || [ -n "${KEEP_LOGS:-}" ]; then
-		for f in "$T"/*.log; do
-			[ -f "$f" ] || continue
-			echo "---- $f (last 40 lines)"
-			tail -40 "$f"
-		done
-	fi
+	show_logs
 	rm -rf "$T"
 }
 

@@ -79,13 +79,8 @@ dockerd_down() {
 }
 
 netns_cleanup() {
-	local p h n
-	for p in "${PIDS[@]}"; do
-		kill -TERM "$p" 2>/dev/null
-	done
-	for p in "${PIDS[@]}"; do
-		wait "$p" 2>/dev/null
-	done
+	local h n
+	stop_pids
 	PIDS=()
 	for h in "${DOCKERDS[@]}"; do
 		dockerd_down "$h"

@@ -12,20 +12,8 @@
 
 # No Docker here: lib.sh's cleanup would ask dockerd; this one does not.
 remote_cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do
-		kill -TERM "$p" 2>/dev/null
-	done
-	for p in "${PIDS[@]}"; do
-		wait "$p" 2>/dev/null
-	done
-	if [ "$FAILED" -gt 0 ] || [ -n "${KEEP_LOGS:-}" ]; then
-		for f in "$T"/*.log; do
-			[ -f "$f" ] || continue
-			echo "---- $f (last 40 lines)"
-			tail -40 "$f"
-		done
-	fi
+	stop_pids
+	show_logs
 	if [ -n "${KEEP_DIR:-}" ]; then
 		log "kept $T"
 	else
