@@ -231,13 +231,15 @@ sub_caught_up() {
 	[ "$(tail -n 1 "$OUT/sub.$((SUBN - 1))" | awk '{print $1}')" = "$HEAD" ]
 }
 check "the subscriber reaches the head" wait_for 20 sub_caught_up
+# every revision from 1 once, in order, up to that head at least: the
+# head may have moved on since, and the subscriber with it
 revs_ok() {
 	local i
 	for i in $(seq 0 $((SUBN - 1))); do cat "$OUT/sub.$i"; done |
 		awk -v head="$HEAD" '
 			$1 != last + 1 { print "after " last ": " $1; bad = 1 }
 			{ last = $1; n++ }
-			END { print n " revisions"; exit !(bad == 0 && last == head) }' >"$T/revs.txt"
+			END { print n " revisions"; exit !(bad == 0 && last >= head) }' >"$T/revs.txt"
 	local rc=$?
 	log "subscriber: $(tr '\n' ' ' <"$T/revs.txt")"
 	return $rc
