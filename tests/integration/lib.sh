@@ -181,6 +181,19 @@ stop_pid() {
 	wait "$1" 2>/dev/null
 }
 
+# revs_once R0 HEAD CMD...: the revisions CMD prints (one a line), up to
+# HEAD, are R0+1..HEAD, each once, in order (a subscriber's resume).
+revs_once() {
+	local r0=$1 head=$2 want got
+	shift 2
+	want=$(seq $((r0 + 1)) "$head" | xargs)
+	got=$("$@" | awk -v h="$head" '$1 <= h' | xargs)
+	[ "$want" = "$got" ] || {
+		log "$*: want $want, got $got"
+		return 1
+	}
+}
+
 # stop_pids: SIGTERM to every process in PIDS, then each waited for.
 stop_pids() {
 	local p

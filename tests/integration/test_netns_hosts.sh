@@ -394,21 +394,13 @@ check "d: hA, hB, hC live" wait_for 10 all_live
 HEAD=$(head_rev)
 check "e: the remote subscriber reached the head ($HEAD)" \
 	wait_for 20 revs_have "$HEAD"
-every_rev_once() {
-	local want got
-	want=$(seq $((R0 + 1)) "$HEAD" | xargs)
-	got=$(revs "${1:-hA}" | awk -v h="$HEAD" '$1 <= h' | xargs)
-	[ "$want" = "$got" ] || {
-		log "${1:-hA}: want $want, got $got"
-		return 1
-	}
-}
 check "e: ... every revision from $((R0 + 1)) to $HEAD once, in order" \
-	every_rev_once
+	revs_once "$R0" "$HEAD" revs hA
 all_watches_once() {
 	local w n=0
 	for w in "${WATCHES[@]}"; do
-		wait_for 20 revs_have "$HEAD" "$w" && every_rev_once "$w" &&
+		wait_for 20 revs_have "$HEAD" "$w" &&
+			revs_once "$R0" "$HEAD" revs "$w" &&
 			n=$((n + 1))
 	done
 	log "$n of ${#WATCHES[@]} remote subscribers had every revision once"

@@ -405,14 +405,8 @@ check "... wa:r0 and wa:r2 still there" test "$(present)" = "wa:r0 wa:r2"
 HEAD=$(head_rev)
 check "the remote subscriber reached the head ($HEAD) after the restart" \
 	wait_for 20 revs_have "$HEAD"
-every_rev_once() {
-	local want got
-	want=$(seq $((R0 + 1)) "$HEAD" | xargs)
-	got=$(revs | awk -v h="$HEAD" '$1 <= h' | xargs)
-	[ "$want" = "$got" ] || { log "want $want, got $got"; return 1; }
-}
 check "... every revision from $((R0 + 1)) to $HEAD once, in order" \
-	every_rev_once
+	revs_once "$R0" "$HEAD" revs
 kill -TERM "$WATCH_PID" 2>/dev/null
 
 # the listers' gens: never an older one after a newer (none stale)
